@@ -1,0 +1,315 @@
+// The engine-state store through the real @actions/cache against the loopback cache service (v2
+// and v1), with real Docker volumes and helper containers from the local toolbox image.
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals'
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { engineStateKeys, restoreEngineState, saveEngineState, stateFingerprint, type Manifest } from '../src/engine/state.js'
+import { applyEnv, startCacheServer, type CacheServer } from './support/cache-server.js'
+import { ensureStandInImages, inVolume, listState, removeTestEngines, TEST_NAME_MARKER, TOOLBOX_IMAGE } from './support/docker.js'
+
+const run = promisify(execFile)
+const ENGINE_VERSION = 'v0.21.8'
+const SECRET_TEXT = 'ghp_notARealTokenButSecretShaped1234'
+
+// Every special file an overlay snapshotter relies on, spread over snapshots, blobs and the
+// mutable databases, plus a hard link that crosses two snapshots (a merged unit).
+const POPULATE = `set -e
+cd /var/lib/dagger
+mkdir -p worker/snapshots/snapshots worker/content/blobs/sha256 worker/content/ingest
+s=worker/snapshots/snapshots
+mkdir -p $s/1/fs/etc $s/1/fs/empty $s/1/fs/opaque $s/2/fs/bin $s/3/fs $s/4/fs
+echo hello > $s/1/fs/etc/hosts
+chown 1000:2000 $s/1/fs/etc/hosts
+chmod 4751 $s/1/fs/etc/hosts
+ln -s ../etc/hosts $s/1/fs/link
+ln -s /does/not/exist $s/1/fs/dangling
+mknod $s/1/fs/whiteout c 0 0
+setfattr -n trusted.overlay.opaque -v y $s/1/fs/opaque
+printf 'binary' > $s/2/fs/bin/ping
+setfattr -n security.capability -v 0x0100000200200000000000000000000000000000 $s/2/fs/bin/ping
+dd if=/dev/urandom of=$s/2/fs/bin/big bs=1M count=3 2>/dev/null
+printf 'x' > $s/2/fs/sparse
+dd if=/dev/urandom of=$s/2/fs/sparse bs=4096 count=1 seek=4096 conv=notrunc 2>/dev/null
+truncate -s 64M $s/2/fs/sparse
+echo shared > $s/3/fs/shared
+ln $s/3/fs/shared $s/4/fs/shared-too
+echo twin > $s/1/fs/etc/twin
+ln $s/1/fs/etc/twin $s/1/fs/etc/twin-link
+echo ${SECRET_TEXT} > $s/3/fs/token
+for d in 0 1 2; do
+  f=worker/content/blobs/sha256/$(printf '%064d' $d)
+  dd if=/dev/urandom of=$f bs=1K count=$((200 + d)) 2>/dev/null
+done
+dd if=/dev/urandom of=worker/metadata_v2.db bs=1K count=64 2>/dev/null
+dd if=/dev/urandom of=dagql-cache.db bs=1K count=32 2>/dev/null
+touch -d '2024-01-02 03:04:05' $s/1/fs/etc/hosts
+`
+
+/** mtimes to the nanosecond, which listState leaves out. */
+async function mtimes(volume: string): Promise<string[]> {
+  const out = await inVolume(volume, "cd /var/lib/dagger && find . -printf '%p %T@\\n' | sort")
+  return out.split('\n').filter(Boolean)
+}
+
+async function fullListing(volume: string): Promise<string[]> {
+  return [...(await listState(volume)), ...(await mtimes(volume))]
+}
+
+async function createVolume(name: string): Promise<string> {
+  await run('docker', ['volume', 'create', name])
+  return name
+}
+
+async function emptyVolume(volume: string): Promise<void> {
+  await inVolume(volume, 'find /var/lib/dagger -mindepth 1 -delete')
+}
+
+function captureWarnings(): { warnings: () => string[]; restore: () => void } {
+  const lines: string[] = []
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk))
+    return true
+  })
+  return {
+    warnings: () => lines.filter(line => line.startsWith('::warning::') || line.startsWith('::error::')),
+    restore: () => spy.mockRestore()
+  }
+}
+
+let sequence = 0
+function uniqueVolume(label: string): string {
+  return `${TEST_NAME_MARKER}-${process.pid}-state-${label}-${++sequence}`
+}
+
+beforeAll(async () => {
+  await ensureStandInImages()
+}, 600_000)
+
+afterAll(async () => {
+  await removeTestEngines()
+})
+
+describe.each(['v2', 'v1'] as const)('engine state through the %s cache service', protocol => {
+  let server: CacheServer
+  let restoreEnv: () => void
+  let tempDir: string
+  let output: ReturnType<typeof captureWarnings>
+  let runCounter = 0
+
+  const base = (volume: string, scope = 'build') => ({
+    volume,
+    helperImage: TOOLBOX_IMAGE,
+    engineVersion: ENGINE_VERSION,
+    scope,
+    tempDir,
+    runId: String(1000 + ++runCounter),
+    runAttempt: '1'
+  })
+
+  beforeAll(async () => {
+    server = await startCacheServer({ protocol })
+    tempDir = await mkdtemp(path.join(tmpdir(), 'engine-state-'))
+    restoreEnv = applyEnv({ ...server.env, RUNNER_TEMP: tempDir })
+  })
+
+  afterAll(async () => {
+    restoreEnv()
+    await server.close()
+    await rm(tempDir, { recursive: true, force: true })
+  })
+
+  beforeEach(() => {
+    output = captureWarnings()
+  })
+
+  afterEach(async () => {
+    output.restore()
+    await server.clearFaults()
+    server.resetStats()
+  })
+
+  /** A populated volume saved once under scope 'build'; returns what the save reported. */
+  async function savedState(label: string, scope = 'build') {
+    const volume = await createVolume(uniqueVolume(label))
+    await inVolume(volume, POPULATE)
+    const saved = await saveEngineState(base(volume, scope))
+    expect(saved).toMatchObject({ saved: true, partsReused: 0 })
+    return { volume, saved }
+  }
+
+  test('round trip keeps every file attribute an overlay snapshotter relies on, and is an exact hit', async () => {
+    const { volume, saved } = await savedState('fidelity')
+    expect(saved.partsUploaded).toBeGreaterThanOrEqual(2)
+    expect(saved.key).toMatch(/^go-dagger-action-engine-v1-linux-[^-]+-v0.21.8-build-\d+-1$/)
+    const original = await fullListing(volume)
+
+    const target = await createVolume(uniqueVolume('fidelity-target'))
+    const restored = await restoreEngineState(base(target))
+    expect(restored.cacheHit).toBe('true')
+    expect(restored.matchedKey).toBe(saved.key)
+    expect(restored.bytes).toBeGreaterThan(64 * 1024)
+    expect(await fullListing(target)).toEqual(original)
+    // The specifics, so a regression names what broke.
+    const listing = (await listState(target)).join('\n')
+    expect(listing).toMatch(/\/1\/fs\/whiteout\|c---------\|0:0\|.*\|0:0\|/)
+    expect(listing).toMatch(/trusted.overlay.opaque=0x79/)
+    expect(listing).toMatch(/security.capability=0x0100000200200000000000000000000000000000/)
+    expect(listing).toMatch(/\/1\/fs\/etc\/hosts\|-rwsr-x--x\|1000:2000/)
+    const sparse = (await listState(target)).find(line => line.startsWith('./worker/snapshots/snapshots/2/fs/sparse|'))!
+    const [, , , size, blocks] = sparse.split('|')
+    expect(Number(size)).toBe(64 * 1024 * 1024)
+    expect(Number(blocks) * 512).toBeLessThan(1024 * 1024)
+    const inodeOf = (suffix: string) => (listing.split('\n').find(line => line.startsWith(`./worker/snapshots/snapshots/${suffix}|`)) ?? '').split('|')[8]
+    expect(inodeOf('3/fs/shared')).toBe(inodeOf('4/fs/shared-too'))
+    expect(inodeOf('1/fs/etc/twin')).toBe(inodeOf('1/fs/etc/twin-link'))
+    expect(restored.fingerprint).toBe(await stateFingerprint(target, TOOLBOX_IMAGE))
+    expect(output.warnings()).toEqual([])
+  })
+
+  test('no secret and no file content reaches a key or the manifest', async () => {
+    const { saved } = await savedState('secret')
+    const target = await createVolume(uniqueVolume('secret-target'))
+    const restored = await restoreEngineState(base(target))
+    const manifestText = JSON.stringify(restored.manifest)
+    expect(manifestText).not.toContain(SECRET_TEXT)
+    expect(server.entries().map(entry => entry.key).join('\n')).not.toContain(SECRET_TEXT)
+    expect(saved.key).not.toContain(SECRET_TEXT)
+  })
+
+  test('another scope restores as partial, an unknown engine version and an empty cache as false', async () => {
+    const { volume } = await savedState('scopes', 'lint')
+    const original = await fullListing(volume)
+    const target = await createVolume(uniqueVolume('scopes-target'))
+    const partial = await restoreEngineState(base(target, 'test-matrix'))
+    expect(partial.cacheHit).toBe('partial')
+    expect(await fullListing(target)).toEqual(original)
+
+    const other = await createVolume(uniqueVolume('scopes-other-version'))
+    const newer = await restoreEngineState({ ...base(other, 'lint'), engineVersion: 'v0.21.9' })
+    expect(newer).toMatchObject({ cacheHit: 'false', bytes: 0 })
+    const rc = await restoreEngineState({ ...base(other, 'lint'), engineVersion: 'v0.21.8-rc.1' })
+    expect(rc.cacheHit).toBe('false')
+    expect(await inVolume(other, 'find /var/lib/dagger -mindepth 1')).toBe('')
+    expect(output.warnings()).toEqual([])
+  })
+
+  test('scope names that prefix each other do not share a cache', () => {
+    const build = engineStateKeys({ engineVersion: 'v1.0.0', scope: 'build', runId: '1', runAttempt: '1', os: 'linux', arch: 'x64' })
+    const buildLinux = engineStateKeys({ engineVersion: 'v1.0.0', scope: 'build-linux', runId: '1', runAttempt: '1', os: 'linux', arch: 'x64' })
+    const rc = engineStateKeys({ engineVersion: 'v1.0.0-rc.1', scope: 'build', runId: '1', runAttempt: '1', os: 'linux', arch: 'x64' })
+    expect(buildLinux.primary.startsWith(build.restoreKeys[0])).toBe(false)
+    expect(rc.primary.startsWith(build.restoreKeys[1])).toBe(false)
+    expect(build.primary).toBe('go-dagger-action-engine-v1-linux-x64-v1.0.0-build-1-1')
+    expect(build.restoreKeys).toEqual(['go-dagger-action-engine-v1-linux-x64-v1.0.0-build-', 'go-dagger-action-engine-v1-linux-x64-v1.0.0-'])
+  })
+
+  test('an unchanged state saves nothing and uploads zero bytes', async () => {
+    const { volume } = await savedState('unchanged')
+    const restored = await restoreEngineState(base(volume))
+    expect(restored.cacheHit).toBe('true')
+    server.resetStats()
+    const again = await saveEngineState({ ...base(volume), restored })
+    expect(again).toMatchObject({ saved: false, bytesUploaded: 0, partsUploaded: 0 })
+    expect(again.reason).toMatch(/did not change/)
+    expect(server.stats.bytesUploaded).toBe(0)
+    expect(server.stats.requests.reserve).toBe(0)
+  })
+
+  test('a small change uploads only the new units and the remainder, reusing the stored parts', async () => {
+    const { volume, saved: first } = await savedState('incremental')
+    const restored = await restoreEngineState(base(volume))
+    await inVolume(volume, `set -e; cd /var/lib/dagger
+      mkdir -p worker/snapshots/snapshots/5/fs && echo new > worker/snapshots/snapshots/5/fs/file
+      echo more >> worker/metadata_v2.db
+      rm -rf worker/snapshots/snapshots/4`)
+    const changed = await fullListing(volume)
+    server.resetStats()
+    const second = await saveEngineState({ ...base(volume), restored })
+    expect(second.saved).toBe(true)
+    expect(second.partsReused).toBeGreaterThanOrEqual(1)
+    expect(second.partsUploaded).toBe(2) // the part with snapshot 5, and the remainder
+    expect(second.bytesUploaded).toBeLessThan(first.bytesUploaded / 10)
+
+    const target = await createVolume(uniqueVolume('incremental-target'))
+    const again = await restoreEngineState(base(target))
+    expect(again.matchedKey).toBe(second.key)
+    expect(await fullListing(target)).toEqual(changed)
+  })
+
+  test('a part missing from the cache means a cold start with an empty volume', async () => {
+    const { saved } = await savedState('missing-part')
+    const target = await createVolume(uniqueVolume('missing-part-target'))
+    await inVolume(target, 'echo stale > /var/lib/dagger/leftover')
+    const manifest = (await restoreEngineState(base(await createVolume(uniqueVolume('probe'))))).manifest as Manifest
+    const unitPart = manifest.parts.find(part => !part.remainder)!
+    expect(await server.evict(unitPart.key)).toBe(true)
+    const restored = await restoreEngineState(base(target))
+    expect(restored).toMatchObject({ cacheHit: 'false', bytes: 0 })
+    expect(await inVolume(target, 'find /var/lib/dagger -mindepth 1')).toBe('')
+    expect(output.warnings().join('\n')).toMatch(/could not be restored.*missing/)
+    expect(saved.saved).toBe(true)
+  })
+
+  describe('cache trouble warns and never throws', () => {
+    const restoreFaults = [
+      ['the service is down', { kind: 'down' }],
+      ['a 500 on lookup', { kind: 'status', endpoint: 'lookup', status: 500 }],
+      ['a 429 on lookup', { kind: 'status', endpoint: 'lookup', status: 429 }],
+      ['a download cut midway', { kind: 'abort', endpoint: 'download', afterBytes: 4096 }]
+    ] as const
+    test.each(restoreFaults)('restore: %s → cold, empty volume', async (_, fault) => {
+      await savedState(`restore-fault`)
+      const target = await createVolume(uniqueVolume('restore-fault-target'))
+      await server.fault(fault)
+      const restored = await restoreEngineState(base(target))
+      expect(restored.cacheHit).toBe('false')
+      expect(await inVolume(target, 'find /var/lib/dagger -mindepth 1')).toBe('')
+      expect(output.warnings().length).toBeGreaterThan(0)
+    })
+
+    test('restore: a slow lookup is waited for', async () => {
+      const { volume } = await savedState('slow')
+      const original = await fullListing(volume)
+      const target = await createVolume(uniqueVolume('slow-target'))
+      await server.fault({ kind: 'stall', endpoint: 'lookup', ms: 3000, times: 1 })
+      const restored = await restoreEngineState(base(target))
+      expect(restored.cacheHit).toBe('true')
+      expect(restored.durationMs).toBeGreaterThanOrEqual(3000)
+      expect(await fullListing(target)).toEqual(original)
+    })
+
+    const saveFaults = [
+      ['the service is down', { kind: 'down' }],
+      ['a 500 on reserve', { kind: 'status', endpoint: 'reserve', status: 500 }],
+      ['a 429 on reserve', { kind: 'status', endpoint: 'reserve', status: 429 }],
+      ['an upload cut midway', { kind: 'abort', endpoint: 'upload', afterBytes: 4096 }]
+    ] as const
+    test.each(saveFaults)('save: %s → not saved, and no manifest names a missing part', async (_, fault) => {
+      const volume = await createVolume(uniqueVolume('save-fault'))
+      await inVolume(volume, POPULATE)
+      const scope = `save-fault-${++sequence}`
+      await server.fault(fault)
+      const saved = await saveEngineState(base(volume, scope))
+      expect(saved.saved).toBe(false)
+      expect(output.warnings().length + (saved.reason.length > 0 ? 0 : 1)).toBeGreaterThan(0)
+      await server.clearFaults()
+      const target = await createVolume(uniqueVolume('save-fault-target'))
+      const restored = await restoreEngineState(base(target, scope))
+      // Either nothing was saved for this scope, or what was saved restores whole.
+      if (restored.cacheHit === 'true') expect(await fullListing(target)).toEqual(await fullListing(volume))
+      else expect(await inVolume(target, 'find /var/lib/dagger -mindepth 1')).toBe('')
+    })
+  })
+
+  test('a state whose archive fails in the helper is warned about, never thrown', async () => {
+    const volume = await createVolume(uniqueVolume('bad-helper'))
+    await inVolume(volume, POPULATE)
+    const saved = await saveEngineState({ ...base(volume), helperImage: 'go-dagger-action-test/no-such-image:latest' })
+    expect(saved.saved).toBe(false)
+    expect(output.warnings().join('\n')).toMatch(/Engine state not saved/)
+    await emptyVolume(volume)
+  })
+})

@@ -1,0 +1,157 @@
+// The one module that reads the action's inputs. Everything is parsed and validated here, before
+// any download or Docker call, so a typo fails the step in a second with a message that names the
+// input, the value and what is allowed.
+
+import * as core from '@actions/core'
+import { parseBaseUrl, parseDaggerVersion } from './dagger/install.js'
+import { InputError, parseBoolean, parseInteger, parseSize, type InputReader } from './inputs.js'
+import { parsePipelineInputs, type PipelineConfig } from './pipeline/config.js'
+
+export interface ActionConfig {
+  dagger: {
+    /** `X.Y.Z[-pre]` or `latest`. */
+    version: string
+    baseUrl: string
+    cloudToken?: string
+  }
+  engine: {
+    /** Undefined: `registry.dagger.io/engine:v<installed CLI version>`. */
+    image?: string
+    /** An existing engine to use instead of starting one, e.g. `tcp://10.0.0.5:1234`. */
+    runnerHost?: string
+    stopTimeoutSeconds: number
+    /** The image whose GNU tar archives and restores the engine's state volume. */
+    helperImage: string
+  }
+  cache: {
+    /** False when `cache: false` or when `runner-host` names an engine whose state is not ours to save. */
+    enabled: boolean
+    save: boolean
+    /** The `cache-key` input: '' or an extra scope for the state cache key. */
+    keyScope: string
+    /** The engine's GC limit for its state. */
+    maxSizeBytes: number
+  }
+}
+
+export interface Config extends ActionConfig {
+  pipeline: PipelineConfig
+}
+
+/** Compressed, 5 GB of engine state stays well under GitHub's 10 GB Actions cache per repository. */
+export const DEFAULT_CACHE_MAX_SIZE = '5GB'
+const MIN_CACHE_MAX_SIZE = 100e6
+export const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = 300
+export const DEFAULT_STATE_HELPER_IMAGE = 'debian:bookworm-slim'
+
+/** The schemes `_EXPERIMENTAL_DAGGER_RUNNER_HOST` accepts in the Dagger CLI. */
+export const RUNNER_HOST_SCHEMES = [
+  'tcp',
+  'unix',
+  'container',
+  'docker-container',
+  'podman-container',
+  'kube-pod',
+  'ssh',
+  'dagger-cloud'
+] as const
+
+/** Inputs whose values are masked in the log the moment they are read. */
+export const SECRET_INPUTS = ['cloud-token', 'registry-password', 'go-private-token'] as const
+
+const CACHE_KEY = /^[A-Za-z0-9._+=/-]{1,100}$/
+
+// Docker's reference grammar: [host[:port]/]path[:tag][@algo:hex], path components lowercase.
+const REFERENCE_HOST = String.raw`(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|[A-Za-z0-9-]+:\d+|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+:\d+)`
+const REFERENCE_PATH = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*`
+const IMAGE_REFERENCE = new RegExp(
+  String.raw`^(?:${REFERENCE_HOST}/)?${REFERENCE_PATH}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`
+)
+
+/** The runner's reader: `@actions/core` getInput, which trims and gives '' for an unset input. */
+export const coreReader: InputReader = name => core.getInput(name)
+
+export function parseImageReference(input: string, raw: string): string {
+  const value = raw.trim()
+  if (!IMAGE_REFERENCE.test(value)) {
+    throw new InputError(
+      input,
+      value,
+      'expected an image reference such as registry.dagger.io/engine:v0.21.8 or host:5000/team/image@sha256:<digest>'
+    )
+  }
+  return value
+}
+
+export function parseRunnerHost(raw: string): string | undefined {
+  const value = raw.trim()
+  if (value === '') return undefined
+  const match = /^([a-z][a-z0-9+.-]*):\/\/(.+)$/.exec(value)
+  if (!match || !(RUNNER_HOST_SCHEMES as readonly string[]).includes(match[1]) || /\s/.test(match[2])) {
+    throw new InputError(
+      'runner-host',
+      value,
+      `expected <scheme>://<address> with a scheme of ${RUNNER_HOST_SCHEMES.join(', ')}, e.g. tcp://10.0.0.5:1234 or container://dagger-engine`
+    )
+  }
+  return value
+}
+
+export function parseCacheKey(raw: string): string {
+  const value = raw.trim()
+  if (value === '') return ''
+  if (!CACHE_KEY.test(value)) {
+    throw new InputError('cache-key', value, 'expected 1 to 100 of A-Z a-z 0-9 . _ - + = / (no commas or spaces)')
+  }
+  return value
+}
+
+/** Reads and validates the inputs of the action's shell: CLI install, engine and state cache. */
+export function readActionInputs(read: InputReader = coreReader): ActionConfig {
+  const cloudToken = read('cloud-token')
+  // Masked before anything else can fail and print it.
+  if (cloudToken) core.setSecret(cloudToken)
+
+  const version = parseDaggerVersion(read('dagger-version'))
+  const baseUrl = parseBaseUrl(read('dagger-base-url'))
+  const runnerHost = parseRunnerHost(read('runner-host'))
+  const imageRaw = read('engine-image')
+  if (imageRaw && runnerHost) {
+    throw new InputError('engine-image', imageRaw, 'leave it empty when runner-host is set: the action starts no engine then')
+  }
+  const image = imageRaw ? parseImageReference('engine-image', imageRaw) : undefined
+  const helperImage = parseImageReference('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE)
+  const stopTimeoutSeconds = parseInteger('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
+    min: 1,
+    max: 3600
+  })
+
+  const cacheWanted = parseBoolean('cache', read('cache'), true)
+  const save = parseBoolean('cache-save', read('cache-save'), true)
+  const keyScope = parseCacheKey(read('cache-key'))
+  const maxSizeBytes = parseSize('cache-max-size', read('cache-max-size'), parseSize('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0))
+  if (maxSizeBytes < MIN_CACHE_MAX_SIZE) {
+    throw new InputError('cache-max-size', read('cache-max-size'), 'expected at least 100MB: the engine needs room for one build')
+  }
+
+  return {
+    dagger: { version, baseUrl, ...(cloudToken ? { cloudToken } : {}) },
+    engine: { ...(image ? { image } : {}), ...(runnerHost ? { runnerHost } : {}), stopTimeoutSeconds, helperImage },
+    cache: { enabled: cacheWanted && !runnerHost, save, keyScope, maxSizeBytes }
+  }
+}
+
+/** Every input of the action: the shell's and the pipeline's, validated before anything runs. */
+export async function readConfig(
+  read: InputReader = coreReader,
+  { env = process.env, cwd = process.cwd() }: { env?: NodeJS.ProcessEnv; cwd?: string } = {}
+): Promise<Config> {
+  // Masked before any parsing, so no error message or later log line can show them.
+  for (const name of SECRET_INPUTS) {
+    const secret = read(name)
+    if (secret) core.setSecret(secret)
+  }
+  const action = readActionInputs(read)
+  const pipeline = await parsePipelineInputs(read, env, cwd)
+  return { ...action, pipeline }
+}

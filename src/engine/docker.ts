@@ -1,0 +1,204 @@
+// A small typed wrapper over the docker CLI. The action talks to whatever daemon the CLI is
+// configured for (DOCKER_HOST, contexts), so it works inside a container that shares the host's
+// socket: nothing here touches a host path on the daemon's side.
+import { spawn } from 'node:child_process'
+
+export interface DockerResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+export interface DockerOptions {
+  /** Bytes written to the command's stdin (e.g. a tar stream for `docker cp -`). */
+  input?: string | Uint8Array
+  /** Discard stdout instead of collecting it (large `docker cp` streams). */
+  discardStdout?: boolean
+}
+
+/** Docker is missing or its daemon cannot be reached: one line that says which. */
+export class DockerUnavailableError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DockerUnavailableError'
+  }
+}
+
+export class DockerCommandError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly result: DockerResult
+  ) {
+    super(`docker ${args.join(' ')} failed with exit code ${result.exitCode}: ${firstLine(result.stderr)}`)
+    this.name = 'DockerCommandError'
+  }
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? ''
+}
+
+/** Runs `docker ...args` and resolves with its exit code and output, whatever the exit code. */
+export function docker(args: readonly string[], options: DockerOptions = {}): Promise<DockerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('docker', args, {
+      // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
+      env: process.env,
+      stdio: ['pipe', options.discardStdout ? 'ignore' : 'pipe', 'pipe']
+    })
+    const stdout: Buffer[] = []
+    const stderr: Buffer[] = []
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk))
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'ENOENT'
+          ? new DockerUnavailableError('Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)')
+          : error
+      )
+    })
+    // EPIPE when docker exits before reading all of stdin; its exit code tells the story.
+    child.stdin?.on('error', () => {})
+    child.stdin?.end(options.input ?? '')
+    child.on('close', (code, signal) => {
+      resolve({
+        exitCode: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8')
+      })
+    })
+  })
+}
+
+/** Runs `docker ...args`, returns its stdout, and throws a DockerCommandError when it fails. */
+export async function dockerOk(args: readonly string[], options: DockerOptions = {}): Promise<string> {
+  const result = await docker(args, options)
+  if (result.exitCode !== 0) throw new DockerCommandError(args, result)
+  return result.stdout
+}
+
+export async function assertDockerReachable(): Promise<void> {
+  const result = await docker(['version', '--format', '{{.Server.Version}}'])
+  if (result.exitCode !== 0) {
+    const reason = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${result.exitCode}`
+    throw new DockerUnavailableError(`Cannot reach the Docker daemon: ${reason}`)
+  }
+}
+
+export interface ContainerState {
+  status: string
+  running: boolean
+  restarting: boolean
+  oomKilled: boolean
+  exitCode: number
+  startedAt: string
+  finishedAt: string
+  restartCount: number
+}
+
+interface InspectedContainer {
+  State: {
+    Status: string
+    Running: boolean
+    Restarting: boolean
+    OOMKilled: boolean
+    ExitCode: number
+    StartedAt: string
+    FinishedAt: string
+  }
+  RestartCount: number
+}
+
+/** The container's state, or null when no container has that name. */
+export async function inspectContainer(name: string): Promise<ContainerState | null> {
+  const args = ['container', 'inspect', name]
+  const result = await docker(args)
+  if (result.exitCode !== 0) {
+    if (/no such (container|object)/i.test(result.stderr)) return null
+    throw new DockerCommandError(args, result)
+  }
+  const [inspected] = JSON.parse(result.stdout) as InspectedContainer[]
+  const { State: state } = inspected
+  return {
+    status: state.Status,
+    running: state.Running,
+    restarting: state.Restarting,
+    oomKilled: state.OOMKilled,
+    exitCode: state.ExitCode,
+    startedAt: state.StartedAt,
+    finishedAt: state.FinishedAt,
+    restartCount: inspected.RestartCount
+  }
+}
+
+/**
+ * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
+ * the two streams, so both are read with timestamps and merged.
+ */
+export async function containerLogTail(name: string, lines = 30): Promise<string> {
+  const result = await docker(['logs', '--timestamps', '--tail', String(lines), name])
+  if (result.exitCode !== 0) return `(no log: ${firstLine(result.stderr)})`
+  const stamped = [result.stdout, result.stderr]
+    .flatMap(text => text.split('\n'))
+    .filter(line => line !== '')
+    .map(line => {
+      const space = line.indexOf(' ')
+      return { at: line.slice(0, space), text: line.slice(space + 1) }
+    })
+  // RFC 3339 timestamps with nanoseconds sort as strings once padded to the same width.
+  const key = (at: string) => at.replace(/(\.\d+)?Z$/, fraction => (fraction.slice(0, -1) || '.').padEnd(10, '0') + 'Z')
+  stamped.sort((a, b) => (key(a.at) < key(b.at) ? -1 : key(a.at) > key(b.at) ? 1 : 0))
+  return stamped
+    .slice(-lines)
+    .map(line => line.text)
+    .join('\n')
+}
+
+export async function volumeExists(name: string): Promise<boolean> {
+  const args = ['volume', 'inspect', name]
+  const result = await docker(args)
+  if (result.exitCode === 0) return true
+  if (/no such volume/i.test(result.stderr)) return false
+  throw new DockerCommandError(args, result)
+}
+
+export interface TarEntry {
+  /** Relative path inside the archive; a trailing '/' makes a directory. */
+  path: string
+  content?: string
+  mode: number
+}
+
+/** A ustar archive of small files and directories, owned by root, for `docker cp -`. */
+export function tarArchive(entries: readonly TarEntry[]): Buffer {
+  const blocks: Buffer[] = []
+  const mtime = Math.floor(Date.now() / 1000)
+  for (const entry of entries) {
+    const isDir = entry.path.endsWith('/')
+    const body = Buffer.from(entry.content ?? '', 'utf8')
+    if (Buffer.byteLength(entry.path) > 99) throw new Error(`tar path too long: ${entry.path}`)
+    const header = Buffer.alloc(512)
+    const field = (offset: number, length: number, value: string) => header.write(value, offset, length, 'utf8')
+    const octal = (value: number, length: number) => value.toString(8).padStart(length - 1, '0')
+    field(0, 100, entry.path)
+    field(100, 8, octal(entry.mode, 8))
+    field(108, 8, octal(0, 8))
+    field(116, 8, octal(0, 8))
+    field(124, 12, octal(isDir ? 0 : body.length, 12))
+    field(136, 12, octal(mtime, 12))
+    field(148, 8, ' '.repeat(8))
+    field(156, 1, isDir ? '5' : '0')
+    field(257, 6, 'ustar')
+    field(263, 2, '00')
+    field(265, 32, 'root')
+    field(297, 32, 'root')
+    const checksum = header.reduce((sum, byte) => sum + byte, 0)
+    field(148, 8, `${checksum.toString(8).padStart(6, '0')}\0 `)
+    blocks.push(header)
+    if (!isDir) {
+      blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512))
+    }
+  }
+  blocks.push(Buffer.alloc(1024))
+  return Buffer.concat(blocks)
+}

@@ -1,0 +1,213 @@
+// The engine container's life: started the way the Dagger CLI starts it, with its state in a
+// Docker named volume (never a host path, so it works when the action itself runs in a container
+// that shares the host's Docker socket, and when the action's user cannot read root-owned state),
+// and stopped only with `docker stop`, because the engine wipes its whole cache on the next start
+// after a kill.
+import { createHash } from 'node:crypto'
+import {
+  assertDockerReachable,
+  containerLogTail,
+  docker,
+  DockerCommandError,
+  dockerOk,
+  inspectContainer,
+  tarArchive,
+  volumeExists,
+  type ContainerState
+} from './docker.js'
+
+export const ENGINE_STATE_DIR = '/var/lib/dagger'
+const ENGINE_LABEL = 'io.github.go-dagger-action.engine'
+
+export interface EngineNames {
+  container: string
+  volume: string
+}
+
+/**
+ * Deterministic names per engine version and scope: a later job on the same daemon (self-hosted
+ * runners) finds the same engine and state, and a new engine version never sees an old state.
+ */
+export function engineNames({ engineVersion, scope }: { engineVersion: string; scope?: string }): EngineNames {
+  const version = engineVersion.replace(/^v/, '')
+  if (!/^[0-9A-Za-z][0-9A-Za-z_.-]*$/.test(version)) {
+    throw new Error(`engine version '${engineVersion}' cannot be part of a container name`)
+  }
+  let name = `dagger-engine-gda-v${version}`
+  if (scope) {
+    const safeScope = scope.replace(/[^0-9A-Za-z_.-]+/g, '-').replace(/^-+|-+$/g, '')
+    // Different raw scopes must not share an engine just because they sanitize alike.
+    const suffix = safeScope === scope ? '' : `-${createHash('sha256').update(scope).digest('hex').slice(0, 8)}`
+    name += `-${safeScope}${suffix}`
+  }
+  return { container: name, volume: name }
+}
+
+export interface StartEngineOptions {
+  image: string
+  names: EngineNames
+  /** Contents of /etc/dagger/engine.json (see engineConfigJson). */
+  engineConfig: string
+  /** How long the container may take to be seen running. Default 60 s. */
+  readyTimeoutMs?: number
+  /** How long it must then stay up, without a restart, to count as started. Default 2 s. */
+  settleMs?: number
+}
+
+export interface StartedEngine {
+  /**
+   * For _EXPERIMENTAL_DAGGER_RUNNER_HOST. docker-container:// names the runtime that runs the
+   * engine, where container:// would let the CLI pick podman on runners that have both.
+   */
+  runnerHost: string
+  reusedContainer: boolean
+}
+
+export async function startEngine(options: StartEngineOptions): Promise<StartedEngine> {
+  const { image, names, engineConfig, readyTimeoutMs = 60_000, settleMs = 2_000 } = options
+  const { container, volume } = names
+  const runnerHost = `docker-container://${container}`
+  await assertDockerReachable()
+
+  const existing = await inspectContainer(container)
+  if (existing?.running && !existing.restarting) return { runnerHost, reusedContainer: true }
+  if (existing) await removeContainer(container, existing)
+
+  await dockerOk(['volume', 'create', '--label', ENGINE_LABEL, volume])
+  // The flags the Dagger CLI itself uses for its engine container.
+  await dockerOk([
+    'create',
+    '--name',
+    container,
+    '--label',
+    ENGINE_LABEL,
+    '--privileged',
+    '--restart',
+    'always',
+    '--volume',
+    `${volume}:${ENGINE_STATE_DIR}`,
+    image
+  ])
+  // Streamed through the CLI, so the file never needs a path the daemon can see.
+  const configTar = tarArchive([
+    { path: 'dagger/', mode: 0o755 },
+    { path: 'dagger/engine.json', mode: 0o644, content: engineConfig }
+  ])
+  await dockerOk(['cp', '-', `${container}:/etc`], { input: configTar })
+  await dockerOk(['start', container])
+
+  const failure = await waitUntilSettled(container, readyTimeoutMs, settleMs)
+  if (failure) {
+    const logTail = await containerLogTail(container, 30)
+    await removeContainer(container, await inspectContainer(container))
+    throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${failure}. Last lines of its log:\n${logTail}`)
+  }
+  return { runnerHost, reusedContainer: false }
+}
+
+/** Resolves with null once the container has run `settleMs` without exiting or restarting, or with what went wrong. */
+async function waitUntilSettled(container: string, readyTimeoutMs: number, settleMs: number): Promise<string | null> {
+  const deadline = Date.now() + readyTimeoutMs
+  let runningSince: number | null = null
+  for (;;) {
+    const state = await inspectContainer(container)
+    if (!state) return 'the container disappeared'
+    // --restart always brings a crashed engine back, so a restart is as much a failure as an exit.
+    if (state.restartCount > 0 || state.restarting || (!state.running && state.status !== 'created')) {
+      return `it exited with code ${state.exitCode}${state.restartCount > 0 ? ` (Docker restarted it ${state.restartCount} time${state.restartCount === 1 ? '' : 's'})` : ''}`
+    }
+    if (state.running) {
+      runningSince ??= Date.now()
+      if (Date.now() - runningSince >= settleMs) return null
+    } else if (Date.now() > deadline) {
+      return `it was not running after ${readyTimeoutMs} ms (status ${state.status})`
+    }
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+}
+
+/** Stops (gracefully, if it still runs) and removes a container; its volume stays. */
+async function removeContainer(container: string, state: ContainerState | null): Promise<void> {
+  if (!state) return
+  if (state.running || state.restarting) await dockerOk(['stop', '-t', '30', container])
+  await dockerOk(['rm', container])
+}
+
+export interface StopEngineOptions {
+  container: string
+  timeoutSeconds: number
+}
+
+export interface StoppedEngine {
+  /** The engine exited by itself with code 0 after SIGTERM: its state is consistent and worth saving. */
+  clean: boolean
+  exitCode: number | null
+  durationMs: number
+  reason?: string
+}
+
+const SIGKILL_EXIT_CODE = 128 + 9
+
+/**
+ * Always `docker stop -t <timeout>`: SIGTERM, and SIGKILL only when the engine outlives the
+ * timeout. Then removes the stopped container and keeps the volume with the state.
+ */
+export async function stopEngine({ container, timeoutSeconds }: StopEngineOptions): Promise<StoppedEngine> {
+  if (!Number.isSafeInteger(timeoutSeconds) || timeoutSeconds < 0) {
+    throw new RangeError(`timeoutSeconds must be a whole number of seconds, got ${timeoutSeconds}`)
+  }
+  await assertDockerReachable()
+  const before = await inspectContainer(container)
+  if (!before) {
+    return { clean: false, exitCode: null, durationMs: 0, reason: `no engine container named ${container}` }
+  }
+  const startedAt = Date.now()
+  await dockerOk(['stop', '-t', String(timeoutSeconds), container])
+  const durationMs = Date.now() - startedAt
+  const after = await inspectContainer(container)
+  const exitCode = after?.exitCode ?? null
+  await dockerOk(['rm', container])
+
+  if (!before.running) {
+    return { clean: false, exitCode, durationMs, reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})` }
+  }
+  if (after?.oomKilled) {
+    return { clean: false, exitCode, durationMs, reason: 'the kernel killed the engine (out of memory)' }
+  }
+  if (exitCode === 0) return { clean: true, exitCode, durationMs }
+  if (exitCode === SIGKILL_EXIT_CODE) {
+    // docker stop only sends SIGKILL once the timeout has passed; an earlier one came from elsewhere.
+    const reason =
+      durationMs >= timeoutSeconds * 1000
+        ? `the engine did not exit within ${timeoutSeconds} s of SIGTERM, so Docker killed it`
+        : 'the engine was killed (SIGKILL)'
+    return { clean: false, exitCode, durationMs, reason }
+  }
+  return { clean: false, exitCode, durationMs, reason: `the engine exited with code ${exitCode} on SIGTERM` }
+}
+
+/**
+ * Whether the daemon already holds this engine's state (a self-hosted runner that ran an earlier
+ * job): the volume exists and has the engine's dagql-cache.db. The volume is read through a
+ * container that is created and never started, so no shell or tool in the image is assumed.
+ */
+export async function volumeHasState({ volume, image }: { volume: string; image: string }): Promise<boolean> {
+  await assertDockerReachable()
+  if (!(await volumeExists(volume))) return false
+  const probe = `${volume}-probe-${process.pid}-${Date.now()}`
+  await dockerOk(['create', '--name', probe, '--volume', `${volume}:${ENGINE_STATE_DIR}:ro`, image])
+  try {
+    const copy = await docker(['cp', `${probe}:${ENGINE_STATE_DIR}/dagql-cache.db`, '-'], { discardStdout: true })
+    return copy.exitCode === 0
+  } finally {
+    await dockerOk(['rm', probe])
+  }
+}
+
+/** Discards the engine's state. A missing volume is not an error; one in use is. */
+export async function removeVolume(volume: string): Promise<void> {
+  await assertDockerReachable()
+  const args = ['volume', 'rm', volume]
+  const result = await docker(args)
+  if (result.exitCode !== 0 && !/no such volume/i.test(result.stderr)) throw new DockerCommandError(args, result)
+}

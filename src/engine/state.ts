@@ -1,0 +1,381 @@
+// The engine-state store: saves and restores the Dagger engine's state volume through the Actions
+// cache, incrementally. Units of the state that never change once written (committed snapshots,
+// content blobs) are stored once in part archives keyed by their identity and reused by later
+// saves; the mutable remainder is stored in every save; a small manifest per save names its parts
+// and is the only entry looked up by key. Cache trouble never fails a build: it warns and the
+// run goes on cold (restore) or unsaved (save).
+import * as cache from '@actions/cache'
+import * as core from '@actions/core'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { StateHelper } from './state-container.js'
+import { fingerprintOf, parseListing, splitState, type StateUnit } from './state-listing.js'
+import { buildManifest, planSave, validateManifest, type Manifest, type ManifestPart, type NewPart } from './state-parts.js'
+
+export type { Manifest } from './state-parts.js'
+
+/** Bump when the archive layout changes: old entries then simply stop matching. */
+export const STATE_KEY_PREFIX = 'go-dagger-action-engine-v1'
+/** New units are packed into parts of about this size (uncompressed). */
+export const PART_TARGET_BYTES = 256 * 1024 * 1024
+/** A reused part with less than this fraction of its bytes still live is repacked. */
+const MIN_LIVE_FRACTION = 0.5
+/** Parts moving at once: enough to overlap archiving, compression and transfer on a small runner. */
+const PART_CONCURRENCY = 3
+/** Longest wait for one lookup or reservation answer before going on without the cache. */
+const LOOKUP_DEADLINE_MS = 120_000
+
+export interface EngineStateKeys {
+  primary: string
+  /** From the most specific to the least: this scope, then any scope of the same engine version. */
+  restoreKeys: [string, string]
+  partPrefix: string
+}
+
+interface KeyOptions {
+  engineVersion: string
+  scope: string
+  os?: string
+  arch?: string
+  runId: string
+  runAttempt: string
+}
+
+/**
+ * Keys are `<prefix>-<os>-<arch>-<engineVersion>-<scope>-<runId>-<runAttempt>`. Every component
+ * has '-' (and anything else outside [A-Za-z0-9._+]) turned into '_', so a restore key such as
+ * `…-v0.21.8-` can never prefix-match another version (`…-v0.21.8_rc…`) or `…-build-` another scope
+ * (`…-build_linux-…`). Part keys start with `<prefix>-part-`, which no manifest restore key matches.
+ */
+export function engineStateKeys(options: KeyOptions): EngineStateKeys {
+  const component = (value: string): string => value.replace(/[^A-Za-z0-9._+]/g, '_') || '_'
+  const os = component(options.os ?? process.platform)
+  const arch = component(options.arch ?? process.arch)
+  const version = component(options.engineVersion)
+  const versionPrefix = `${STATE_KEY_PREFIX}-${os}-${arch}-${version}-`
+  const scopePrefix = `${versionPrefix}${component(options.scope || 'default')}-`
+  return {
+    primary: `${scopePrefix}${component(options.runId)}-${component(options.runAttempt)}`,
+    restoreKeys: [scopePrefix, versionPrefix],
+    partPrefix: `${STATE_KEY_PREFIX}-part-${os}-${arch}-${version}`
+  }
+}
+
+function stateDir(tempDir: string): string {
+  return path.join(tempDir, 'go-dagger-action-state')
+}
+
+/**
+ * @actions/cache folds the `paths` array into each entry's version, so a restore must name the
+ * path the save used: the manifest sits at a fixed path under the runner's temp dir, and each part
+ * records its own path in the manifest.
+ */
+function manifestPath(tempDir: string): string {
+  return path.join(stateDir(tempDir), 'manifest.json')
+}
+
+function partPath(tempDir: string, key: string): string {
+  return path.join(stateDir(tempDir), 'parts', `${key.slice(-40)}.tar`)
+}
+
+export interface RestoreOptions extends KeyOptions {
+  volume: string
+  helperImage: string
+  tempDir: string
+}
+
+export interface RestoreResult {
+  /** 'true': a save of this scope; 'partial': a save of another scope (same engine version); 'false': cold. */
+  cacheHit: 'true' | 'false' | 'partial'
+  matchedKey?: string
+  /** Uncompressed bytes of the part archives extracted into the state. */
+  bytes: number
+  durationMs: number
+  /** Fingerprint of the state after the restore (or of the cold state); saveEngineState compares it. */
+  fingerprint: string
+  manifest?: Manifest
+}
+
+/**
+ * Restores the newest manifest for this scope (else any scope of this engine version) and every
+ * part it names, replacing the volume's contents. All or nothing: if any part is missing or fails,
+ * the volume is emptied and the run starts cold, with a warning.
+ */
+export async function restoreEngineState(options: RestoreOptions): Promise<RestoreResult> {
+  const started = Date.now()
+  const keys = engineStateKeys(options)
+  const cold = async (helper: StateHelper | undefined): Promise<RestoreResult> => ({
+    cacheHit: 'false',
+    bytes: 0,
+    durationMs: Date.now() - started,
+    fingerprint: helper ? await fingerprintWith(helper) : await stateFingerprint(options.volume, options.helperImage)
+  })
+
+  const manifestFile = manifestPath(options.tempDir)
+  let matchedKey: string | undefined
+  let manifest: Manifest
+  try {
+    await mkdir(path.dirname(manifestFile), { recursive: true })
+    matchedKey = await deadline(cache.restoreCache([manifestFile], keys.primary, keys.restoreKeys), 'looking up the engine state')
+    if (!matchedKey) {
+      core.info(`No saved engine state for ${keys.restoreKeys[0]}* or ${keys.restoreKeys[1]}*: starting cold`)
+      return await cold(undefined)
+    }
+    manifest = validateManifest(JSON.parse(await readFile(manifestFile, 'utf8')), options.engineVersion)
+  } catch (error) {
+    core.warning(`Engine state not restored (${message(error)}): starting cold`)
+    return await cold(undefined)
+  }
+  const cacheHit = matchedKey.startsWith(keys.restoreKeys[0]) ? 'true' : 'partial'
+  core.info(`Restoring engine state ${matchedKey} (${manifest.parts.length} parts)`)
+
+  let helper: StateHelper | undefined
+  try {
+    helper = await StateHelper.start(options.volume, options.helperImage)
+    const bytes = await extractParts(helper, manifest)
+    const fingerprint = await fingerprintWith(helper)
+    return { cacheHit, matchedKey, bytes, durationMs: Date.now() - started, fingerprint, manifest }
+  } catch (error) {
+    core.warning(`Engine state ${matchedKey} could not be restored (${message(error)}): starting cold`)
+    try {
+      helper ??= await StateHelper.start(options.volume, options.helperImage)
+      await helper.wipe()
+      return await cold(helper)
+    } catch (wipeError) {
+      // Without a helper the volume cannot be read either; the lifecycle will report Docker trouble.
+      core.warning(`Could not empty the engine state volume ${options.volume}: ${message(wipeError)}`)
+      return { cacheHit: 'false', bytes: 0, durationMs: Date.now() - started, fingerprint: '' }
+    }
+  } finally {
+    await helper?.remove()
+    await rm(path.join(stateDir(options.tempDir), 'parts'), { recursive: true, force: true })
+  }
+}
+
+async function extractParts(helper: StateHelper, manifest: Manifest): Promise<number> {
+  const liveRoots = new Map<number, string[]>()
+  for (const unit of Object.values(manifest.units)) {
+    const roots = liveRoots.get(unit.part)
+    if (roots) roots.push(...unit.roots)
+    else liveRoots.set(unit.part, [...unit.roots])
+  }
+  const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && liveRoots.has(index))
+  const remainder = manifest.parts.find(part => part.remainder)!
+  await helper.wipe()
+  await helper.makeParents(unitParts.flatMap(({ index }) => liveRoots.get(index)!))
+
+  let bytes = 0
+  const restorePart = async (part: ManifestPart): Promise<void> => {
+    await mkdir(path.dirname(part.path), { recursive: true })
+    const key = await deadline(cache.restoreCache([part.path], part.key), `restoring part ${part.key}`, transferDeadline(part.bytes))
+    if (key !== part.key) throw new Error(`part ${part.key} is missing from the cache`)
+    bytes += (await stat(part.path)).size
+  }
+  // The remainder downloads alongside the units but is extracted last: it holds the directories
+  // above the units, whose modes and mtimes must be set after their contents are in place.
+  const remainderDownload = restorePart(remainder)
+  try {
+    await forEachConcurrently(unitParts, PART_CONCURRENCY, async ({ part, index }) => {
+      await restorePart(part)
+      const live = liveRoots.get(index)!
+      const liveUnits = Object.values(manifest.units).filter(unit => unit.part === index).length
+      // Units removed from the state since the part was stored stay in its archive, unextracted.
+      await helper.extract(part.path, liveUnits === part.units ? undefined : live)
+      await rm(part.path, { force: true })
+    })
+    await remainderDownload
+  } finally {
+    await remainderDownload.catch(() => undefined)
+  }
+  await helper.extract(remainder.path)
+  await rm(remainder.path, { force: true })
+  return bytes
+}
+
+export interface SaveOptions {
+  volume: string
+  helperImage: string
+  engineVersion: string
+  scope: string
+  os?: string
+  arch?: string
+  tempDir: string
+  runId: string
+  runAttempt: string
+  /** What restoreEngineState returned: an unchanged fingerprint skips the save, its manifest's parts are reused. */
+  restored?: { fingerprint: string; manifest?: Manifest }
+}
+
+export interface SaveResult {
+  saved: boolean
+  reason: string
+  /** Uncompressed bytes of the part archives uploaded (the cache compresses them). */
+  bytesUploaded: number
+  partsUploaded: number
+  partsReused: number
+  durationMs: number
+  key?: string
+}
+
+/**
+ * Saves the state (the engine must be stopped) unless it is unchanged since the restore. Uploads
+ * only parts for new units and the remainder; parts of the restored manifest whose units are still
+ * there are reused. The manifest goes last, so a failed save leaves no manifest naming missing parts.
+ */
+export async function saveEngineState(options: SaveOptions): Promise<SaveResult> {
+  const started = Date.now()
+  const result = (saved: boolean, reason: string, extra: Partial<SaveResult> = {}): SaveResult => ({
+    saved, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: Date.now() - started, ...extra
+  })
+  const keys = engineStateKeys(options)
+  let helper: StateHelper | undefined
+  try {
+    helper = await StateHelper.start(options.volume, options.helperImage)
+    const entries = parseListing(await helper.listing())
+    const fingerprint = fingerprintOf(entries)
+    if (options.restored && options.restored.fingerprint === fingerprint) {
+      return result(false, 'the engine state did not change since it was restored')
+    }
+    if (entries.length <= 1) return result(false, 'the engine state is empty')
+
+    const previous = options.restored?.manifest
+    const plan = planSave(splitState(entries), previous, {
+      partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
+    })
+    // A reused part may have been evicted since the restore; its units are then stored again.
+    const stillStored = await mapConcurrently(plan.reused, 8, ({ part }) => isStored(part.path, part.key))
+    const evicted = plan.reused.filter((_, i) => !stillStored[i])
+    if (evicted.length > 0) {
+      const again = planSave({ units: evicted.flatMap(r => r.units), remainder: [], remainderId: '', remainderBytes: 0 }, undefined, {
+        partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
+      })
+      plan.reused = plan.reused.filter((_, i) => stillStored[i])
+      plan.created.unshift(...again.created.filter(part => !part.remainder))
+    }
+
+    const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper!, part, options.tempDir))
+    const failed = uploads.find(upload => upload.error)
+    if (failed) return result(false, `a part of the engine state could not be stored: ${failed.error}`)
+
+    const manifest = buildManifest(plan, plan.created.map(part => partPath(options.tempDir, part.key)), uploads.map(u => u.bytes), {
+      engineVersion: options.engineVersion, fingerprint
+    })
+    const manifestFile = manifestPath(options.tempDir)
+    await mkdir(path.dirname(manifestFile), { recursive: true })
+    await writeFile(manifestFile, JSON.stringify(manifest))
+    const stored = await saveEntry(manifestFile, keys.primary)
+    const totals = {
+      bytesUploaded: uploads.reduce((sum, u) => sum + (u.uploaded ? u.bytes : 0), 0),
+      partsUploaded: uploads.filter(u => u.uploaded).length,
+      partsReused: plan.reused.length + uploads.filter(u => !u.uploaded).length
+    }
+    if (!stored) return result(false, `the manifest ${keys.primary} could not be stored`, totals)
+    return result(true, 'saved', { ...totals, key: keys.primary })
+  } catch (error) {
+    core.warning(`Engine state not saved: ${message(error)}`)
+    return result(false, `error: ${message(error)}`)
+  } finally {
+    await helper?.remove()
+    await rm(path.join(stateDir(options.tempDir), 'parts'), { recursive: true, force: true })
+  }
+}
+
+interface PartUpload {
+  bytes: number
+  uploaded: boolean
+  error?: string
+}
+
+async function storePart(helper: StateHelper, part: NewPart, tempDir: string): Promise<PartUpload> {
+  const file = partPath(tempDir, part.key)
+  // Equal keys hold equal units: a re-run or another job may have stored this part already.
+  if (await isStored(file, part.key)) return { bytes: part.bytes, uploaded: false }
+  await mkdir(path.dirname(file), { recursive: true })
+  const scratch = await helper.createArchive(part.members, part.recursive)
+  await helper.moveOut(scratch, file)
+  const bytes = (await stat(file)).size
+  try {
+    if (await saveEntry(file, part.key)) return { bytes, uploaded: true }
+    // Another job may have stored the same part meanwhile; then it is there to reuse.
+    if (await isStored(file, part.key)) return { bytes, uploaded: false }
+    return { bytes, uploaded: false, error: `part ${part.key} was not stored` }
+  } finally {
+    await rm(file, { force: true })
+  }
+}
+
+/** saveCache reports its own failures as warnings and returns -1; true when the entry was stored. */
+async function saveEntry(file: string, key: string): Promise<boolean> {
+  try {
+    const { size } = await stat(file)
+    return (await deadline(cache.saveCache([file], key), `storing ${key}`, transferDeadline(size))) !== -1
+  } catch (error) {
+    core.warning(`Could not store ${key}: ${message(error)}`)
+    return false
+  }
+}
+
+async function isStored(file: string, key: string): Promise<boolean> {
+  try {
+    return (await deadline(cache.restoreCache([file], key, [], { lookupOnly: true }), `looking up ${key}`)) === key
+  } catch (error) {
+    core.warning(`Could not look up ${key}: ${message(error)}`)
+    return false
+  }
+}
+
+/** The fingerprint of the volume's state, as saveEngineState computes it. */
+export async function stateFingerprint(volume: string, helperImage: string): Promise<string> {
+  const helper = await StateHelper.start(volume, helperImage)
+  try {
+    return await fingerprintWith(helper)
+  } finally {
+    await helper.remove()
+  }
+}
+
+async function fingerprintWith(helper: StateHelper): Promise<string> {
+  return fingerprintOf(parseListing(await helper.listing()))
+}
+
+/** A transfer slower than 1 MB/s after a lookup's allowance is treated as a stalled service. */
+function transferDeadline(bytes: number): number {
+  return LOOKUP_DEADLINE_MS + bytes / 1000
+}
+
+function deadline<T>(promise: Promise<T>, what: string, ms = LOOKUP_DEADLINE_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the cache service did not answer within ${ms / 1000} s while ${what}`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+async function forEachConcurrently<T>(items: readonly T[], limit: number, body: (item: T) => Promise<void>): Promise<void> {
+  await mapConcurrently(items, limit, body)
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, body: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length)
+  let next = 0
+  let failure: unknown
+  const worker = async (): Promise<void> => {
+    while (next < items.length && failure === undefined) {
+      const index = next++
+      try {
+        results[index] = await body(items[index])
+      } catch (error) {
+        failure ??= error
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  if (failure !== undefined) throw failure
+  return results
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+export type { StateUnit }

@@ -1,0 +1,102 @@
+// Reads the few go.mod directives the pipeline needs: the module path (binary name, package
+// checks) and the Go version to pin the toolchain image to.
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { InputError } from '../inputs.js'
+
+export interface GoMod {
+  /** The go.mod file that was read. */
+  path: string
+  module: string
+  /** The `go` directive, e.g. `1.22` or `1.22.3`. */
+  go?: string
+  /** The `toolchain` directive, e.g. `go1.23.4` (absent, or `default`, means none). */
+  toolchain?: string
+}
+
+/** Splits one go.mod line into tokens, honouring quoted strings and dropping a `//` comment. */
+function tokenize(line: string): string[] {
+  const tokens: string[] = []
+  let i = 0
+  while (i < line.length) {
+    const c = line[i]
+    if (c === ' ' || c === '\t') {
+      i++
+    } else if (line.startsWith('//', i)) {
+      break
+    } else if (c === '"' || c === '`') {
+      let end = i + 1
+      while (end < line.length && line[end] !== c) end += c === '"' && line[end] === '\\' ? 2 : 1
+      tokens.push(c === '"' ? JSON.parse(line.slice(i, end + 1)) : line.slice(i + 1, end))
+      i = end + 1
+    } else if (c === '(' || c === ')') {
+      tokens.push(c)
+      i++
+    } else {
+      let end = i
+      while (end < line.length && !' \t()"`'.includes(line[end]) && !line.startsWith('//', end)) end++
+      tokens.push(line.slice(i, end))
+      i = end
+    }
+  }
+  return tokens
+}
+
+/** Parses go.mod text into its directives; `file` only names it in errors. */
+export function parseGoMod(text: string, file: string): GoMod {
+  const directives = new Map<string, string[]>()
+  let block: string | undefined
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/)
+  for (const line of lines) {
+    const tokens = tokenize(line)
+    if (tokens.length === 0) continue
+    if (block !== undefined) {
+      if (tokens[0] === ')') block = undefined
+      continue
+    }
+    const [verb, ...rest] = tokens
+    if (rest[0] === '(') {
+      // Block members (require, replace, exclude, retract, godebug, ...) never hold what we read.
+      if (rest.at(-1) !== ')') block = verb
+      continue
+    }
+    if (!directives.has(verb)) directives.set(verb, rest)
+  }
+  const module = directives.get('module')?.[0]
+  if (!module) throw new InputError('source', file, 'expected a go.mod with a module directive')
+  const go = directives.get('go')?.[0]
+  const toolchain = directives.get('toolchain')?.[0]
+  return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}) }
+}
+
+/** Reads `<dir>/go.mod`; a missing file is a bad `source` input. */
+export async function readGoMod(dir: string): Promise<GoMod> {
+  const file = join(dir, 'go.mod')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new InputError('source', dir, `expected the directory of a Go module, but ${file} cannot be read (${code})`)
+  }
+  return parseGoMod(text, file)
+}
+
+const GO_VERSION = /^(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)$/
+
+/**
+ * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
+ * as the go command itself picks the newer toolchain the module asks for.
+ */
+export function goVersionFromGoMod(mod: GoMod): string {
+  const toolchain = mod.toolchain?.match(/^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:-.*)?$/)
+  if (toolchain) return toolchain[1]
+  if (mod.go && GO_VERSION.test(mod.go)) return mod.go
+  throw new InputError(
+    'go-version',
+    '',
+    `${mod.path} declares no usable go version (go ${mod.go ?? 'missing'}${
+      mod.toolchain ? `, toolchain ${mod.toolchain}` : ''
+    }); set go-version, e.g. 1.23`
+  )
+}

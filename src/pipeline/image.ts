@@ -1,0 +1,47 @@
+// The image stage: per Linux platform, the base image with the static binary, a non-root user, an
+// entrypoint and OCI labels; together one multi-platform image.
+
+import { mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { Client, Container, File, Platform } from '@dagger.io/dagger'
+import { IMAGE_USER, imagePlatforms, imageTarballPath, type PipelineConfig } from './config.js'
+
+export function binaryPathInImage(cfg: PipelineConfig): string {
+  return `/usr/local/bin/${cfg.binaryName}`
+}
+
+/** One container per image platform (lazy), in the order of `platforms`. */
+export function imageVariants(client: Client, cfg: PipelineConfig, binaries: Map<string, File>): Container[] {
+  const entrypoint = binaryPathInImage(cfg)
+  return imagePlatforms(cfg).map(platform => {
+    const empty = client.container({ platform: platform.name as Platform })
+    let ctr = (cfg.baseImage === 'scratch' ? empty : empty.from(cfg.baseImage))
+      .withFile(entrypoint, binaries.get(platform.name)!, { permissions: 0o755 })
+      .withUser(IMAGE_USER)
+      .withEntrypoint([entrypoint])
+    for (const [name, value] of Object.entries(cfg.labels)) ctr = ctr.withLabel(name, value)
+    return ctr
+  })
+}
+
+export interface ImageResult {
+  platforms: string[]
+  /** The OCI tarball on the host, when the image is built but not published. */
+  tarball?: string
+}
+
+/**
+ * Builds every variant. Unless the image is about to be published, it is also written to the host
+ * as one multi-platform OCI tarball (`docker load` or `crane push` can take it from there).
+ */
+export async function runImage(client: Client, cfg: PipelineConfig, variants: Container[]): Promise<ImageResult> {
+  const platforms = imagePlatforms(cfg).map(p => p.name)
+  if (cfg.stages.includes('publish')) {
+    await Promise.all(variants.map(v => v.sync()))
+    return { platforms }
+  }
+  const tarball = imageTarballPath(cfg)
+  await mkdir(dirname(tarball), { recursive: true })
+  await client.container().export(tarball, { platformVariants: variants })
+  return { platforms, tarball }
+}

@@ -1,0 +1,87 @@
+// The scan stage: each platform of the image, as an OCI tarball, scanned by trivy or grype running
+// as a container in the engine (no registry login, nothing pushed); one SARIF report for code scanning.
+
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { Client, Container } from '@dagger.io/dagger'
+import { imagePlatforms, sarifPath, SCANNER_IMAGES, type PipelineConfig } from './config.js'
+import {
+  countBySeverity,
+  mergeVulnerabilities,
+  parseGrypeJson,
+  parseTrivyJson,
+  vulnerabilitiesToSarif,
+  type Severity,
+  type StageFailure,
+  type Vulnerability
+} from './results.js'
+
+const TARBALL = '/scan/image.tar'
+const REPORT = '/scan/report.json'
+const DB_CACHE = '/cache/db'
+
+/** The scanner's arguments after its entrypoint. */
+export function scanArguments(cfg: Pick<PipelineConfig, 'scanner'>): string[] {
+  return cfg.scanner === 'trivy'
+    ? ['image', '--input', TARBALL, '--scanners', 'vuln', '--format', 'json', '--output', REPORT, '--cache-dir', DB_CACHE]
+    : [`oci-archive:${TARBALL}`, '--output', `json=${REPORT}`]
+}
+
+export interface ScanResult {
+  scanner: string
+  counts: Record<Severity, number>
+  /** Findings at the severities that fail the stage. */
+  failing: number
+  /** Worst first. */
+  vulnerabilities: Vulnerability[]
+  sarif: string
+}
+
+export interface ScanOutcome {
+  result: ScanResult
+  failure?: StageFailure
+}
+
+export async function runScan(client: Client, cfg: PipelineConfig, variants: Container[]): Promise<ScanOutcome> {
+  const image = SCANNER_IMAGES[cfg.scanner]
+  // The vulnerability database is the slow part; the engine keeps it between runs.
+  const scanner = client
+    .container()
+    .from(image)
+    .withMountedCache(DB_CACHE, client.cacheVolume(`${cfg.scanner}-db`))
+    .withEnvVariable('GRYPE_DB_CACHE_DIR', DB_CACHE)
+  const platforms = imagePlatforms(cfg)
+  const perPlatform = await Promise.all(
+    variants.map(async (variant, i) => {
+      const report = await scanner
+        .withMountedFile(TARBALL, variant.asTarball())
+        .withExec(scanArguments(cfg), { useEntrypoint: true })
+        .file(REPORT)
+        .contents()
+      const platform = platforms[i].name
+      return cfg.scanner === 'trivy' ? parseTrivyJson(report, platform) : parseGrypeJson(report, platform)
+    })
+  )
+  const vulnerabilities = mergeVulnerabilities(perPlatform)
+  const sarif = sarifPath(cfg)
+  await mkdir(dirname(sarif), { recursive: true })
+  const subject = cfg.image ?? cfg.binaryName
+  await writeFile(sarif, JSON.stringify(vulnerabilitiesToSarif(vulnerabilities, cfg.scanner, subject), null, 2))
+
+  const counts = countBySeverity(vulnerabilities)
+  const failing = cfg.severities.reduce((sum, s) => sum + counts[s], 0)
+  const result: ScanResult = { scanner: cfg.scanner, counts, failing, vulnerabilities, sarif }
+  if (failing === 0) return { result }
+  const worst = vulnerabilities.filter(v => cfg.severities.includes(v.severity))
+  return {
+    result,
+    failure: {
+      message: `${cfg.scanner} found ${failing} vulnerabilit${failing === 1 ? 'y' : 'ies'} at ${cfg.severities.join(', ')}`,
+      command: `${cfg.scanner} ${scanArguments(cfg).join(' ')}`,
+      outputTail: worst
+        .slice(0, 20)
+        .map(v => `${v.severity} ${v.id} ${v.package} ${v.installedVersion}${v.fixedVersion ? ` → ${v.fixedVersion}` : ''}`)
+        .join('\n')
+    }
+  }
+}

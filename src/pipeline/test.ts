@@ -1,0 +1,62 @@
+// The test stage: `go test -json` (with -race and coverage when asked), read as an event stream so
+// every failure comes back with its test, package, file and line.
+
+import { ReturnType, type Client } from '@dagger.io/dagger'
+import { goModuleContainer, SOURCE_ROOT } from './build.js'
+import type { PipelineConfig } from './config.js'
+import { parseCoverFunc, parseGoTestJson, tailOf, type StageFailure, type TestReport } from './results.js'
+
+const STREAM = '/tmp/go-test.json'
+const PROFILE = '/tmp/coverage.out'
+const COVER_FUNC = '/tmp/coverage.txt'
+
+export function testCommand(cfg: PipelineConfig): string[] {
+  return [
+    'go',
+    'test',
+    '-json',
+    ...(cfg.race ? ['-race'] : []),
+    ...(cfg.coverage ? [`-coverprofile=${PROFILE}`] : []),
+    ...cfg.testFlags,
+    './...'
+  ]
+}
+
+export type TestResult = TestReport
+
+export interface TestOutcome {
+  result: TestResult
+  failure?: StageFailure
+}
+
+export async function runTest(client: Client, cfg: PipelineConfig): Promise<TestOutcome> {
+  const command = testCommand(cfg)
+  const ran = goModuleContainer(client, cfg)
+    // The race detector is cgo; the golang image carries the C toolchain it needs.
+    .withEnvVariable('CGO_ENABLED', cfg.race ? '1' : '0')
+    .withExec(command, { expect: ReturnType.Any, redirectStdout: STREAM })
+  const measured = cfg.coverage
+    ? ran.withExec(['go', 'tool', 'cover', `-func=${PROFILE}`], { expect: ReturnType.Any, redirectStdout: COVER_FUNC })
+    : ran
+
+  const [exitCode, stream, coverFunc] = await Promise.all([
+    ran.exitCode(),
+    measured.file(STREAM).contents(),
+    cfg.coverage ? measured.file(COVER_FUNC).contents() : Promise.resolve('')
+  ])
+  const report = parseGoTestJson(stream, cfg.modulePath, { containerRoot: SOURCE_ROOT, hostRoot: cfg.sourceFromRepo })
+  const coverage = parseCoverFunc(coverFunc)
+  const result: TestResult = { ...report, ...(coverage === undefined ? {} : { coverage }) }
+  if (exitCode === 0) return { result }
+
+  // Flag errors and the like never reach the JSON stream; they are on stderr.
+  const failedOutput = report.failures.map(f => f.output).join('\n')
+  const output = failedOutput.trim() ? failedOutput : [stream, await ran.stderr()].join('\n')
+  const what =
+    report.failed > 0
+      ? `${report.failed} test${report.failed === 1 ? '' : 's'} failed`
+      : report.failures.length > 0
+        ? `${report.failures.length} package${report.failures.length === 1 ? '' : 's'} failed`
+        : `go test exited with code ${exitCode}`
+  return { result, failure: { message: what, command: command.join(' '), exitCode, outputTail: tailOf(output) } }
+}

@@ -1,0 +1,244 @@
+// The job summary: what ran, how long it took, what it produced and why it failed, one section per
+// stage, plus what the engine cache did. Rendering is pure (text in, text out) so tests compare it
+// as text; writeSummary and writeCacheSaveSummary hand the text to core.summary.
+
+import * as core from '@actions/core'
+import type { RestoreResult, SaveResult } from '../engine/state.js'
+import type { Stage } from '../pipeline/config.js'
+import type { PipelineResult, StageReport, StageResults, StageStatus } from '../pipeline/dag.js'
+import { SEVERITIES, type StageFailure } from '../pipeline/results.js'
+import { failureMessage, type AnnotationTally } from './annotations.js'
+import { code, countBy, displayPath, escapeCell, escapeText, formatBytes, formatDuration, formatPercent, plural, table } from './format.js'
+
+export interface SummaryInput {
+  pipeline?: PipelineResult
+  engine?: { restore?: Pick<RestoreResult, 'cacheHit' | 'matchedKey' | 'bytes' | 'durationMs'>; runnerHost?: string }
+  annotations?: AnnotationTally
+  /** Host paths inside it are shown relative to it (the repository checkout). */
+  workspace?: string
+}
+
+/** How many findings, failures and vulnerabilities a section lists before it says "and N more". */
+export const SUMMARY_LIST_LIMIT = 20
+const WORST_VULNERABILITIES = 5
+
+const STATUS_ICON: Record<StageStatus, string> = { passed: '✅', failed: '❌', skipped: '⏭️' }
+
+function andMore(shown: number, total: number, what: string): string[] {
+  return total > shown ? [`… and ${plural(total - shown, what)} more.`] : []
+}
+
+function overview(pipeline: PipelineResult): string {
+  const rows = pipeline.order.map(stage => {
+    const report = pipeline.stages[stage]
+    if (!report) return [stage, '–', '–']
+    const note = report.blockedBy?.length ? ` (${report.blockedBy.join(', ')} did not pass)` : ''
+    return [stage, `${STATUS_ICON[report.status]} ${report.status}${note}`, report.status === 'skipped' ? '–' : formatDuration(report.durationMs)]
+  })
+  return table(['stage', 'status', 'duration'], rows)
+}
+
+function failureSection(failure: StageFailure): string[] {
+  const lines = [`**Failed:** ${escapeText(failure.message)}`]
+  if (failure.command) {
+    const exit = failure.exitCode === undefined ? '' : ` (exit code ${failure.exitCode})`
+    lines.push('', `Command: ${code(failure.command)}${exit}`)
+  }
+  if (failure.outputTail) {
+    lines.push('', '<details><summary>Last lines of output</summary>', '', `<pre>${escapeText(failure.outputTail)}</pre>`, '', '</details>')
+  }
+  return lines
+}
+
+type Renderers = { [S in Stage]: (result: StageResults[S], workspace: string | undefined) => string[] }
+
+const renderers: Renderers = {
+  build: (result, workspace) => [
+    table(
+      ['platform', 'binary', 'size', 'sha256'],
+      result.binaries.map(b => [escapeCell(b.platform), code(displayPath(b.path, workspace)), formatBytes(b.size), code(b.sha256)])
+    ),
+    '',
+    `Checksums: ${code(displayPath(result.checksums, workspace))}`
+  ],
+
+  lint: result => {
+    const findings = result.findings
+    if (findings.length === 0) return ['No findings.']
+    const linters = countBy(findings, f => f.linter || 'unknown')
+    const shown = findings.slice(0, SUMMARY_LIST_LIMIT)
+    return [
+      `${plural(findings.length, 'finding')} from ${plural(linters.length, 'linter')}.`,
+      '',
+      table(['linter', 'findings'], linters.map(([linter, count]) => [escapeCell(linter), String(count)])),
+      '',
+      table(
+        ['location', 'linter', 'message'],
+        shown.map(f => [code(`${f.file}:${f.line}:${f.column}`), escapeCell(f.linter), escapeCell(f.message)])
+      ),
+      ...andMore(shown.length, findings.length, 'finding')
+    ]
+  },
+
+  test: result => {
+    const lines = [
+      table(
+        ['passed', 'failed', 'skipped', 'coverage'],
+        [[String(result.passed), String(result.failed), String(result.skipped), result.coverage === undefined ? '–' : formatPercent(result.coverage)]]
+      )
+    ]
+    const failures = result.failures
+    if (failures.length > 0) {
+      const shown = failures.slice(0, SUMMARY_LIST_LIMIT)
+      lines.push(
+        '',
+        table(
+          ['test', 'package', 'location', 'message'],
+          shown.map(f => [
+            escapeCell(f.test || '(package)'),
+            escapeCell(f.package),
+            f.file ? code(f.line ? `${f.file}:${f.line}` : f.file) : '–',
+            escapeCell(failureMessage(f, 1).split('\n')[0])
+          ])
+        ),
+        ...andMore(shown.length, failures.length, 'failure')
+      )
+    }
+    return lines
+  },
+
+  image: (result, workspace) => [
+    `Platforms: ${result.platforms.map(p => code(p)).join(', ')}`,
+    ...(result.tarball ? ['', `OCI tarball: ${code(displayPath(result.tarball, workspace))}`] : [])
+  ],
+
+  scan: (result, workspace) => {
+    const lines = [
+      table(
+        [...SEVERITIES],
+        [SEVERITIES.map(s => String(result.counts[s]))]
+      ),
+      '',
+      `${plural(result.failing, 'finding')} at the failing severities (scanner: ${escapeText(result.scanner)}). SARIF: ${code(displayPath(result.sarif, workspace))}`
+    ]
+    const worst = result.vulnerabilities.slice(0, WORST_VULNERABILITIES)
+    if (worst.length > 0) {
+      lines.push(
+        '',
+        table(
+          ['severity', 'id', 'package', 'installed', 'fixed in', 'platforms'],
+          worst.map(v => [
+            v.severity,
+            v.url ? `<a href="${escapeText(v.url)}">${escapeText(v.id)}</a>` : escapeCell(v.id),
+            escapeCell(v.package),
+            escapeCell(v.installedVersion),
+            escapeCell(v.fixedVersion ?? '–'),
+            escapeCell(v.platforms.join(', '))
+          ])
+        ),
+        ...andMore(worst.length, result.vulnerabilities.length, 'vulnerability')
+      )
+    }
+    return lines
+  },
+
+  publish: result => [
+    `Image: ${code(result.imageRef)}`,
+    '',
+    `Tags: ${result.tags.map(t => code(t)).join(', ')}`
+  ]
+}
+
+function stageSection(report: StageReport, workspace: string | undefined): string[] {
+  if (report.status === 'skipped') return []
+  const lines = [`### ${report.stage} · ${STATUS_ICON[report.status]} ${formatDuration(report.durationMs)}`, '']
+  if (report.result) {
+    const render = renderers[report.stage] as (result: unknown, workspace: string | undefined) => string[]
+    lines.push(...render(report.result, workspace), '')
+  }
+  if (report.failure) lines.push(...failureSection(report.failure), '')
+  return lines
+}
+
+function annotationNote(tally: AnnotationTally): string[] {
+  const omitted = tally.omitted.error + tally.omitted.warning
+  if (omitted === 0) return []
+  const parts = [
+    tally.omitted.error ? plural(tally.omitted.error, 'error') : '',
+    tally.omitted.warning ? plural(tally.omitted.warning, 'warning') : ''
+  ].filter(Boolean)
+  return [
+    `> [!NOTE]`,
+    `> GitHub shows at most 10 error and 10 warning annotations per step: ${tally.emitted.error + tally.emitted.warning} were annotated; the other ${parts.join(' and ')} appear only in this summary and the log.`,
+    ''
+  ]
+}
+
+const RESTORED_FROM: Record<RestoreResult['cacheHit'], string> = {
+  true: "this job's last save",
+  partial: 'the last save of another stage selection',
+  false: ''
+}
+
+export function renderCacheRestore(
+  restore: Pick<RestoreResult, 'cacheHit' | 'matchedKey' | 'bytes' | 'durationMs'> | undefined,
+  runnerHost?: string
+): string {
+  const lines = ['### Engine cache', '']
+  if (!restore) lines.push('Not restored: the action did not manage the engine state in this job.')
+  else if (restore.cacheHit === 'false') {
+    lines.push(`Cold start: no saved engine state to restore (looked up in ${formatDuration(restore.durationMs)}).`)
+  } else {
+    const key = restore.matchedKey ? ` ${code(restore.matchedKey)}` : ''
+    lines.push(
+      `Restored ${formatBytes(restore.bytes)} from ${RESTORED_FROM[restore.cacheHit]}${key} in ${formatDuration(restore.durationMs)}.`
+    )
+  }
+  if (runnerHost) lines.push('', `Engine: ${code(runnerHost)}`)
+  return lines.join('\n') + '\n'
+}
+
+/** The post step's section: what it saved of the engine state, or why it saved nothing. */
+export function renderCacheSaveSummary(save: SaveResult): string {
+  const lines = ['### Engine cache saved', '']
+  if (save.saved) {
+    const key = save.key ? ` as ${code(save.key)}` : ''
+    lines.push(
+      `Saved ${formatBytes(save.bytesUploaded)}${key} in ${formatDuration(save.durationMs)}: ` +
+        `${plural(save.partsUploaded, 'part')} uploaded, ${plural(save.partsReused, 'part')} reused from the restored state.`
+    )
+  } else {
+    lines.push(`Nothing saved (${formatDuration(save.durationMs)}): ${escapeText(save.reason)}.`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+export function renderSummary(input: SummaryInput): string {
+  const lines: string[] = []
+  const { pipeline } = input
+  if (pipeline) {
+    lines.push(`## Go pipeline ${pipeline.ok ? '✅ passed' : '❌ failed'}`, '', overview(pipeline), '')
+    if (input.annotations) lines.push(...annotationNote(input.annotations))
+    for (const stage of pipeline.order) {
+      const report = pipeline.stages[stage]
+      if (report) lines.push(...stageSection(report as StageReport, input.workspace))
+    }
+  }
+  if (input.engine) lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost))
+  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n'
+}
+
+/** Appends text to the job summary; false when the runner gives no summary file (act, local runs). */
+async function appendToSummary(text: string): Promise<boolean> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return false
+  await core.summary.addRaw(text, true).write()
+  return true
+}
+
+export function writeSummary(input: SummaryInput): Promise<boolean> {
+  return appendToSummary(renderSummary(input))
+}
+
+export function writeCacheSaveSummary(save: SaveResult): Promise<boolean> {
+  return appendToSummary(renderCacheSaveSummary(save))
+}
