@@ -22,8 +22,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 export const ENTRIES = {
-  main: 'src/main.ts',
-  post: 'src/post.ts',
+  main: 'src/entry/main.ts',
+  post: 'src/entry/post.ts',
   cli: 'src/cli.ts'
 }
 
@@ -68,8 +68,13 @@ export async function bundle(entry, outDir) {
   for (const [name, { source, permissions }] of Object.entries(files)) {
     const file = path.join(outDir, name)
     await mkdir(path.dirname(file), { recursive: true })
-    const content = name.endsWith('.js') ? withPrelude(source.toString()) : source
-    await writeFile(file, content, { mode: permissions })
+    if (name.endsWith('.js')) {
+      const code = withPrelude(source.toString())
+      // A module with a shebang is a command (the CLI, npm's bin): executable.
+      await writeFile(file, code, { mode: code.startsWith('#!') ? 0o755 : permissions })
+    } else {
+      await writeFile(file, source, { mode: permissions })
+    }
     written.push(name)
   }
   return written.sort()

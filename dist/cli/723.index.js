@@ -13362,8 +13362,8 @@ const {
 
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __webpack_require__(79896);
-// EXTERNAL MODULE: ./node_modules/node-fetch/src/index.js + 13 modules
-var src = __webpack_require__(56135);
+// EXTERNAL MODULE: ./node_modules/node-fetch/src/index.js + 12 modules
+var src = __webpack_require__(70816);
 // EXTERNAL MODULE: external "os"
 var external_os_ = __webpack_require__(70857);
 // EXTERNAL MODULE: external "path"
@@ -13373,7 +13373,7 @@ var external_process_ = __webpack_require__(932);
 // EXTERNAL MODULE: external "readline"
 var external_readline_ = __webpack_require__(23785);
 // EXTERNAL MODULE: external "events"
-var external_events_ = __webpack_require__(2053);
+var external_events_ = __webpack_require__(24434);
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __webpack_require__(42613);
 // EXTERNAL MODULE: external "buffer"

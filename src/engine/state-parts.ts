@@ -140,11 +140,10 @@ function remainderPart(split: StateSplit, options: PlanOptions): NewPart {
   }
 }
 
-/** The manifest of a save once every part of the plan is stored; `paths` are the created parts' paths. */
+/** The manifest of a save once every created part is stored (under the key and path it was stored with). */
 export function buildManifest(
   plan: SavePlan,
-  createdPaths: readonly string[],
-  createdBytes: readonly number[],
+  stored: ReadonlyArray<{ key: string; path: string; bytes: number }>,
   meta: { engineVersion: string; fingerprint: string }
 ): Manifest {
   const parts: ManifestPart[] = []
@@ -155,7 +154,8 @@ export function buildManifest(
   }
   for (const { part, units: held } of plan.reused) addPart(part, held)
   plan.created.forEach((part, i) => {
-    addPart({ key: part.key, path: createdPaths[i], bytes: createdBytes[i], units: part.units.length, unitBytes: part.bytes, ...(part.remainder ? { remainder: true } : {}) }, part.units)
+    const { key, path, bytes } = stored[i]
+    addPart({ key, path, bytes, units: part.units.length, unitBytes: part.bytes, ...(part.remainder ? { remainder: true } : {}) }, part.units)
   })
   return { format: MANIFEST_FORMAT, engineVersion: meta.engineVersion, fingerprint: meta.fingerprint, savedAt: new Date().toISOString(), parts, units }
 }

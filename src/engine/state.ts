@@ -47,8 +47,12 @@ interface KeyOptions {
  * `…-v0.21.8-` can never prefix-match another version (`…-v0.21.8_rc…`) or `…-build-` another scope
  * (`…-build_linux-…`). Part keys start with `<prefix>-part-`, which no manifest restore key matches.
  */
+function keyComponent(value: string): string {
+  return value.replace(/[^A-Za-z0-9._+]/g, '_') || '_'
+}
+
 export function engineStateKeys(options: KeyOptions): EngineStateKeys {
-  const component = (value: string): string => value.replace(/[^A-Za-z0-9._+]/g, '_') || '_'
+  const component = keyComponent
   const os = component(options.os ?? process.platform)
   const arch = component(options.arch ?? process.arch)
   const version = component(options.engineVersion)
@@ -253,13 +257,8 @@ export async function saveEngineState(options: SaveOptions): Promise<SaveResult>
       plan.created.unshift(...again.created.filter(part => !part.remainder))
     }
 
-    const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper!, part, options.tempDir))
-    const failed = uploads.find(upload => upload.error)
-    if (failed) return result(false, `a part of the engine state could not be stored: ${failed.error}`)
-
-    const manifest = buildManifest(plan, plan.created.map(part => partPath(options.tempDir, part.key)), uploads.map(u => u.bytes), {
-      engineVersion: options.engineVersion, fingerprint
-    })
+    const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper!, part, options))
+    const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint })
     const manifestFile = manifestPath(options.tempDir)
     await mkdir(path.dirname(manifestFile), { recursive: true })
     await writeFile(manifestFile, JSON.stringify(manifest))
@@ -269,7 +268,10 @@ export async function saveEngineState(options: SaveOptions): Promise<SaveResult>
       partsUploaded: uploads.filter(u => u.uploaded).length,
       partsReused: plan.reused.length + uploads.filter(u => !u.uploaded).length
     }
-    if (!stored) return result(false, `the manifest ${keys.primary} could not be stored`, totals)
+    if (!stored) {
+      core.warning(`Engine state not saved: the manifest ${keys.primary} could not be stored`)
+      return result(false, `the manifest ${keys.primary} could not be stored`, totals)
+    }
     return result(true, 'saved', { ...totals, key: keys.primary })
   } catch (error) {
     core.warning(`Engine state not saved: ${message(error)}`)
@@ -281,24 +283,29 @@ export async function saveEngineState(options: SaveOptions): Promise<SaveResult>
 }
 
 interface PartUpload {
+  key: string
+  path: string
   bytes: number
   uploaded: boolean
-  error?: string
 }
 
-async function storePart(helper: StateHelper, part: NewPart, tempDir: string): Promise<PartUpload> {
-  const file = partPath(tempDir, part.key)
+async function storePart(helper: StateHelper, part: NewPart, options: SaveOptions): Promise<PartUpload> {
+  const file = partPath(options.tempDir, part.key)
   // Equal keys hold equal units: a re-run or another job may have stored this part already.
-  if (await isStored(file, part.key)) return { bytes: part.bytes, uploaded: false }
+  if (await isStored(file, part.key)) return { key: part.key, path: file, bytes: part.bytes, uploaded: false }
   await mkdir(path.dirname(file), { recursive: true })
   const scratch = await helper.createArchive(part.members, part.recursive)
   await helper.moveOut(scratch, file)
   const bytes = (await stat(file)).size
   try {
-    if (await saveEntry(file, part.key)) return { bytes, uploaded: true }
+    if (await saveEntry(file, part.key)) return { key: part.key, path: file, bytes, uploaded: true }
     // Another job may have stored the same part meanwhile; then it is there to reuse.
-    if (await isStored(file, part.key)) return { bytes, uploaded: false }
-    return { bytes, uploaded: false, error: `part ${part.key} was not stored` }
+    if (await isStored(file, part.key)) return { key: part.key, path: file, bytes, uploaded: false }
+    // An upload that died midway can leave its key reserved for a long while; without another
+    // name these units could not be stored again until it expires.
+    const runKey = `${part.key}-${keyComponent(options.runId)}-${keyComponent(options.runAttempt)}`
+    if (await saveEntry(file, runKey)) return { key: runKey, path: file, bytes, uploaded: true }
+    throw new Error(`part ${part.key} could not be stored`)
   } finally {
     await rm(file, { force: true })
   }

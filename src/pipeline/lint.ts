@@ -1,10 +1,11 @@
 // The lint stage: golangci-lint v2 at a pinned image, honouring the repository's own configuration,
 // its findings read from the JSON report rather than from text meant for humans.
 
-import { ReturnType, type Client } from '@dagger.io/dagger'
-import { BUILD_CACHE, cacheVolumeNames, MODULE_CACHE, SOURCE_ROOT, sourceDirectory, withPrivateModules } from './build.js'
+import type { Client } from '@dagger.io/dagger'
+import { BUILD_CACHE, cacheVolumeNames, EXPECT_ANY_EXIT_CODE, MODULE_CACHE, SOURCE_ROOT, sourceDirectory, withPrivateModules } from './build.js'
 import type { PipelineConfig } from './config.js'
 import { parseGolangciLint, tailOf, type LintFinding, type StageFailure } from './results.js'
+
 
 const REPORT = '/tmp/golangci-lint.json'
 export const LINT_CACHE = '/root/.cache/golangci-lint'
@@ -52,7 +53,7 @@ export async function runLint(client: Client, cfg: PipelineConfig): Promise<Lint
     .with(withPrivateModules(client, cfg))
     .withDirectory(SOURCE_ROOT, sourceDirectory(client, cfg))
     .withWorkdir(SOURCE_ROOT)
-    .withExec(LINT_COMMAND, { expect: ReturnType.Any })
+    .withExec(LINT_COMMAND, { expect: EXPECT_ANY_EXIT_CODE })
 
   const exitCode = await ran.exitCode()
   const command = LINT_COMMAND.join(' ')

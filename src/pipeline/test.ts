@@ -1,10 +1,11 @@
 // The test stage: `go test -json` (with -race and coverage when asked), read as an event stream so
 // every failure comes back with its test, package, file and line.
 
-import { ReturnType, type Client } from '@dagger.io/dagger'
-import { goModuleContainer, SOURCE_ROOT } from './build.js'
+import type { Client } from '@dagger.io/dagger'
+import { EXPECT_ANY_EXIT_CODE, goModuleContainer, SOURCE_ROOT } from './build.js'
 import type { PipelineConfig } from './config.js'
 import { parseCoverFunc, parseGoTestJson, tailOf, type StageFailure, type TestReport } from './results.js'
+
 
 const STREAM = '/tmp/go-test.json'
 const PROFILE = '/tmp/coverage.out'
@@ -34,9 +35,9 @@ export async function runTest(client: Client, cfg: PipelineConfig): Promise<Test
   const ran = goModuleContainer(client, cfg)
     // The race detector is cgo; the golang image carries the C toolchain it needs.
     .withEnvVariable('CGO_ENABLED', cfg.race ? '1' : '0')
-    .withExec(command, { expect: ReturnType.Any, redirectStdout: STREAM })
+    .withExec(command, { expect: EXPECT_ANY_EXIT_CODE, redirectStdout: STREAM })
   const measured = cfg.coverage
-    ? ran.withExec(['go', 'tool', 'cover', `-func=${PROFILE}`], { expect: ReturnType.Any, redirectStdout: COVER_FUNC })
+    ? ran.withExec(['go', 'tool', 'cover', `-func=${PROFILE}`], { expect: EXPECT_ANY_EXIT_CODE, redirectStdout: COVER_FUNC })
     : ran
 
   const [exitCode, stream, coverFunc] = await Promise.all([

@@ -27,7 +27,6 @@ export function lineWriter(onLine: (line: string) => void): Writable {
   const flushLines = (text: string): void => {
     const lines = (pending + text).split(/\r?\n|\r/)
     pending = lines.pop() ?? ''
-    // eslint-disable-next-line no-control-regex
     for (const line of lines) onLine(line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''))
   }
   return new Writable({
@@ -63,9 +62,9 @@ export function stageProgressHooks(print: (line: string) => void = core.info): P
 
 const LIST_LIMIT = 20
 
-function shown<T>(items: readonly T[], render: (item: T) => string, what: string): string[] {
+function shown<T>(items: readonly T[], render: (item: T) => string): string[] {
   const lines = items.slice(0, LIST_LIMIT).map(render)
-  if (items.length > LIST_LIMIT) lines.push(`… and ${plural(items.length - LIST_LIMIT, what)} more`)
+  if (items.length > LIST_LIMIT) lines.push(`… and ${items.length - LIST_LIMIT} more, ${items.length} in all`)
   return lines
 }
 
@@ -81,7 +80,7 @@ const textRenderers: TextRenderers = {
     const linters = countBy(result.findings, f => f.linter || 'unknown')
     return [
       `${plural(result.findings.length, 'finding')}: ${linters.map(([l, n]) => `${l} ${n}`).join(', ')}`,
-      ...shown(result.findings, f => `${f.file}:${f.line}:${f.column}: ${f.message} (${f.linter})`, 'finding')
+      ...shown(result.findings, f => `${f.file}:${f.line}:${f.column}: ${f.message} (${f.linter})`)
     ]
   },
   test: result => [
@@ -92,8 +91,7 @@ const textRenderers: TextRenderers = {
       f => {
         const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : ''
         return `FAIL ${f.test || '(package)'} (${f.package}) ${where}${failureMessage(f, 1).split('\n')[0]}`
-      },
-      'failure'
+      }
     )
   ],
   image: (result, show) => [`platforms ${result.platforms.join(', ')}`, ...(result.tarball ? [`OCI tarball ${show(result.tarball)}`] : [])],
@@ -102,8 +100,7 @@ const textRenderers: TextRenderers = {
     `SARIF ${show(result.sarif)}`,
     ...shown(
       result.vulnerabilities.filter(v => v.severity === 'CRITICAL' || v.severity === 'HIGH'),
-      v => `${v.severity} ${v.id} ${v.package} ${v.installedVersion}${v.fixedVersion ? ` → ${v.fixedVersion}` : ''}`,
-      'vulnerability'
+      v => `${v.severity} ${v.id} ${v.package} ${v.installedVersion}${v.fixedVersion ? ` → ${v.fixedVersion}` : ''}`
     )
   ],
   publish: result => [`image ${result.imageRef}`, `tags ${result.tags.join(', ')}`]

@@ -24,8 +24,8 @@ const WORST_VULNERABILITIES = 5
 
 const STATUS_ICON: Record<StageStatus, string> = { passed: '✅', failed: '❌', skipped: '⏭️' }
 
-function andMore(shown: number, total: number, what: string): string[] {
-  return total > shown ? [`… and ${plural(total - shown, what)} more.`] : []
+function andMore(shown: number, total: number): string[] {
+  return total > shown ? ['', `… and ${total - shown} more, ${total} in all.`] : []
 }
 
 function overview(pipeline: PipelineResult): string {
@@ -76,7 +76,7 @@ const renderers: Renderers = {
         ['location', 'linter', 'message'],
         shown.map(f => [code(`${f.file}:${f.line}:${f.column}`), escapeCell(f.linter), escapeCell(f.message)])
       ),
-      ...andMore(shown.length, findings.length, 'finding')
+      ...andMore(shown.length, findings.length)
     ]
   },
 
@@ -101,7 +101,7 @@ const renderers: Renderers = {
             escapeCell(failureMessage(f, 1).split('\n')[0])
           ])
         ),
-        ...andMore(shown.length, failures.length, 'failure')
+        ...andMore(shown.length, failures.length)
       )
     }
     return lines
@@ -136,7 +136,7 @@ const renderers: Renderers = {
             escapeCell(v.platforms.join(', '))
           ])
         ),
-        ...andMore(worst.length, result.vulnerabilities.length, 'vulnerability')
+        ...andMore(worst.length, result.vulnerabilities.length)
       )
     }
     return lines

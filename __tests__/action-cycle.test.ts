@@ -1,0 +1,210 @@
+// The committed bundle through whole jobs, as the runner executes it: main, then post, then a
+// second job on a fresh runner. Every part is real on loopback: the CLI comes through
+// @actions/tool-cache from a local mirror, the engine state through @actions/cache from a local
+// cache service, the engine is a stand-in container on real Docker, and the pipeline's SDK talks
+// to a loopback engine session that validates every query.
+import { execFile } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { SDK_CLI_VERSION } from '../src/dagger/install.js'
+import { startCacheServer, type CacheServer } from './support/cache-server.js'
+import {
+  dockerWrapperEnv,
+  ensureStandInImages,
+  inVolume,
+  removeTestEngines,
+  STAND_IN_IGNORING_SIGTERM_IMAGE,
+  STAND_IN_IMAGE,
+  testScope,
+  TOOLBOX_IMAGE
+} from './support/docker.js'
+import { startDownloadServer, writeFakeReleases, type DownloadServer } from './support/download-server.js'
+import { startEngineSession, type EngineSession } from './support/engine-session.js'
+import { answerTools } from './support/pipeline-session.js'
+import { repoRoot, RunnerJob, type StepRun } from './support/runner.js'
+
+const run = promisify(execFile)
+const CLOUD_TOKEN = 'dag_cloud_token_7f3a9c1e5b'
+
+let work: string
+let mirror: DownloadServer
+let session: EngineSession
+let cacheServer: CacheServer
+const jobs: RunnerJob[] = []
+
+beforeAll(async () => {
+  await ensureStandInImages()
+  work = await mkdtemp(path.join(tmpdir(), 'gda-cycle-'))
+  await writeFakeReleases(path.join(work, 'mirror', 'dagger'), { versions: [SDK_CLI_VERSION] })
+  mirror = await startDownloadServer(path.join(work, 'mirror'))
+  session = await startEngineSession()
+  answerTools(session, {})
+})
+
+afterAll(async () => {
+  await removeTestEngines()
+  await Promise.all(jobs.map(job => job.remove()))
+  await mirror?.close()
+  await session?.close()
+  await rm(work, { recursive: true, force: true })
+})
+
+afterEach(async () => {
+  await cacheServer?.close()
+})
+
+/** The engine container (and its state volume) a main step started, from the runner host it exported. */
+function engineOf(step: StepRun): string {
+  const host = step.exported._EXPERIMENTAL_DAGGER_RUNNER_HOST ?? ''
+  expect(host).toMatch(/^docker-container:\/\/dagger-engine-gda-v/)
+  return host.replace('docker-container://', '')
+}
+
+async function newJob(): Promise<RunnerJob> {
+  const job = await RunnerJob.create()
+  jobs.push(job)
+  return job
+}
+
+function inputsFor(scope: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'dagger-base-url': `${mirror.url}/dagger`,
+    'engine-image': STAND_IN_IMAGE,
+    'state-helper-image': TOOLBOX_IMAGE,
+    'cache-key': scope,
+    'cloud-token': CLOUD_TOKEN,
+    'engine-stop-timeout': '30',
+    stage: 'build',
+    source: 'examples/hello',
+    platforms: 'linux/amd64',
+    output: path.join(work, `bin-${scope}`),
+    ...extra
+  }
+}
+
+function envFor(runId: string): NodeJS.ProcessEnv {
+  const env = dockerWrapperEnv({ ...session.env, GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '1', GITHUB_WORKSPACE: repoRoot })
+  for (const [name, value] of Object.entries(cacheServer.env)) {
+    if (value === undefined) delete env[name]
+    else env[name] = value
+  }
+  return env
+}
+
+function expectOk(step: StepRun): void {
+  if (step.exitCode !== 0) throw new Error(`step failed (${step.exitCode}):\n${step.stdout}\n${step.stderr}`)
+}
+
+async function engineStarts(volume: string): Promise<string> {
+  return (await inVolume(volume, 'sed -n "s/^starts=//p" /var/lib/dagger/dagql-cache.db')).trim()
+}
+
+async function removeVolume(volume: string): Promise<void> {
+  await run('docker', ['volume', 'rm', volume])
+}
+
+describe.each(['v2', 'v1'] as const)('a job and its successor on a fresh runner (cache service %s)', protocol => {
+  test('main starts a cold engine, post saves its state, the next job restores it', async () => {
+    cacheServer = await startCacheServer({ protocol })
+    const scope = testScope(`cycle-${protocol}`)
+
+    const first = await newJob()
+    const main1 = await first.run('main', inputsFor(scope), envFor('101'))
+    expectOk(main1)
+    expect(main1.outputs['cache-hit']).toBe('false')
+    expect(main1.outputs['dagger-version']).toBe(SDK_CLI_VERSION)
+    expect(main1.outputs['artifacts']).toBe(path.join(work, `bin-${scope}`))
+    const name = engineOf(main1)
+    expect(name).toContain(`${scope}-build`)
+    expect(main1.exported._EXPERIMENTAL_DAGGER_CLI_BIN).toContain(first.toolCache)
+    const { stdout: running } = await run('docker', ['inspect', '--format', '{{.State.Running}}', name])
+    expect(running.trim()).toBe('true')
+
+    const post1 = await first.run('post', inputsFor(scope), envFor('101'))
+    expectOk(post1)
+    expect(post1.stdout).toContain('The engine stopped cleanly')
+    expect(post1.stdout).toMatch(/Saved the engine state as \S+-101-1/)
+    expect(post1.summary).toContain('Engine cache saved')
+    const saved = cacheServer.entries().map(entry => entry.key)
+    expect(saved.some(key => key.endsWith('-101-1'))).toBe(true)
+
+    // A fresh runner: the Docker daemon no longer holds the state.
+    await removeVolume(name)
+    const second = await newJob()
+    const main2 = await second.run('main', inputsFor(scope), envFor('102'))
+    expectOk(main2)
+    expect(main2.outputs['cache-hit']).toBe('true')
+    expect(Number(main2.outputs['cache-size'])).toBeGreaterThan(0)
+    expect(await engineStarts(name)).toBe('2')
+    expect(await inVolume(name, 'cat /var/lib/dagger/worker/snapshots/snapshots/1/fs/plain')).toBe('start 1\n')
+
+    const post2 = await second.run('post', inputsFor(scope), envFor('102'))
+    expectOk(post2)
+    expect(post2.stdout).toMatch(/Saved the engine state as \S+-102-1: \d+ bytes in \d+ parts uploaded, [1-9]\d* reused/)
+
+    // The cloud token is masked and never reaches a log, an output, a cache key or the cached state.
+    for (const step of [main1, post1, main2, post2]) {
+      expect(step.stdout + step.stderr).not.toContain(CLOUD_TOKEN)
+      expect(JSON.stringify(step.outputs)).not.toContain(CLOUD_TOKEN)
+    }
+    expect(main1.stdout).toContain(`::add-mask::${CLOUD_TOKEN}`)
+    expect(JSON.stringify(cacheServer.entries())).not.toContain(CLOUD_TOKEN)
+    const restoredFiles = await readdir(second.runnerTemp, { recursive: true })
+    for (const file of restoredFiles.map(String).filter(f => f.endsWith('.json'))) {
+      expect(await readFile(path.join(second.runnerTemp, file), 'utf8')).not.toContain(CLOUD_TOKEN)
+    }
+    session.assertAllValid()
+  })
+})
+
+describe('post step with a cache service', () => {
+  beforeEach(async () => {
+    cacheServer = await startCacheServer({ protocol: 'v2' })
+  })
+
+  test('an engine that must be killed after the stop timeout saves nothing', async () => {
+    const scope = testScope('killed')
+    const job = await newJob()
+    const inputs = inputsFor(scope, { 'engine-image': STAND_IN_IGNORING_SIGTERM_IMAGE, 'engine-stop-timeout': '1' })
+    expectOk(await job.run('main', inputs, envFor('201')))
+    const post = await job.run('post', inputs, envFor('201'))
+    expect(post.exitCode).toBe(0)
+    expect(post.stdout).toMatch(/::warning::The engine did not shut down cleanly \(the engine did not exit within 1 s of SIGTERM/)
+    expect(cacheServer.entries()).toEqual([])
+  })
+
+  test('a restored state the engine cannot start on is discarded for one cold start', async () => {
+    const scope = testScope('corrupt')
+    const first = await newJob()
+    const main1 = await first.run('main', inputsFor(scope), envFor('301'))
+    expectOk(main1)
+    const name = engineOf(main1)
+    // The state the engine leaves behind is one it will refuse on the next start.
+    await inVolume(name, "sed -i '1s/.*/garbage/' /var/lib/dagger/dagql-cache.db")
+    expectOk(await first.run('post', inputsFor(scope), envFor('301')))
+    await removeVolume(name)
+
+    const second = await newJob()
+    const main = await second.run('main', inputsFor(scope), envFor('302'))
+    expectOk(main)
+    expect(main.stdout).toMatch(/::warning::The engine did not start on the restored state \(.*exit code 3/s)
+    expect(main.outputs['cache-hit']).toBe('false')
+    expect(await engineStarts(name)).toBe('1')
+    expectOk(await second.run('post', inputsFor(scope), envFor('302')))
+  })
+
+  test('cache: false starts and stops the engine but restores and saves nothing', async () => {
+    const scope = testScope('nocache')
+    const job = await newJob()
+    const inputs = inputsFor(scope, { cache: 'false' })
+    const main = await job.run('main', inputs, envFor('401'))
+    expectOk(main)
+    expect(main.outputs['cache-hit']).toBe('false')
+    const post = await job.run('post', inputs, envFor('401'))
+    expectOk(post)
+    expect(post.stdout).toContain('The engine stopped cleanly')
+    expect(cacheServer.stats.requests.lookup + cacheServer.stats.requests.reserve).toBe(0)
+  })
+})

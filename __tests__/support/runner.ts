@@ -1,0 +1,115 @@
+// Runs a committed bundle the way the GitHub runner does: `node dist/<step>/index.js` with INPUT_*
+// variables and the runner's file commands (GITHUB_STATE, GITHUB_OUTPUT, GITHUB_ENV, GITHUB_PATH,
+// GITHUB_STEP_SUMMARY), and reads those files back. One RunnerJob is one job: state written by
+// main is handed to post, as the runner does.
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+export interface StepRun {
+  exitCode: number
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  /** Variables exported with core.exportVariable. */
+  exported: Record<string, string>
+  summary: string
+}
+
+/** Parses the runner's file-command format: `name=value` lines and `name<<DELIMITER` blocks. */
+export function parseFileCommands(text: string): Record<string, string> {
+  const values: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]
+    if (line === '') continue
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
+    if (heredoc) {
+      const body: string[] = []
+      for (i++; i < lines.length && lines[i] !== heredoc[2]; i++) body.push(lines[i])
+      values[heredoc[1]] = body.join('\n')
+    } else {
+      const eq = line.indexOf('=')
+      values[line.slice(0, eq)] = line.slice(eq + 1)
+    }
+  }
+  return values
+}
+
+/** The variable name the runner gives an input. */
+export function inputVariable(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
+}
+
+export class RunnerJob {
+  private constructor(
+    readonly dir: string,
+    private state: Record<string, string> = {}
+  ) {}
+
+  static async create(): Promise<RunnerJob> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gda-job-'))
+    await mkdir(path.join(dir, 'temp'))
+    await mkdir(path.join(dir, 'tool-cache'), { recursive: true })
+    return new RunnerJob(dir)
+  }
+
+  get runnerTemp(): string {
+    return path.join(this.dir, 'temp')
+  }
+
+  get toolCache(): string {
+    return path.join(this.dir, 'tool-cache')
+  }
+
+  /** Runs dist/<step>/index.js with these inputs and extra environment. */
+  async run(step: 'main' | 'post', inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<StepRun> {
+    const files = Object.fromEntries(
+      ['STATE', 'OUTPUT', 'ENV', 'PATH', 'STEP_SUMMARY'].map(kind => [kind, path.join(this.dir, `${step}-${kind.toLowerCase()}`)])
+    )
+    for (const file of Object.values(files)) await writeFile(file, '')
+    const childEnv: NodeJS.ProcessEnv = {
+      ...env,
+      RUNNER_TEMP: this.runnerTemp,
+      RUNNER_TOOL_CACHE: this.toolCache,
+      GITHUB_STATE: files.STATE,
+      GITHUB_OUTPUT: files.OUTPUT,
+      GITHUB_ENV: files.ENV,
+      GITHUB_PATH: files.PATH,
+      GITHUB_STEP_SUMMARY: files.STEP_SUMMARY,
+      GITHUB_ACTIONS: 'true'
+    }
+    for (const [name, value] of Object.entries(this.state)) childEnv[`STATE_${name}`] = value
+    for (const [name, value] of Object.entries(inputs)) childEnv[inputVariable(name)] = value
+    const { exitCode, stdout, stderr } = await runNode(path.join(repoRoot, 'dist', step, 'index.js'), childEnv, env.GITHUB_WORKSPACE ?? repoRoot)
+    if (step === 'main') this.state = parseFileCommands(await readFile(files.STATE, 'utf8'))
+    return {
+      exitCode,
+      stdout,
+      stderr,
+      outputs: parseFileCommands(await readFile(files.OUTPUT, 'utf8')),
+      exported: parseFileCommands(await readFile(files.ENV, 'utf8')),
+      summary: await readFile(files.STEP_SUMMARY, 'utf8')
+    }
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true })
+  }
+}
+
+function runNode(script: string, env: NodeJS.ProcessEnv, cwd: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', chunk => (stdout += chunk))
+    child.stderr.on('data', chunk => (stderr += chunk))
+    child.on('error', reject)
+    child.on('close', code => resolve({ exitCode: code ?? -1, stdout, stderr }))
+  })
+}

@@ -1,0 +1,149 @@
+// The main step: inputs → CLI → engine (state restored first) → pipeline → report. Every input is
+// validated by readConfig before any download or Docker call. The Dagger SDK is imported only
+// when a pipeline really runs: it loads the TypeScript compiler, which a dry run does not need.
+import * as core from '@actions/core'
+import { createHash } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { readConfig, type Config } from './config.js'
+import { exportCli, installDaggerCli } from './dagger/install.js'
+import { engineConfigJson } from './engine/engine-config.js'
+import { engineNames, removeVolume, startEngine, volumeHasState } from './engine/lifecycle.js'
+import { restoreEngineState, stateFingerprint, type RestoreResult } from './engine/state.js'
+import { pipelineSecrets, stateScopeForStages } from './pipeline/config.js'
+import type { PipelineResult } from './pipeline/dag.js'
+import { describePlan } from './pipeline/plan.js'
+import { annotatePipeline } from './report/annotations.js'
+import { lineWriter, logStageReports, stageProgressHooks } from './report/log.js'
+import { setPipelineOutputs } from './report/outputs.js'
+import { writeSummary } from './report/summary.js'
+import { savePostState } from './state-helper.js'
+
+const RUNNER_HOST_VARIABLE = '_EXPERIMENTAL_DAGGER_RUNNER_HOST'
+
+interface EngineUp {
+  runnerHost: string
+  restore?: RestoreResult
+}
+
+/**
+ * The version part of the state keys: the CLI version, plus a digest of the image when a custom
+ * engine image is used, so state written by one engine build is never restored into another.
+ */
+function engineStateVersion(cliVersion: string, customImage: string | undefined): string {
+  if (!customImage) return cliVersion
+  return `${cliVersion}-${createHash('sha256').update(customImage).digest('hex').slice(0, 12)}`
+}
+
+async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp> {
+  if (cfg.engine.runnerHost) {
+    core.info(`Using the engine at ${cfg.engine.runnerHost}: no local engine, no state cache`)
+    return { runnerHost: cfg.engine.runnerHost }
+  }
+  const image = cfg.engine.image ?? `registry.dagger.io/engine:v${cliVersion}`
+  const engineVersion = engineStateVersion(cliVersion, cfg.engine.image)
+  const scope = [cfg.cache.keyScope, stateScopeForStages(cfg.pipeline)].filter(Boolean).join('-')
+  const names = engineNames({ engineVersion, scope })
+  const tempDir = process.env.RUNNER_TEMP || path.join(process.cwd(), '.go-dagger-action-tmp')
+  const runId = process.env.GITHUB_RUN_ID || `local-${Date.now()}`
+  const runAttempt = process.env.GITHUB_RUN_ATTEMPT || '1'
+  const stateOptions = { volume: names.volume, helperImage: cfg.engine.helperImage, engineVersion, scope, tempDir, runId, runAttempt }
+
+  let restore: RestoreResult | undefined
+  if (await volumeHasState({ volume: names.volume, image })) {
+    // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
+    core.info(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`)
+    restore = cfg.cache.enabled
+      ? { cacheHit: 'true', bytes: 0, durationMs: 0, fingerprint: await stateFingerprint(names.volume, cfg.engine.helperImage) }
+      : undefined
+  } else if (cfg.cache.enabled) {
+    restore = await core.group('Restore the engine state', () => restoreEngineState(stateOptions))
+  }
+
+  const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes })
+  let started
+  try {
+    started = await startEngine({ image, names, engineConfig })
+  } catch (error) {
+    if (!restore || restore.cacheHit === 'false') throw error
+    core.warning(`The engine did not start on the restored state (${(error as Error).message}); discarding it and starting cold`)
+    await removeVolume(names.volume)
+    started = await startEngine({ image, names, engineConfig })
+    restore = { cacheHit: 'false', bytes: 0, durationMs: restore.durationMs, fingerprint: '' }
+  }
+
+  let manifestPath: string | undefined
+  if (restore?.manifest) {
+    manifestPath = path.join(tempDir, `go-dagger-action-restored-${names.volume}.json`)
+    await writeFile(manifestPath, JSON.stringify(restore.manifest))
+  }
+  savePostState({
+    container: names.container,
+    volume: names.volume,
+    engineVersion,
+    helperImage: cfg.engine.helperImage,
+    stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds,
+    cache: cfg.cache.enabled
+      ? { save: cfg.cache.save, scope, fingerprint: restore?.fingerprint || undefined, manifestPath, tempDir, runId, runAttempt }
+      : undefined
+  })
+  return { runnerHost: started.runnerHost, restore }
+}
+
+async function runPipelineInEngine(cfg: Config): Promise<PipelineResult> {
+  const { connection, dag } = await import('@dagger.io/dagger')
+  const { runPipeline } = await import('./pipeline/dag.js')
+  const progress = lineWriter(line => core.info(line))
+  let result: PipelineResult | undefined
+  try {
+    await connection(
+      async () => {
+        result = await runPipeline(dag, cfg.pipeline, stageProgressHooks())
+      },
+      { LogOutput: progress }
+    )
+  } finally {
+    progress.end()
+  }
+  if (!result) throw new Error('The engine session ended before the pipeline finished')
+  return result
+}
+
+export async function run(): Promise<void> {
+  const cfg = await readConfig()
+  for (const secret of pipelineSecrets(cfg.pipeline)) core.setSecret(secret)
+
+  if (cfg.pipeline.dryRun) {
+    core.info(describePlan(cfg.pipeline))
+    return
+  }
+
+  const cli = await core.group('Install the Dagger CLI', () =>
+    installDaggerCli({ version: cfg.dagger.version, baseUrl: cfg.dagger.baseUrl })
+  )
+  exportCli(cli)
+  // The token reaches the CLI the SDK spawns through this process's environment only: it is not
+  // exported to later steps and never reaches a container.
+  if (cfg.dagger.cloudToken) process.env.DAGGER_CLOUD_TOKEN = cfg.dagger.cloudToken
+
+  const engine = await bringUpEngine(cfg, cli.version)
+  process.env[RUNNER_HOST_VARIABLE] = engine.runnerHost
+  core.exportVariable(RUNNER_HOST_VARIABLE, engine.runnerHost)
+  core.setOutput('cache-hit', engine.restore?.cacheHit ?? 'false')
+  core.setOutput('cache-size', String(engine.restore?.bytes ?? 0))
+
+  const result = await runPipelineInEngine(cfg)
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
+  logStageReports(result, workspace)
+  setPipelineOutputs(result, cfg.pipeline)
+  const annotations = annotatePipeline({
+    testFailures: result.stages.test?.result?.failures,
+    lintFindings: result.stages.lint?.result?.findings
+  })
+  await writeSummary({ pipeline: result, engine: { restore: engine.restore, runnerHost: engine.runnerHost }, annotations, workspace })
+  if (!result.ok) {
+    const failed = result.order.filter(stage => result.stages[stage]?.status === 'failed')
+    core.setFailed(`The pipeline failed: ${failed.join(', ')}`)
+  }
+}
+
