@@ -45,17 +45,27 @@ export function inputVariable(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
 }
 
+/**
+ * A job container, as `act` runs one: the step runs inside it with the host's Docker socket, and
+ * the listed host directories are mounted at the same paths (act mounts the workspace likewise).
+ */
+export interface JobContainer {
+  image: string
+  mounts: string[]
+}
+
 export class RunnerJob {
   private constructor(
     readonly dir: string,
+    private readonly container?: JobContainer,
     private state: Record<string, string> = {}
   ) {}
 
-  static async create(): Promise<RunnerJob> {
+  static async create(container?: JobContainer): Promise<RunnerJob> {
     const dir = await mkdtemp(path.join(tmpdir(), 'gda-job-'))
     await mkdir(path.join(dir, 'temp'))
     await mkdir(path.join(dir, 'tool-cache'), { recursive: true })
-    return new RunnerJob(dir)
+    return new RunnerJob(dir, container && { ...container, mounts: [...container.mounts, dir] })
   }
 
   get runnerTemp(): string {
@@ -85,7 +95,11 @@ export class RunnerJob {
     }
     for (const [name, value] of Object.entries(this.state)) childEnv[`STATE_${name}`] = value
     for (const [name, value] of Object.entries(inputs)) childEnv[inputVariable(name)] = value
-    const { exitCode, stdout, stderr } = await runNode(path.join(repoRoot, 'dist', step, 'index.js'), childEnv, env.GITHUB_WORKSPACE ?? repoRoot)
+    const script = path.join(repoRoot, 'dist', step, 'index.js')
+    const cwd = env.GITHUB_WORKSPACE ?? repoRoot
+    const { exitCode, stdout, stderr } = this.container
+      ? await runNodeInContainer(this.container, script, childEnv, cwd)
+      : await capture(process.execPath, [script], childEnv, cwd)
     if (step === 'main') this.state = parseFileCommands(await readFile(files.STATE, 'utf8'))
     return {
       exitCode,
@@ -102,9 +116,25 @@ export class RunnerJob {
   }
 }
 
-function runNode(script: string, env: NodeJS.ProcessEnv, cwd: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+interface Captured {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+/** `docker run` of the job container's node; every variable passes by name, its value from env. */
+function runNodeInContainer(container: JobContainer, script: string, env: NodeJS.ProcessEnv, cwd: string): Promise<Captured> {
+  const args = ['run', '--rm', '--network', 'host', '--volume', '/var/run/docker.sock:/var/run/docker.sock']
+  for (const mount of container.mounts) args.push('--volume', `${mount}:${mount}`)
+  const passed = Object.keys(env).filter(name => name !== 'HOME' && name !== 'HOSTNAME')
+  for (const name of passed) args.push('--env', name)
+  args.push('--workdir', cwd, container.image, 'node', script)
+  return capture('docker', args, env, cwd)
+}
+
+function capture(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Captured> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', chunk => (stdout += chunk))

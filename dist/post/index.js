@@ -99387,26 +99387,44 @@ function engineStateKeys(options) {
         partPrefix: `${STATE_KEY_PREFIX}-part-${os}-${arch}-${version}`
     };
 }
-function stateDir(tempDir) {
-    return external_node_path_default().join(tempDir, 'go-dagger-action-state');
-}
+/** Where the state store keeps its files, relative to the runner's temp dir. */
+const STATE_DIR = 'go-dagger-action-state';
 /**
- * @actions/cache folds the `paths` array into each entry's version, so a restore must name the
- * path the save used: the manifest sits at a fixed path under the runner's temp dir, and each part
- * records its own path in the manifest.
+ * @actions/cache folds the `paths` array into each entry's version, and stores archive entries
+ * relative to GITHUB_WORKSPACE (else the working directory). So every cache call names a path
+ * relative to the temp dir, and runs with both pointing at it (inCacheRoot): the version then
+ * does not depend on where the runner keeps its temp dir, and a restore lands in this run's.
  */
-function manifestPath(tempDir) {
-    return external_node_path_default().join(stateDir(tempDir), 'manifest.json');
+const MANIFEST_PATH = external_node_path_default().join(STATE_DIR, 'manifest.json');
+function partPath(key) {
+    return external_node_path_default().join(STATE_DIR, 'parts', `${key.slice(-40)}.tar`);
 }
-function partPath(tempDir, key) {
-    return external_node_path_default().join(stateDir(tempDir), 'parts', `${key.slice(-40)}.tar`);
+async function inCacheRoot(tempDir, body) {
+    const workspace = process.env.GITHUB_WORKSPACE;
+    const cwd = process.cwd();
+    await (0,promises_namespaceObject.mkdir)(tempDir, { recursive: true });
+    process.env.GITHUB_WORKSPACE = tempDir;
+    process.chdir(tempDir);
+    try {
+        return await body();
+    }
+    finally {
+        process.chdir(cwd);
+        if (workspace === undefined)
+            delete process.env.GITHUB_WORKSPACE;
+        else
+            process.env.GITHUB_WORKSPACE = workspace;
+    }
 }
 /**
  * Restores the newest manifest for this scope (else any scope of this engine version) and every
  * part it names, replacing the volume's contents. All or nothing: if any part is missing or fails,
  * the volume is emptied and the run starts cold, with a warning.
  */
-async function restoreEngineState(options) {
+function restoreEngineState(options) {
+    return inCacheRoot(options.tempDir, () => restoreInCacheRoot(options));
+}
+async function restoreInCacheRoot(options) {
     const started = Date.now();
     const keys = engineStateKeys(options);
     const cold = async (helper) => ({
@@ -99415,7 +99433,7 @@ async function restoreEngineState(options) {
         durationMs: Date.now() - started,
         fingerprint: helper ? await fingerprintWith(helper) : await stateFingerprint(options.volume, options.helperImage)
     });
-    const manifestFile = manifestPath(options.tempDir);
+    const manifestFile = MANIFEST_PATH;
     let matchedKey;
     let manifest;
     try {
@@ -99455,7 +99473,7 @@ async function restoreEngineState(options) {
     }
     finally {
         await helper?.remove();
-        await rm(path.join(stateDir(options.tempDir), 'parts'), { recursive: true, force: true });
+        await rm(path.join(STATE_DIR, 'parts'), { recursive: true, force: true });
     }
 }
 async function extractParts(helper, manifest) {
@@ -99505,7 +99523,10 @@ async function extractParts(helper, manifest) {
  * only parts for new units and the remainder; parts of the restored manifest whose units are still
  * there are reused. The manifest goes last, so a failed save leaves no manifest naming missing parts.
  */
-async function saveEngineState(options) {
+function saveEngineState(options) {
+    return inCacheRoot(options.tempDir, () => saveInCacheRoot(options));
+}
+async function saveInCacheRoot(options) {
     const started = Date.now();
     const result = (saved, reason, extra = {}) => ({
         saved, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: Date.now() - started, ...extra
@@ -99537,7 +99558,7 @@ async function saveEngineState(options) {
         }
         const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper, part, options));
         const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint });
-        const manifestFile = manifestPath(options.tempDir);
+        const manifestFile = MANIFEST_PATH;
         await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(manifestFile), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(manifestFile, JSON.stringify(manifest));
         const stored = await saveEntry(manifestFile, keys.primary);
@@ -99558,11 +99579,11 @@ async function saveEngineState(options) {
     }
     finally {
         await helper?.remove();
-        await (0,promises_namespaceObject.rm)(external_node_path_default().join(stateDir(options.tempDir), 'parts'), { recursive: true, force: true });
+        await (0,promises_namespaceObject.rm)(external_node_path_default().join(STATE_DIR, 'parts'), { recursive: true, force: true });
     }
 }
 async function storePart(helper, part, options) {
-    const file = partPath(options.tempDir, part.key);
+    const file = partPath(part.key);
     // Equal keys hold equal units: a re-run or another job may have stored this part already.
     if (await isStored(file, part.key))
         return { key: part.key, path: file, bytes: part.bytes, uploaded: false };
@@ -99587,16 +99608,21 @@ async function storePart(helper, part, options) {
         await (0,promises_namespaceObject.rm)(file, { force: true });
     }
 }
-/** saveCache reports its own failures as warnings and returns -1; true when the entry was stored. */
+/**
+ * saveCache reports its own failures as warnings and returns -1, except that the v1 protocol
+ * returns the reserved id even when the upload then failed: only a lookup proves the entry is there.
+ */
 async function saveEntry(file, key) {
     try {
         const { size } = await (0,promises_namespaceObject.stat)(file);
-        return (await deadline(cache_saveCache([file], key), `storing ${key}`, transferDeadline(size))) !== -1;
+        if ((await deadline(cache_saveCache([file], key), `storing ${key}`, transferDeadline(size))) === -1)
+            return false;
     }
     catch (error) {
         warning(`Could not store ${key}: ${message(error)}`);
         return false;
     }
+    return isStored(file, key);
 }
 async function isStored(file, key) {
     try {

@@ -65,21 +65,34 @@ export function engineStateKeys(options: KeyOptions): EngineStateKeys {
   }
 }
 
-function stateDir(tempDir: string): string {
-  return path.join(tempDir, 'go-dagger-action-state')
-}
+/** Where the state store keeps its files, relative to the runner's temp dir. */
+const STATE_DIR = 'go-dagger-action-state'
 
 /**
- * @actions/cache folds the `paths` array into each entry's version, so a restore must name the
- * path the save used: the manifest sits at a fixed path under the runner's temp dir, and each part
- * records its own path in the manifest.
+ * @actions/cache folds the `paths` array into each entry's version, and stores archive entries
+ * relative to GITHUB_WORKSPACE (else the working directory). So every cache call names a path
+ * relative to the temp dir, and runs with both pointing at it (inCacheRoot): the version then
+ * does not depend on where the runner keeps its temp dir, and a restore lands in this run's.
  */
-function manifestPath(tempDir: string): string {
-  return path.join(stateDir(tempDir), 'manifest.json')
+const MANIFEST_PATH = path.join(STATE_DIR, 'manifest.json')
+
+function partPath(key: string): string {
+  return path.join(STATE_DIR, 'parts', `${key.slice(-40)}.tar`)
 }
 
-function partPath(tempDir: string, key: string): string {
-  return path.join(stateDir(tempDir), 'parts', `${key.slice(-40)}.tar`)
+async function inCacheRoot<T>(tempDir: string, body: () => Promise<T>): Promise<T> {
+  const workspace = process.env.GITHUB_WORKSPACE
+  const cwd = process.cwd()
+  await mkdir(tempDir, { recursive: true })
+  process.env.GITHUB_WORKSPACE = tempDir
+  process.chdir(tempDir)
+  try {
+    return await body()
+  } finally {
+    process.chdir(cwd)
+    if (workspace === undefined) delete process.env.GITHUB_WORKSPACE
+    else process.env.GITHUB_WORKSPACE = workspace
+  }
 }
 
 export interface RestoreOptions extends KeyOptions {
@@ -105,7 +118,11 @@ export interface RestoreResult {
  * part it names, replacing the volume's contents. All or nothing: if any part is missing or fails,
  * the volume is emptied and the run starts cold, with a warning.
  */
-export async function restoreEngineState(options: RestoreOptions): Promise<RestoreResult> {
+export function restoreEngineState(options: RestoreOptions): Promise<RestoreResult> {
+  return inCacheRoot(options.tempDir, () => restoreInCacheRoot(options))
+}
+
+async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now()
   const keys = engineStateKeys(options)
   const cold = async (helper: StateHelper | undefined): Promise<RestoreResult> => ({
@@ -115,7 +132,7 @@ export async function restoreEngineState(options: RestoreOptions): Promise<Resto
     fingerprint: helper ? await fingerprintWith(helper) : await stateFingerprint(options.volume, options.helperImage)
   })
 
-  const manifestFile = manifestPath(options.tempDir)
+  const manifestFile = MANIFEST_PATH
   let matchedKey: string | undefined
   let manifest: Manifest
   try {
@@ -152,7 +169,7 @@ export async function restoreEngineState(options: RestoreOptions): Promise<Resto
     }
   } finally {
     await helper?.remove()
-    await rm(path.join(stateDir(options.tempDir), 'parts'), { recursive: true, force: true })
+    await rm(path.join(STATE_DIR, 'parts'), { recursive: true, force: true })
   }
 }
 
@@ -226,7 +243,11 @@ export interface SaveResult {
  * only parts for new units and the remainder; parts of the restored manifest whose units are still
  * there are reused. The manifest goes last, so a failed save leaves no manifest naming missing parts.
  */
-export async function saveEngineState(options: SaveOptions): Promise<SaveResult> {
+export function saveEngineState(options: SaveOptions): Promise<SaveResult> {
+  return inCacheRoot(options.tempDir, () => saveInCacheRoot(options))
+}
+
+async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
   const started = Date.now()
   const result = (saved: boolean, reason: string, extra: Partial<SaveResult> = {}): SaveResult => ({
     saved, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: Date.now() - started, ...extra
@@ -259,7 +280,7 @@ export async function saveEngineState(options: SaveOptions): Promise<SaveResult>
 
     const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper!, part, options))
     const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint })
-    const manifestFile = manifestPath(options.tempDir)
+    const manifestFile = MANIFEST_PATH
     await mkdir(path.dirname(manifestFile), { recursive: true })
     await writeFile(manifestFile, JSON.stringify(manifest))
     const stored = await saveEntry(manifestFile, keys.primary)
@@ -278,7 +299,7 @@ export async function saveEngineState(options: SaveOptions): Promise<SaveResult>
     return result(false, `error: ${message(error)}`)
   } finally {
     await helper?.remove()
-    await rm(path.join(stateDir(options.tempDir), 'parts'), { recursive: true, force: true })
+    await rm(path.join(STATE_DIR, 'parts'), { recursive: true, force: true })
   }
 }
 
@@ -290,7 +311,7 @@ interface PartUpload {
 }
 
 async function storePart(helper: StateHelper, part: NewPart, options: SaveOptions): Promise<PartUpload> {
-  const file = partPath(options.tempDir, part.key)
+  const file = partPath(part.key)
   // Equal keys hold equal units: a re-run or another job may have stored this part already.
   if (await isStored(file, part.key)) return { key: part.key, path: file, bytes: part.bytes, uploaded: false }
   await mkdir(path.dirname(file), { recursive: true })
@@ -311,15 +332,19 @@ async function storePart(helper: StateHelper, part: NewPart, options: SaveOption
   }
 }
 
-/** saveCache reports its own failures as warnings and returns -1; true when the entry was stored. */
+/**
+ * saveCache reports its own failures as warnings and returns -1, except that the v1 protocol
+ * returns the reserved id even when the upload then failed: only a lookup proves the entry is there.
+ */
 async function saveEntry(file: string, key: string): Promise<boolean> {
   try {
     const { size } = await stat(file)
-    return (await deadline(cache.saveCache([file], key), `storing ${key}`, transferDeadline(size))) !== -1
+    if ((await deadline(cache.saveCache([file], key), `storing ${key}`, transferDeadline(size))) === -1) return false
   } catch (error) {
     core.warning(`Could not store ${key}: ${message(error)}`)
     return false
   }
+  return isStored(file, key)
 }
 
 async function isStored(file: string, key: string): Promise<boolean> {

@@ -5,8 +5,9 @@
 set -euo pipefail
 node_bin=$(readlink -f "$1")
 image=${ACT_RUNNER_IMAGE:-go-dagger-action-test/act-runner:latest}
-version=$("$node_bin" --version)
-if [ "${FORCE:-0}" != 1 ] && [ "$(docker image inspect --format '{{index .Config.Labels "node-version"}}' "$image" 2>/dev/null)" = "$version" ]; then
+# Rebuilt when the Node.js or this recipe changes.
+recipe="$("$node_bin" --version)-$(sha256sum "$0" | cut -c1-12)"
+if [ "${FORCE:-0}" != 1 ] && [ "$(docker image inspect --format '{{index .Config.Labels "recipe"}}' "$image" 2>/dev/null)" = "$recipe" ]; then
   exit 0
 fi
 context=$(mktemp -d)
@@ -30,10 +31,13 @@ copy_with_libs "$(readlink -f "$(command -v bash)")" /bin/bash
 mkdir -p "$rootfs/usr/bin"
 ln -s /bin/bash "$rootfs/usr/bin/bash"
 ln -s /bin/busybox "$rootfs/usr/bin/env"
+# @actions/cache compresses with `zstdmt` and expands with `unzstd`, as on the runner images.
+ln -s /bin/zstd "$rootfs/usr/bin/zstdmt"
+ln -s /bin/zstd "$rootfs/usr/bin/unzstd"
 cat >"$context/Dockerfile" <<DOCKERFILE
 FROM go-dagger-action-test/toolbox:latest
 COPY rootfs/ /
-LABEL node-version=$version
+LABEL recipe=$recipe
 DOCKERFILE
 docker build --quiet --tag "$image" "$context" >/dev/null
 echo "built $image"
