@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { readConfig, type Config } from './config.js'
 import { exportCli, installDaggerCli } from './dagger/install.js'
+import { ensureImage } from './engine/docker.js'
 import { engineConfigJson } from './engine/engine-config.js'
 import { engineNames, removeVolume, startEngine, volumeHasState } from './engine/lifecycle.js'
 import { restoreEngineState, stateFingerprint, type RestoreResult } from './engine/state.js'
@@ -45,11 +46,19 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
   const scope = [cfg.cache.keyScope, stateScopeForStages(cfg.pipeline)].filter(Boolean).join('-')
   const names = engineNames({ engineVersion, scope })
   const tempDir = process.env.RUNNER_TEMP || path.join(process.cwd(), '.go-dagger-action-tmp')
-  const runId = process.env.GITHUB_RUN_ID || `local-${Date.now()}`
+  // The job id too: two jobs of one run with the same scope (e.g. a job and the one that needs it)
+  // each save under a key of their own.
+  const runId = [process.env.GITHUB_RUN_ID || `local-${Date.now()}`, process.env.GITHUB_JOB].filter(Boolean).join('-')
   const runAttempt = process.env.GITHUB_RUN_ATTEMPT || '1'
   const stateOptions = { volume: names.volume, helperImage: cfg.engine.helperImage, engineVersion, scope, tempDir, runId, runAttempt }
 
   let restore: RestoreResult | undefined
+  // The engine image downloads while the state is restored; a failed pull is reported as such,
+  // not taken for an engine that cannot start on the restored state.
+  const enginePulled = ensureImage(image).then(
+    () => undefined,
+    (error: unknown) => error
+  )
   if (await volumeHasState({ volume: names.volume, image })) {
     // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
     core.info(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`)
@@ -60,6 +69,8 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
     restore = await core.group('Restore the engine state', () => restoreEngineState(stateOptions))
   }
 
+  const pullError = await enginePulled
+  if (pullError) throw pullError
   const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes })
   let started
   try {

@@ -44679,27 +44679,6 @@ async function readConfig(read = coreReader, { env = process.env, cwd = process.
     return { ...action, pipeline };
 }
 
-;// CONCATENATED MODULE: ./src/engine/engine-config.ts
-// The engine's own configuration (/etc/dagger/engine.json, schema in the dagger repository at
-// docs/static/reference/engine.schema.json). Its garbage collector is what keeps the state, and
-// therefore the cached archive, under cache-max-size.
-const ENGINE_CONFIG_PATH = '/etc/dagger/engine.json';
-function engineConfigJson({ maxUsedSpaceBytes }) {
-    if (!Number.isSafeInteger(maxUsedSpaceBytes) || maxUsedSpaceBytes <= 0) {
-        throw new RangeError(`maxUsedSpaceBytes must be a positive whole number of bytes, got ${maxUsedSpaceBytes}`);
-    }
-    const config = {
-        gc: {
-            enabled: true,
-            maxUsedSpace: maxUsedSpaceBytes,
-            // The engine's default reserved space is a share of the disk (several GB on a runner), and
-            // GC never goes below it, which would let the state outgrow maxUsedSpace.
-            reservedSpace: Math.floor(maxUsedSpaceBytes / 10)
-        }
-    };
-    return `${JSON.stringify(config, null, 2)}\n`;
-}
-
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
 ;// CONCATENATED MODULE: ./src/engine/docker.ts
@@ -44824,6 +44803,12 @@ async function volumeExists(name) {
         return false;
     throw new DockerCommandError(args, result);
 }
+/** Pulls the image unless the daemon already has it. */
+async function ensureImage(image) {
+    if ((await docker(['image', 'inspect', '--format', '{{.Id}}', image], { discardStdout: true })).exitCode === 0)
+        return;
+    await docker_dockerOk(['pull', '--quiet', image]);
+}
 /** A ustar archive of small files and directories, owned by root, for `docker cp -`. */
 function tarArchive(entries) {
     const blocks = [];
@@ -44857,6 +44842,27 @@ function tarArchive(entries) {
     }
     blocks.push(Buffer.alloc(1024));
     return Buffer.concat(blocks);
+}
+
+;// CONCATENATED MODULE: ./src/engine/engine-config.ts
+// The engine's own configuration (/etc/dagger/engine.json, schema in the dagger repository at
+// docs/static/reference/engine.schema.json). Its garbage collector is what keeps the state, and
+// therefore the cached archive, under cache-max-size.
+const ENGINE_CONFIG_PATH = '/etc/dagger/engine.json';
+function engineConfigJson({ maxUsedSpaceBytes }) {
+    if (!Number.isSafeInteger(maxUsedSpaceBytes) || maxUsedSpaceBytes <= 0) {
+        throw new RangeError(`maxUsedSpaceBytes must be a positive whole number of bytes, got ${maxUsedSpaceBytes}`);
+    }
+    const config = {
+        gc: {
+            enabled: true,
+            maxUsedSpace: maxUsedSpaceBytes,
+            // The engine's default reserved space is a share of the disk (several GB on a runner), and
+            // GC never goes below it, which would let the state outgrow maxUsedSpace.
+            reservedSpace: Math.floor(maxUsedSpaceBytes / 10)
+        }
+    };
+    return `${JSON.stringify(config, null, 2)}\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/lifecycle.ts
@@ -103100,6 +103106,7 @@ function readPostState() {
 
 
 
+
 const RUNNER_HOST_VARIABLE = '_EXPERIMENTAL_DAGGER_RUNNER_HOST';
 /**
  * The version part of the state keys: the CLI version, plus a digest of the image when a custom
@@ -103120,10 +103127,15 @@ async function bringUpEngine(cfg, cliVersion) {
     const scope = [cfg.cache.keyScope, (0,config/* stateScopeForStages */.S9)(cfg.pipeline)].filter(Boolean).join('-');
     const names = engineNames({ engineVersion, scope });
     const tempDir = process.env.RUNNER_TEMP || external_node_path_default().join(process.cwd(), '.go-dagger-action-tmp');
-    const runId = process.env.GITHUB_RUN_ID || `local-${Date.now()}`;
+    // The job id too: two jobs of one run with the same scope (e.g. a job and the one that needs it)
+    // each save under a key of their own.
+    const runId = [process.env.GITHUB_RUN_ID || `local-${Date.now()}`, process.env.GITHUB_JOB].filter(Boolean).join('-');
     const runAttempt = process.env.GITHUB_RUN_ATTEMPT || '1';
     const stateOptions = { volume: names.volume, helperImage: cfg.engine.helperImage, engineVersion, scope, tempDir, runId, runAttempt };
     let restore;
+    // The engine image downloads while the state is restored; a failed pull is reported as such,
+    // not taken for an engine that cannot start on the restored state.
+    const enginePulled = ensureImage(image).then(() => undefined, (error) => error);
     if (await volumeHasState({ volume: names.volume, image })) {
         // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
         info(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`);
@@ -103134,6 +103146,9 @@ async function bringUpEngine(cfg, cliVersion) {
     else if (cfg.cache.enabled) {
         restore = await group('Restore the engine state', () => restoreEngineState(stateOptions));
     }
+    const pullError = await enginePulled;
+    if (pullError)
+        throw pullError;
     const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes });
     let started;
     try {

@@ -42053,6 +42053,12 @@ async function docker_volumeExists(name) {
         return false;
     throw new docker_DockerCommandError(args, result);
 }
+/** Pulls the image unless the daemon already has it. */
+async function ensureImage(image) {
+    if ((await docker_docker(['image', 'inspect', '--format', '{{.Id}}', image], { discardStdout: true })).exitCode === 0)
+        return;
+    await docker_dockerOk(['pull', '--quiet', image]);
+}
 /** A ustar archive of small files and directories, owned by root, for `docker cp -`. */
 function docker_tarArchive(entries) {
     const blocks = [];

@@ -162,6 +162,12 @@ export async function volumeExists(name: string): Promise<boolean> {
   throw new DockerCommandError(args, result)
 }
 
+/** Pulls the image unless the daemon already has it. */
+export async function ensureImage(image: string): Promise<void> {
+  if ((await docker(['image', 'inspect', '--format', '{{.Id}}', image], { discardStdout: true })).exitCode === 0) return
+  await dockerOk(['pull', '--quiet', image])
+}
+
 export interface TarEntry {
   /** Relative path inside the archive; a trailing '/' makes a directory. */
   path: string
