@@ -74,7 +74,8 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
   if (existing) await removeContainer(container, existing)
 
   await dockerOk(['volume', 'create', '--label', ENGINE_LABEL, volume])
-  // The flags the Dagger CLI itself uses for its engine container.
+  // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
+  // is set once the engine has settled: a restart during start-up would hide its exit code.
   await dockerOk([
     'create',
     '--name',
@@ -83,7 +84,7 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
     ENGINE_LABEL,
     '--privileged',
     '--restart',
-    'always',
+    'no',
     '--volume',
     `${volume}:${ENGINE_STATE_DIR}`,
     image
@@ -102,6 +103,7 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
     await removeContainer(container, await inspectContainer(container))
     throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${failure}. Last lines of its log:\n${logTail}`)
   }
+  await dockerOk(['update', '--restart', 'always', container])
   return { runnerHost, reusedContainer: false }
 }
 
@@ -112,10 +114,7 @@ async function waitUntilSettled(container: string, readyTimeoutMs: number, settl
   for (;;) {
     const state = await inspectContainer(container)
     if (!state) return 'the container disappeared'
-    // --restart always brings a crashed engine back, so a restart is as much a failure as an exit.
-    if (state.restartCount > 0 || state.restarting || (!state.running && state.status !== 'created')) {
-      return `it exited with code ${state.exitCode}${state.restartCount > 0 ? ` (Docker restarted it ${state.restartCount} time${state.restartCount === 1 ? '' : 's'})` : ''}`
-    }
+    if (!state.running && state.status !== 'created') return `it exited with code ${state.exitCode}`
     if (state.running) {
       runningSince ??= Date.now()
       if (Date.now() - runningSince >= settleMs) return null
