@@ -3,44 +3,28 @@
 // speaks the v1 protocol (ACT=true, ACTIONS_CACHE_URL, no ACTIONS_RESULTS_URL). Two jobs in a
 // row: the second, on a fresh Docker volume, restores what the first saved.
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { SDK_CLI_VERSION } from '../src/dagger/install.js'
+import { engineOf, engineStarts, expectOk, startActionWorld, type ActionWorld } from './support/action-world.js'
 import { startCacheServer, type CacheServer } from './support/cache-server.js'
-import { ensureStandInImages, inVolume, removeTestEngines, STAND_IN_IMAGE, testScope, TOOLBOX_IMAGE, WRAPPER_BIN_DIR } from './support/docker.js'
-import { startDownloadServer, writeFakeReleases, type DownloadServer } from './support/download-server.js'
-import { startEngineSession, type EngineSession } from './support/engine-session.js'
-import { answerTools } from './support/pipeline-session.js'
-import { repoRoot, RunnerJob, type StepRun } from './support/runner.js'
+import { STAND_IN_IMAGE, testScope, TOOLBOX_IMAGE, WRAPPER_BIN_DIR } from './support/docker.js'
+import { repoRoot } from './support/runner.js'
 
 const run = promisify(execFile)
 const ACT_RUNNER_IMAGE = 'go-dagger-action-test/act-runner:latest'
 
-let work: string
-let mirror: DownloadServer
-let session: EngineSession
+let world: ActionWorld
 let cacheServer: CacheServer
-const jobs: RunnerJob[] = []
 
 beforeAll(async () => {
-  await ensureStandInImages()
+  world = await startActionWorld('act')
   // The job container runs the same Node.js as these tests.
   await run('bash', [path.join(repoRoot, '__tests__', 'support', 'images', 'build-act-runner.sh'), process.execPath])
-  work = await mkdtemp(path.join(tmpdir(), 'gda-act-'))
-  await writeFakeReleases(path.join(work, 'mirror', 'dagger'), { versions: [SDK_CLI_VERSION] })
-  mirror = await startDownloadServer(path.join(work, 'mirror'))
-  session = await startEngineSession()
-  answerTools(session, {})
   cacheServer = await startCacheServer({ protocol: 'v1' })
 })
 
 afterAll(async () => {
-  await removeTestEngines()
-  await Promise.all(jobs.map(job => job.remove()))
-  await Promise.all([mirror?.close(), session?.close(), cacheServer?.close()])
-  await rm(work, { recursive: true, force: true })
+  await Promise.all([world?.close(), cacheServer?.close()])
 })
 
 function actEnv(runId: string): NodeJS.ProcessEnv {
@@ -54,21 +38,17 @@ function actEnv(runId: string): NodeJS.ProcessEnv {
     GITHUB_REPOSITORY: 'acme/hello',
     GITHUB_REF: 'refs/heads/main',
     GITHUB_SHA: '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
-    ...session.env
+    ...world.session.env
   }
   for (const [name, value] of Object.entries(cacheServer.env)) if (value !== undefined) env[name] = value
   return env
-}
-
-function expectOk(step: StepRun): void {
-  if (step.exitCode !== 0) throw new Error(`step failed (${step.exitCode}):\n${step.stdout}\n${step.stderr}`)
 }
 
 test('under act, in a job container sharing the Docker socket, the engine state round-trips through the v1 cache', async () => {
   expect(cacheServer.env.ACTIONS_RESULTS_URL).toBeUndefined()
   const scope = testScope('act')
   const inputs = {
-    'dagger-base-url': `${mirror.url}/dagger`,
+    'dagger-base-url': `${world.mirror.url}/dagger`,
     'engine-image': STAND_IN_IMAGE,
     'state-helper-image': TOOLBOX_IMAGE,
     'cache-key': scope,
@@ -76,15 +56,14 @@ test('under act, in a job container sharing the Docker socket, the engine state 
     source: 'examples/hello',
     platforms: 'linux/amd64'
   }
-  const container = { image: ACT_RUNNER_IMAGE, mounts: [repoRoot, work] }
+  const container = { image: ACT_RUNNER_IMAGE, mounts: [repoRoot, world.work] }
 
-  const first = await RunnerJob.create(container)
-  jobs.push(first)
+  const first = await world.newJob(container)
   const firstInputs = { ...inputs, output: path.join(first.dir, 'bin') }
   const main1 = await first.run('main', firstInputs, actEnv('501'))
   expectOk(main1)
   expect(main1.outputs['cache-hit']).toBe('false')
-  const engine = (main1.exported._EXPERIMENTAL_DAGGER_RUNNER_HOST ?? '').replace('docker-container://', '')
+  const engine = engineOf(main1)
   expect(engine).toContain(scope)
   const post1 = await first.run('post', firstInputs, actEnv('501'))
   expectOk(post1)
@@ -93,13 +72,12 @@ test('under act, in a job container sharing the Docker socket, the engine state 
 
   // The next job: a new container and a Docker daemon without the state volume.
   await run('docker', ['volume', 'rm', engine])
-  const second = await RunnerJob.create(container)
-  jobs.push(second)
+  const second = await world.newJob(container)
   const secondInputs = { ...inputs, output: path.join(second.dir, 'bin') }
   const main2 = await second.run('main', secondInputs, actEnv('502'))
   expectOk(main2)
   expect(main2.outputs['cache-hit']).toBe('true')
-  expect((await inVolume(engine, 'sed -n "s/^starts=//p" /var/lib/dagger/dagql-cache.db')).trim()).toBe('2')
+  expect(await engineStarts(engine)).toBe('2')
   expectOk(await second.run('post', secondInputs, actEnv('502')))
-  session.assertAllValid()
+  world.session.assertAllValid()
 })

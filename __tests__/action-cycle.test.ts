@@ -4,73 +4,38 @@
 // cache service, the engine is a stand-in container on real Docker, and the pipeline's SDK talks
 // to a loopback engine session that validates every query.
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { SDK_CLI_VERSION } from '../src/dagger/install.js'
+import { engineOf, engineStarts, expectOk, startActionWorld, type ActionWorld } from './support/action-world.js'
 import { startCacheServer, type CacheServer } from './support/cache-server.js'
-import {
-  dockerWrapperEnv,
-  ensureStandInImages,
-  inVolume,
-  removeTestEngines,
-  STAND_IN_IGNORING_SIGTERM_IMAGE,
-  STAND_IN_IMAGE,
-  testScope,
-  TOOLBOX_IMAGE
-} from './support/docker.js'
-import { startDownloadServer, writeFakeReleases, type DownloadServer } from './support/download-server.js'
-import { startEngineSession, type EngineSession } from './support/engine-session.js'
-import { answerTools } from './support/pipeline-session.js'
-import { repoRoot, RunnerJob, type StepRun } from './support/runner.js'
+import { dockerWrapperEnv, inVolume, STAND_IN_IGNORING_SIGTERM_IMAGE, STAND_IN_IMAGE, testScope, TOOLBOX_IMAGE } from './support/docker.js'
+import { repoRoot, type StepRun } from './support/runner.js'
 
 const run = promisify(execFile)
 const CLOUD_TOKEN = 'dag_cloud_token_7f3a9c1e5b'
 
-let work: string
-let mirror: DownloadServer
-let session: EngineSession
+let world: ActionWorld
 let cacheServer: CacheServer
-const jobs: RunnerJob[] = []
 
 beforeAll(async () => {
-  await ensureStandInImages()
-  work = await mkdtemp(path.join(tmpdir(), 'gda-cycle-'))
-  await writeFakeReleases(path.join(work, 'mirror', 'dagger'), { versions: [SDK_CLI_VERSION] })
-  mirror = await startDownloadServer(path.join(work, 'mirror'))
-  session = await startEngineSession()
-  answerTools(session, {})
+  world = await startActionWorld('cycle')
 })
 
 afterAll(async () => {
-  await removeTestEngines()
-  await Promise.all(jobs.map(job => job.remove()))
-  await mirror?.close()
-  await session?.close()
-  await rm(work, { recursive: true, force: true })
+  await world?.close()
 })
 
 afterEach(async () => {
   await cacheServer?.close()
 })
 
-/** The engine container (and its state volume) a main step started, from the runner host it exported. */
-function engineOf(step: StepRun): string {
-  const host = step.exported._EXPERIMENTAL_DAGGER_RUNNER_HOST ?? ''
-  expect(host).toMatch(/^docker-container:\/\/dagger-engine-gda-v/)
-  return host.replace('docker-container://', '')
-}
-
-async function newJob(): Promise<RunnerJob> {
-  const job = await RunnerJob.create()
-  jobs.push(job)
-  return job
-}
+const newJob = () => world.newJob()
 
 function inputsFor(scope: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    'dagger-base-url': `${mirror.url}/dagger`,
+    'dagger-base-url': `${world.mirror.url}/dagger`,
     'engine-image': STAND_IN_IMAGE,
     'state-helper-image': TOOLBOX_IMAGE,
     'cache-key': scope,
@@ -79,13 +44,13 @@ function inputsFor(scope: string, extra: Record<string, string> = {}): Record<st
     stage: 'build',
     source: 'examples/hello',
     platforms: 'linux/amd64',
-    output: path.join(work, `bin-${scope}`),
+    output: path.join(world.work, `bin-${scope}`),
     ...extra
   }
 }
 
 function envFor(runId: string): NodeJS.ProcessEnv {
-  const env = dockerWrapperEnv({ ...session.env, GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '1', GITHUB_WORKSPACE: repoRoot })
+  const env = dockerWrapperEnv({ ...world.session.env, GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '1', GITHUB_WORKSPACE: repoRoot })
   for (const [name, value] of Object.entries(cacheServer.env)) {
     if (value === undefined) delete env[name]
     else env[name] = value
@@ -93,13 +58,7 @@ function envFor(runId: string): NodeJS.ProcessEnv {
   return env
 }
 
-function expectOk(step: StepRun): void {
-  if (step.exitCode !== 0) throw new Error(`step failed (${step.exitCode}):\n${step.stdout}\n${step.stderr}`)
-}
 
-async function engineStarts(volume: string): Promise<string> {
-  return (await inVolume(volume, 'sed -n "s/^starts=//p" /var/lib/dagger/dagql-cache.db')).trim()
-}
 
 async function removeVolume(volume: string): Promise<void> {
   await run('docker', ['volume', 'rm', volume])
@@ -115,7 +74,7 @@ describe.each(['v2', 'v1'] as const)('a job and its successor on a fresh runner 
     expectOk(main1)
     expect(main1.outputs['cache-hit']).toBe('false')
     expect(main1.outputs['dagger-version']).toBe(SDK_CLI_VERSION)
-    expect(main1.outputs['artifacts']).toBe(path.join(work, `bin-${scope}`))
+    expect(main1.outputs['artifacts']).toBe(path.join(world.work, `bin-${scope}`))
     const name = engineOf(main1)
     expect(name).toContain(`${scope}-build`)
     expect(main1.exported._EXPERIMENTAL_DAGGER_CLI_BIN).toContain(first.toolCache)
@@ -157,7 +116,7 @@ describe.each(['v2', 'v1'] as const)('a job and its successor on a fresh runner 
     for (const file of restoredFiles.map(String).filter(f => f.endsWith('.json'))) {
       expect(await readFile(path.join(second.runnerTemp, file), 'utf8')).not.toContain(CLOUD_TOKEN)
     }
-    session.assertAllValid()
+    world.session.assertAllValid()
   })
 })
 
