@@ -8,27 +8,12 @@ import {
 } from '../src/config.js'
 import { DEFAULT_BASE_URL, SDK_CLI_VERSION } from '../src/dagger/install.js'
 import { InputError, type InputReader } from '../src/inputs.js'
+import { stdoutOf } from './support/stdout.js'
 
 const HELLO = path.resolve('examples/hello')
 
 function reader(inputs: Record<string, string>): InputReader {
   return name => (inputs[name] ?? '').trim()
-}
-
-/** Runs fn and returns what it wrote to stdout, where @actions/core writes its workflow commands. */
-async function stdoutOf(fn: () => unknown): Promise<string> {
-  const chunks: string[] = []
-  const write = process.stdout.write
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk))
-    return true
-  }) as typeof process.stdout.write
-  try {
-    await fn()
-  } finally {
-    process.stdout.write = write
-  }
-  return chunks.join('')
 }
 
 describe('readActionInputs', () => {

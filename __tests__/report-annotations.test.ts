@@ -10,25 +10,11 @@ import {
 } from '../src/report/annotations.js'
 import { renderSummary } from '../src/report/summary.js'
 import { MODULE_DIR, recordedFailedRun, recordedLintFindings, recordedTestReport } from './support/report-results.js'
+import { stdoutOf } from './support/stdout.js'
 
 const expectedDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'report')
 const expected = (name: string): string => readFileSync(join(expectedDir, name), 'utf8')
-
-/** What @actions/core writes to stdout while fn runs: the workflow commands the runner reads. */
-function workflowCommands(fn: () => void): string[] {
-  const write = process.stdout.write
-  let text = ''
-  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
-    text += chunk.toString()
-    return true
-  }) as typeof process.stdout.write
-  try {
-    fn()
-  } finally {
-    process.stdout.write = write
-  }
-  return text.split('\n').filter(line => line !== '')
-}
+const lines = (text: string): string[] => text.split('\n').filter(line => line !== '')
 
 describe('annotations', () => {
   test('test failures point at the test file, repository-relative, with the test and the message', () => {
@@ -57,7 +43,7 @@ describe('annotations', () => {
     ])
   })
 
-  test('more errors than GitHub shows: exactly the cap is emitted, the rest is counted in the summary', () => {
+  test('more errors than GitHub shows: exactly the cap is emitted, the rest is counted in the summary', async () => {
     const run = recordedFailedRun()
     const testFailures = run.stages.test!.result!.failures
     const lintFindings = run.stages.lint!.result!.findings
@@ -66,9 +52,11 @@ describe('annotations', () => {
     expect(testFailures).toHaveLength(15)
 
     let tally!: ReturnType<typeof annotatePipeline>
-    const commands = workflowCommands(() => {
-      tally = annotatePipeline({ testFailures, lintFindings })
-    })
+    const commands = lines(
+      await stdoutOf(() => {
+        tally = annotatePipeline({ testFailures, lintFindings })
+      })
+    )
 
     expect(commands.filter(c => c.startsWith('::error '))).toHaveLength(ANNOTATION_LIMITS.error)
     expect(commands.filter(c => c.startsWith('::warning '))).toHaveLength(1)
@@ -81,14 +69,16 @@ describe('annotations', () => {
     )
   })
 
-  test('the warning cap is separate from the error cap', () => {
+  test('the warning cap is separate from the error cap', async () => {
     // The same staticcheck warning reported in 12 files of a larger repository.
     const warning = recordedLintFindings().find(f => f.severity === 'warning')!
     const findings = Array.from({ length: 12 }, (_, i) => ({ ...warning, file: `${MODULE_DIR}/internal/pkg${i}/config.go` }))
     let tally!: ReturnType<typeof emitAnnotations>
-    const commands = workflowCommands(() => {
-      tally = emitAnnotations(lintAnnotations(findings))
-    })
+    const commands = lines(
+      await stdoutOf(() => {
+        tally = emitAnnotations(lintAnnotations(findings))
+      })
+    )
     expect(commands).toHaveLength(10)
     expect(commands.every(c => /^::warning title=golangci-lint%3A staticcheck,file=services\/app\/internal\/pkg\d\/config\.go,/.test(c))).toBe(true)
     expect(commands.at(-1)).toContain('pkg9/config.go')

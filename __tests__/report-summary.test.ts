@@ -7,6 +7,7 @@ import { inGroup, lineWriter, logStageReports, renderPipelineText, stageProgress
 import { pipelineOutputs } from '../src/report/outputs.js'
 import { renderCacheSaveSummary, renderSummary, writeCacheSaveSummary, writeSummary } from '../src/report/summary.js'
 import { recordedFailedRun, recordedPublishedRun, WORKSPACE } from './support/report-results.js'
+import { stdoutOf } from './support/stdout.js'
 
 const expectedDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'report')
 const expected = (name: string): string => readFileSync(join(expectedDir, name), 'utf8')
@@ -126,22 +127,6 @@ describe('plain-text report and outputs', () => {
     })
   })
 })
-
-/** What @actions/core writes to stdout while fn runs. */
-async function stdoutOf(fn: () => unknown): Promise<string> {
-  const write = process.stdout.write
-  let text = ''
-  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
-    text += chunk.toString()
-    return true
-  }) as typeof process.stdout.write
-  try {
-    await fn()
-  } finally {
-    process.stdout.write = write
-  }
-  return text
-}
 
 describe('log groups', () => {
   test('one group per stage that ran, titled with its outcome, holding the plain-text details', async () => {
