@@ -176,6 +176,7 @@ describe('bad inputs fail before any session, naming the input and the value', (
     ['binary name with a slash', { 'binary-name': 'bin/hello' }, 'binary-name', 'bin/hello'],
     ['token without patterns', { 'go-private-token': 'tok' }, 'go-private', ''],
     ['golangci-lint v1', { 'golangci-lint-version': 'v1.64.8' }, 'golangci-lint-version', 'v1.64.8'],
+    ['golangci-lint v2.0 (no --path-mode)', { 'golangci-lint-version': 'v2.0.2' }, 'golangci-lint-version', 'v2.0.2'],
     ['test flag that is not a flag', { 'test-flags': '-count=1 ./pkg' }, 'test-flags', './pkg'],
     ['-json is always set', { 'test-flags': '-json' }, 'test-flags', '-json'],
     ['dry-run not a boolean', { 'dry-run': 'yes' }, 'dry-run', 'yes'],

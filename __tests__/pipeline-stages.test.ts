@@ -13,6 +13,7 @@ import {
   stepsNamed,
   type ToolAnswers
 } from './support/pipeline-session.js'
+import { buildOciLayout, digestOf } from './support/oci-layout.js'
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 
@@ -157,7 +158,7 @@ describe('lint', () => {
       expect(refChain(stepsNamed(chain, 'withMountedCache')[0].args.cache).at(-1)?.args.key).toBe('go-mod-1.19')
       expect(stepsNamed(chain, 'withExec').map(s => s.args)).toEqual([
         {
-          args: ['golangci-lint', 'run', '--output.json.path=/tmp/golangci-lint.json', '--show-stats=false', '--path-mode=abs', './...'],
+          args: ['golangci-lint', 'run', '--output.json.path=/tmp/golangci-lint.json', '--show-stats=false', '--path-mode=abs', '--issues-exit-code=1', './...'],
           expect: 'ANY'
         }
       ])
@@ -277,8 +278,11 @@ describe('test', () => {
 describe('image, scan and publish', () => {
   test('image: base image per platform, binary, non-root user, entrypoint, OCI labels; tarball when not published', async () => {
     const cfg = await fixtureConfig({ stage: 'image' })
+    const layout = await buildOciLayout(['linux/amd64', 'linux/arm64'])
     try {
-      const { session, result } = await runInSession(cfg, await cleanAnswers())
+      const { session, result } = await runInSession(cfg, await cleanAnswers(), session =>
+        session.onExport(exported => (exported.typeName === 'Container' ? layout.tarball : undefined))
+      )
       const [exported] = session.exports
       expect(exported).toMatchObject({ typeName: 'Container', path: join(cfg.output, 'failing-image.tar') })
       const variants = (exported.args.platformVariants as unknown[]).map(refChain)
@@ -302,6 +306,9 @@ describe('image, scan and publish', () => {
         status: 'passed',
         result: { platforms: ['linux/amd64', 'linux/arm64'], tarball: join(cfg.output, 'failing-image.tar') }
       })
+      expect(result.stages.image!.result!.variants.map(v => [v.platform, v.digest])).toEqual(
+        layout.variants.map(v => [v.platform, digestOf(v.manifest)])
+      )
     } finally {
       await cfg.cleanup()
     }

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { readConfig, type Config } from './config.js'
 import { exportCli, installDaggerCli } from './dagger/install.js'
-import { ensureImage } from './engine/docker.js'
+import { ensureImage, imageId, volumeExists } from './engine/docker.js'
 import { engineConfigJson } from './engine/engine-config.js'
 import { engineNames, removeVolume, startEngine, volumeHasState } from './engine/lifecycle.js'
 import { restoreEngineState, stateFingerprint, type RestoreResult } from './engine/state.js'
@@ -18,7 +18,7 @@ import { annotatePipeline } from './report/annotations.js'
 import { lineWriter, logStageReports, stageProgressHooks } from './report/log.js'
 import { setPipelineOutputs } from './report/outputs.js'
 import { writeSummary } from './report/summary.js'
-import { savePostState } from './state-helper.js'
+import { savePostState, type PostState } from './state-helper.js'
 
 const RUNNER_HOST_VARIABLE = '_EXPERIMENTAL_DAGGER_RUNNER_HOST'
 
@@ -28,12 +28,14 @@ interface EngineUp {
 }
 
 /**
- * The version part of the state keys: the CLI version, plus a digest of the image when a custom
- * engine image is used, so state written by one engine build is never restored into another.
+ * The version part of the state keys: the CLI version, plus the image ID when a custom engine image
+ * is used (a tag such as `:main` can move), so state written by one engine build is never restored
+ * into another.
  */
-function engineStateVersion(cliVersion: string, customImage: string | undefined): string {
+async function engineStateVersion(cliVersion: string, customImage: string | undefined): Promise<string> {
   if (!customImage) return cliVersion
-  return `${cliVersion}-${createHash('sha256').update(customImage).digest('hex').slice(0, 12)}`
+  const id = await imageId(customImage)
+  return `${cliVersion}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`
 }
 
 async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp> {
@@ -42,7 +44,12 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
     return { runnerHost: cfg.engine.runnerHost }
   }
   const image = cfg.engine.image ?? `registry.dagger.io/engine:v${cliVersion}`
-  const engineVersion = engineStateVersion(cliVersion, cfg.engine.image)
+  // The engine image downloads while the state is restored. A custom image must be there first:
+  // its ID is part of the state keys.
+  const enginePulled = ensureImage(image)
+  enginePulled.catch(() => undefined)
+  if (cfg.engine.image) await enginePulled
+  const engineVersion = await engineStateVersion(cliVersion, cfg.engine.image)
   const scope = [cfg.cache.keyScope, stateScopeForStages(cfg.pipeline)].filter(Boolean).join('-')
   const names = engineNames({ engineVersion, scope })
   const tempDir = process.env.RUNNER_TEMP || path.join(process.cwd(), '.go-dagger-action-tmp')
@@ -53,13 +60,13 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
   const stateOptions = { volume: names.volume, helperImage: cfg.engine.helperImage, engineVersion, scope, tempDir, runId, runAttempt }
 
   let restore: RestoreResult | undefined
-  // The engine image downloads while the state is restored; a failed pull is reported as such,
-  // not taken for an engine that cannot start on the restored state.
-  const enginePulled = ensureImage(image).then(
-    () => undefined,
-    (error: unknown) => error
-  )
-  if (await volumeHasState({ volume: names.volume, image })) {
+  let stateBeforeStart = false
+  if (await volumeExists(names.volume)) {
+    // Read through a container of the engine image, so the image must be there.
+    await enginePulled
+    stateBeforeStart = await volumeHasState({ volume: names.volume, image })
+  }
+  if (stateBeforeStart) {
     // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
     core.info(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`)
     restore = cfg.cache.enabled
@@ -67,37 +74,42 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
       : undefined
   } else if (cfg.cache.enabled) {
     restore = await core.group('Restore the engine state', () => restoreEngineState(stateOptions))
+    stateBeforeStart = restore.cacheHit !== 'false'
   }
-
-  const pullError = await enginePulled
-  if (pullError) throw pullError
-  const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes })
-  let started
-  try {
-    started = await startEngine({ image, names, engineConfig })
-  } catch (error) {
-    if (!restore || restore.cacheHit === 'false') throw error
-    core.warning(`The engine did not start on the restored state (${(error as Error).message}); discarding it and starting cold`)
-    await removeVolume(names.volume)
-    started = await startEngine({ image, names, engineConfig })
-    restore = { cacheHit: 'false', bytes: 0, durationMs: restore.durationMs, fingerprint: '' }
-  }
+  // A failed pull is reported as such, not taken for an engine that cannot start on the restored state.
+  await enginePulled
 
   let manifestPath: string | undefined
   if (restore?.manifest) {
     manifestPath = path.join(tempDir, `go-dagger-action-restored-${names.volume}.json`)
     await writeFile(manifestPath, JSON.stringify(restore.manifest))
   }
-  savePostState({
+  const postState = (fingerprint: string | undefined): PostState => ({
     container: names.container,
     volume: names.volume,
     engineVersion,
     helperImage: cfg.engine.helperImage,
     stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds,
     cache: cfg.cache.enabled
-      ? { save: cfg.cache.save, scope, fingerprint: restore?.fingerprint || undefined, manifestPath, tempDir, runId, runAttempt }
+      ? { save: cfg.cache.save, scope, fingerprint: fingerprint || undefined, manifestPath, tempDir, runId, runAttempt }
       : undefined
   })
+  // Saved before the engine starts: whatever fails after that, post stops the engine.
+  savePostState(postState(restore?.fingerprint))
+
+  const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes })
+  const startOptions = { image, names, engineConfig, stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds }
+  let started
+  try {
+    started = await startEngine(startOptions)
+  } catch (error) {
+    if (!stateBeforeStart) throw error
+    core.warning(`The engine did not start on the restored state (${(error as Error).message}); discarding it and starting cold`)
+    await removeVolume(names.volume)
+    started = await startEngine(startOptions)
+    restore = restore && { cacheHit: 'false', bytes: 0, durationMs: restore.durationMs, fingerprint: '' }
+    savePostState(postState(undefined))
+  }
   return { runnerHost: started.runnerHost, restore }
 }
 
@@ -106,16 +118,20 @@ async function runPipelineInEngine(cfg: Config): Promise<PipelineResult> {
   const { runPipeline } = await import('./pipeline/dag.js')
   const progress = lineWriter(line => core.info(line))
   let result: PipelineResult | undefined
-  try {
-    await connection(
-      async () => {
-        result = await runPipeline(dag, cfg.pipeline, stageProgressHooks())
-      },
-      { LogOutput: progress }
-    )
-  } finally {
-    progress.end()
-  }
+  // The stages run concurrently in one session, so their progress shares one group; each stage's
+  // outcome gets a group of its own afterwards (logStageReports).
+  await core.group(`Run the pipeline: ${cfg.pipeline.stages.join(', ')}`, async () => {
+    try {
+      await connection(
+        async () => {
+          result = await runPipeline(dag, cfg.pipeline, stageProgressHooks())
+        },
+        { LogOutput: progress }
+      )
+    } finally {
+      progress.end()
+    }
+  })
   if (!result) throw new Error('The engine session ended before the pipeline finished')
   return result
 }
@@ -143,15 +159,23 @@ export async function run(): Promise<void> {
   core.setOutput('cache-hit', engine.restore?.cacheHit ?? 'false')
   core.setOutput('cache-size', String(engine.restore?.bytes ?? 0))
 
-  const result = await runPipelineInEngine(cfg)
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
+  const engineSummary = { restore: engine.restore, runnerHost: engine.runnerHost }
+  let result: PipelineResult
+  try {
+    result = await runPipelineInEngine(cfg)
+  } catch (error) {
+    // The engine session itself failed: the summary still tells what the cache did.
+    await writeSummary({ engine: engineSummary, workspace })
+    throw error
+  }
   logStageReports(result, workspace)
   setPipelineOutputs(result, cfg.pipeline)
   const annotations = annotatePipeline({
     testFailures: result.stages.test?.result?.failures,
     lintFindings: result.stages.lint?.result?.findings
   })
-  await writeSummary({ pipeline: result, engine: { restore: engine.restore, runnerHost: engine.runnerHost }, annotations, workspace })
+  await writeSummary({ pipeline: result, engine: engineSummary, annotations, workspace })
   if (!result.ok) {
     const failed = result.order.filter(stage => result.stages[stage]?.status === 'failed')
     core.setFailed(`The pipeline failed: ${failed.join(', ')}`)

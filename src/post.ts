@@ -56,3 +56,6 @@ export async function post(): Promise<void> {
   )
   await writeCacheSaveSummary(save)
 }
+
+/** The name @github/local-action runs. */
+export { post as run }

@@ -4,9 +4,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { connect } from '@dagger.io/dagger'
-import { parsePipelineInputs, type PipelineConfig } from '../../src/pipeline/config.js'
+import { imagePlatforms, parsePipelineInputs, type PipelineConfig } from '../../src/pipeline/config.js'
 import { runPipeline, type PipelineHooks, type PipelineResult } from '../../src/pipeline/dag.js'
 import { startEngineSession, type ChainStep, type EngineSession, type FieldCall } from './engine-session.js'
+import { buildOciLayout } from './oci-layout.js'
 
 export const repoRoot = join(import.meta.dirname, '..', '..')
 export const fixtures = join(repoRoot, '__tests__', 'fixtures', 'pipeline')
@@ -91,6 +92,9 @@ export async function runInSession(
   const events: string[] = []
   try {
     answerTools(session, answers)
+    // The engine writes an exported image as an OCI layout tarball; prepare may answer otherwise.
+    const image = await buildOciLayout(imagePlatforms(cfg).map(p => p.name))
+    session.onExport(exported => (exported.typeName === 'Container' ? image.tarball : undefined))
     prepare(session)
     session.applyEnv()
     let result: PipelineResult | undefined

@@ -47,7 +47,8 @@ export function inputVariable(name: string): string {
 
 /**
  * A job container, as `act` runs one: the step runs inside it with the host's Docker socket, and
- * the listed host directories are mounted at the same paths (act mounts the workspace likewise).
+ * the listed host directories (the workspace, the job's file commands) are mounted at the same
+ * paths, as act mounts the workspace. RUNNER_TEMP and the tool cache stay inside the container.
  */
 export interface JobContainer {
   image: string
@@ -84,8 +85,10 @@ export class RunnerJob {
     for (const file of Object.values(files)) await writeFile(file, '')
     const childEnv: NodeJS.ProcessEnv = {
       ...env,
-      RUNNER_TEMP: this.runnerTemp,
-      RUNNER_TOOL_CACHE: this.toolCache,
+      // In a job container, as under act, the runner's directories live inside the container,
+      // where the Docker daemon cannot see them.
+      RUNNER_TEMP: this.container ? '/home/runner/_temp' : this.runnerTemp,
+      RUNNER_TOOL_CACHE: this.container ? '/opt/hostedtoolcache' : this.toolCache,
       GITHUB_STATE: files.STATE,
       GITHUB_OUTPUT: files.OUTPUT,
       GITHUB_ENV: files.ENV,

@@ -42059,6 +42059,10 @@ async function ensureImage(image) {
         return;
     await docker_dockerOk(['pull', '--quiet', image]);
 }
+/** The local image's ID (the digest of its config): what a tag pointed at when it was pulled. */
+async function imageId(image) {
+    return (await docker_dockerOk(['image', 'inspect', '--format', '{{.Id}}', image])).trim();
+}
 /** A ustar archive of small files and directories, owned by root, for `docker cp -`. */
 function docker_tarArchive(entries) {
     const blocks = [];
@@ -42123,7 +42127,7 @@ function engineNames({ engineVersion, scope }) {
     return { container: name, volume: name };
 }
 async function startEngine(options) {
-    const { image, names, engineConfig, readyTimeoutMs = 60_000, settleMs = 2_000 } = options;
+    const { image, names, engineConfig, readyTimeoutMs = 60_000, settleMs = 2_000, stopTimeoutSeconds = 300 } = options;
     const { container, volume } = names;
     const runnerHost = `docker-container://${container}`;
     await assertDockerReachable();
@@ -42131,9 +42135,10 @@ async function startEngine(options) {
     if (existing?.running && !existing.restarting)
         return { runnerHost, reusedContainer: true };
     if (existing)
-        await removeContainer(container, existing);
+        await removeContainer(container, existing, stopTimeoutSeconds);
     await dockerOk(['volume', 'create', '--label', ENGINE_LABEL, volume]);
-    // The flags the Dagger CLI itself uses for its engine container.
+    // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
+    // is set once the engine has settled: a restart during start-up would hide its exit code.
     await dockerOk([
         'create',
         '--name',
@@ -42142,7 +42147,7 @@ async function startEngine(options) {
         ENGINE_LABEL,
         '--privileged',
         '--restart',
-        'always',
+        'no',
         '--volume',
         `${volume}:${ENGINE_STATE_DIR}`,
         image
@@ -42157,9 +42162,10 @@ async function startEngine(options) {
     const failure = await waitUntilSettled(container, readyTimeoutMs, settleMs);
     if (failure) {
         const logTail = await containerLogTail(container, 30);
-        await removeContainer(container, await inspectContainer(container));
+        await removeContainer(container, await inspectContainer(container), stopTimeoutSeconds);
         throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${failure}. Last lines of its log:\n${logTail}`);
     }
+    await dockerOk(['update', '--restart', 'always', container]);
     return { runnerHost, reusedContainer: false };
 }
 /** Resolves with null once the container has run `settleMs` without exiting or restarting, or with what went wrong. */
@@ -42170,10 +42176,8 @@ async function waitUntilSettled(container, readyTimeoutMs, settleMs) {
         const state = await inspectContainer(container);
         if (!state)
             return 'the container disappeared';
-        // --restart always brings a crashed engine back, so a restart is as much a failure as an exit.
-        if (state.restartCount > 0 || state.restarting || (!state.running && state.status !== 'created')) {
-            return `it exited with code ${state.exitCode}${state.restartCount > 0 ? ` (Docker restarted it ${state.restartCount} time${state.restartCount === 1 ? '' : 's'})` : ''}`;
-        }
+        if (!state.running && state.status !== 'created')
+            return `it exited with code ${state.exitCode}`;
         if (state.running) {
             runningSince ??= Date.now();
             if (Date.now() - runningSince >= settleMs)
@@ -42186,11 +42190,12 @@ async function waitUntilSettled(container, readyTimeoutMs, settleMs) {
     }
 }
 /** Stops (gracefully, if it still runs) and removes a container; its volume stays. */
-async function removeContainer(container, state) {
+async function removeContainer(container, state, stopTimeoutSeconds) {
     if (!state)
         return;
+    // A graceful stop: a killed engine wipes its state on the next start.
     if (state.running || state.restarting)
-        await dockerOk(['stop', '-t', '30', container]);
+        await dockerOk(['stop', '-t', String(stopTimeoutSeconds), container]);
     await dockerOk(['rm', container]);
 }
 const SIGKILL_EXIT_CODE = 128 + 9;
@@ -99090,15 +99095,23 @@ function splitState(entries) {
 
 ;// CONCATENATED MODULE: ./src/engine/state-container.ts
 // The only door to the engine's state: a helper container on the same Docker daemon with the state
-// volume mounted. Archives never touch a host path on the daemon's side (the action may run in a
-// container that shares the Docker socket, and as a user who cannot read root-owned state); they
-// leave the helper through `docker cp` and enter it through `docker exec -i` stdin.
+// volume mounted. Archives move between the helper and the host in one of two ways:
+// - shared: the host directory that holds the part archives is bind-mounted into the helper, which
+//   reads and writes them in place. Used only when a probe proves the daemon sees that directory
+//   as this process does (the usual runner: action and daemon on one machine);
+// - streamed: archives leave through `docker exec` stdout and enter through its stdin (the action
+//   runs in a container sharing the Docker socket, a remote daemon, user-namespaced Docker...).
+// Either way the archive goes straight between a file and the Docker CLI, never through this process.
+
+
 
 
 
 /** Upper bound on a helper's life should the action die without removing it: a job's maximum. */
 const HELPER_LIFETIME_SECONDS = 6 * 60 * 60;
 const STDERR_TAIL_BYTES = 2000;
+/** Where a shared exchange directory appears in the helper. */
+const EXCHANGE_MOUNT = '/exchange';
 class HelperCommandError extends Error {
     constructor(what, exitCode, stderr) {
         super(`${what} failed with exit code ${exitCode}: ${stderr.trim().slice(-STDERR_TAIL_BYTES) || '(no output)'}`);
@@ -99107,12 +99120,13 @@ class HelperCommandError extends Error {
 }
 async function runDocker(args, options = {}) {
     const inputFile = options.input && !Buffer.isBuffer(options.input) ? await (0,promises_namespaceObject.open)(options.input.file, 'r') : undefined;
+    const outputFile = options.output ? await (0,promises_namespaceObject.open)(options.output.file, 'w') : undefined;
     try {
         return await new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, { stdio: [inputFile ? inputFile.fd : 'pipe', 'pipe', 'pipe'] });
+            const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, { stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : 'pipe', 'pipe'] });
             const stdout = [];
             const stderr = [];
-            child.stdout.on('data', (chunk) => stdout.push(chunk));
+            child.stdout?.on('data', (chunk) => stdout.push(chunk));
             child.stderr.on('data', (chunk) => {
                 stderr.push(chunk);
                 // Only the tail is ever reported; a tar warning per file must not grow memory.
@@ -99134,6 +99148,7 @@ async function runDocker(args, options = {}) {
     }
     finally {
         await inputFile?.close();
+        await outputFile?.close();
     }
 }
 function attributeFlags(options) {
@@ -99143,20 +99158,40 @@ function attributeFlags(options) {
 class state_container_StateHelper {
     id;
     tar;
+    sharedDir;
     scratchCounter = 0;
-    constructor(id, tar) {
+    constructor(id, tar, 
+    /** The host directory the helper reads and writes archives in, when the daemon shares it. */
+    sharedDir) {
         this.id = id;
         this.tar = tar;
+        this.sharedDir = sharedDir;
     }
-    static async start(volume, image) {
-        const id = (await runDocker([
+    /**
+     * Starts a helper on the volume. `exchangeDir` is the host directory archives go to and come from;
+     * it is bind-mounted into the helper if the daemon sees it (a probe file proves both ways), and
+     * the archives are streamed otherwise.
+     */
+    static async start(volume, image, exchangeDir) {
+        const runArgs = (mount) => [
             'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
             // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
             '--cap-add', 'SYS_ADMIN',
-            '--volume', `${volume}:${STATE_MOUNT}`,
+            '--volume', `${volume}:${STATE_MOUNT}`, ...mount,
             '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
-        ])).toString('utf8').trim();
-        const helper = new state_container_StateHelper(id, { acls: false });
+        ];
+        let id;
+        let sharedDir;
+        if (exchangeDir) {
+            const dir = external_node_path_default().resolve(exchangeDir);
+            await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+            // `--mount` (unlike `--volume`) refuses a source the daemon's host lacks instead of creating it there.
+            id = await runDocker(runArgs(['--mount', `type=bind,source=${dir},target=${EXCHANGE_MOUNT}`])).then(out => out.toString('utf8').trim(), () => undefined);
+            if (id && (await sharesDirectory(id, dir)))
+                sharedDir = dir;
+        }
+        id ??= (await runDocker(runArgs([]))).toString('utf8').trim();
+        const helper = new state_container_StateHelper(id, { acls: false }, sharedDir);
         try {
             // Not every tar is built with ACL support; ask it once rather than fail every archive.
             await helper.exec(['tar', '--acls', '--create', '--file', '/dev/null', '--files-from', '/dev/null']);
@@ -99174,34 +99209,35 @@ class state_container_StateHelper {
     listing() {
         return this.exec(['sh', '-c', `cd ${STATE_MOUNT} && exec find . -printf '${FIND_FORMAT}'`]);
     }
-    /** Writes a tar of `members` (NUL-separated on stdin) into the helper and returns its scratch path. */
-    async createArchive(members, recursive) {
-        const scratch = `/tmp/part-${++this.scratchCounter}.tar`;
-        await this.exec([
-            'tar', '--create', '--file', scratch, '--format=posix', '--pax-option=delete=atime,delete=ctime',
+    /** Writes a tar of `members` (relative to the state root) to `hostFile`, a file in the exchange directory. */
+    async createArchive(members, recursive, hostFile) {
+        const args = [
+            'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
             ...attributeFlags(this.tar), '--sparse', '--directory', STATE_MOUNT,
             ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
-        ], { input: nulList(members) });
-        return scratch;
-    }
-    /** Moves a scratch file out of the helper to a host path (`docker cp` streams far faster than exec stdout). */
-    async moveOut(scratch, hostPath) {
-        await runDocker(['cp', `${this.id}:${scratch}`, hostPath]);
-        await this.exec(['rm', '-f', scratch]);
+        ];
+        await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) });
     }
     /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
     async extract(hostArchive, members) {
         const extractArgs = [
-            'tar', '--extract', '--file', '-', ...attributeFlags(this.tar), '--preserve-permissions', '--same-owner',
-            '--directory', STATE_MOUNT
+            'tar', '--extract', ...attributeFlags(this.tar), '--preserve-permissions', '--same-owner', '--directory', STATE_MOUNT
         ];
-        if (!members) {
-            await this.exec(extractArgs, { input: { file: hostArchive } });
+        const shared = this.sharedPath(hostArchive);
+        if (shared) {
+            const selection = members ? ['--null', '--files-from', '-'] : [];
+            await this.exec([...extractArgs, '--file', shared, ...selection], members ? { input: nulList(members) } : {});
             return;
         }
+        const input = { file: hostArchive };
+        if (!members) {
+            await this.exec([...extractArgs, '--file', '-'], { input });
+            return;
+        }
+        // stdin carries the archive, so the member list goes to a file first.
         const list = `/tmp/members-${++this.scratchCounter}`;
         await this.exec(['sh', '-c', 'cat > "$1"', 'sh', list], { input: nulList(members) });
-        await this.exec([...extractArgs, '--null', '--files-from', list], { input: { file: hostArchive } });
+        await this.exec([...extractArgs, '--file', '-', '--null', '--files-from', list], { input });
     }
     /** Creates the parent directories of these members, so parts can be extracted side by side. */
     async makeParents(members) {
@@ -99217,6 +99253,36 @@ class state_container_StateHelper {
     async remove() {
         // A helper holds no state of its own; removing it forcibly loses nothing.
         await runDocker(['rm', '--force', this.id]).catch(() => undefined);
+    }
+    /** The helper's path of a host file in the shared exchange directory; undefined when streaming. */
+    sharedPath(hostFile) {
+        if (!this.sharedDir)
+            return undefined;
+        const relative = external_node_path_default().relative(this.sharedDir, external_node_path_default().resolve(hostFile));
+        if (relative.startsWith('..') || external_node_path_default().isAbsolute(relative))
+            throw new Error(`${hostFile} is outside the exchange directory ${this.sharedDir}`);
+        return `${EXCHANGE_MOUNT}/${relative.split((external_node_path_default()).sep).join('/')}`;
+    }
+}
+/**
+ * Whether the helper's exchange mount is this process's directory: the helper must read a token
+ * written here and write one this process can read (a daemon elsewhere, or root mapped to another
+ * user by a user namespace, fails one or the other).
+ */
+async function sharesDirectory(id, dir) {
+    const name = `.probe-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}`;
+    const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+    try {
+        await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, name), token);
+        const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`]);
+        return seen.toString('utf8') === token && (await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, `${name}.back`), 'utf8')) === token;
+    }
+    catch {
+        return false;
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, name), { force: true });
+        await (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, `${name}.back`), { force: true });
     }
 }
 function nulList(items) {
@@ -99347,6 +99413,27 @@ function state_parts_validateManifest(value, engineVersion) {
     return manifest;
 }
 
+;// CONCATENATED MODULE: ./src/engine/state-phases.ts
+// Timings of the phases of a state save or restore (archive, upload, download, extract...), logged
+// at debug level so a slow save can be explained from a run's log, and collected by `npm run bench`.
+
+let collector;
+/** Collects every span from now on into `spans` (or stops collecting with undefined). */
+function collectStatePhases(spans) {
+    collector = spans;
+}
+async function state_phases_phase(name, subject, body) {
+    const start = performance.now();
+    try {
+        return await body();
+    }
+    finally {
+        const end = performance.now();
+        collector?.push({ phase: name, subject, start, end });
+        core_debug(`engine state: ${name}${subject ? ` ${subject}` : ''} took ${Math.round(end - start)} ms`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/state.ts
 // The engine-state store: saves and restores the Dagger engine's state volume through the Actions
 // cache, incrementally. Units of the state that never change once written (committed snapshots,
@@ -99361,14 +99448,25 @@ function state_parts_validateManifest(value, engineVersion) {
 
 
 
+
 /** Bump when the archive layout changes: old entries then simply stop matching. */
 const STATE_KEY_PREFIX = 'go-dagger-action-engine-v1';
-/** New units are packed into parts of about this size (uncompressed). */
-const PART_TARGET_BYTES = 256 * 1024 * 1024;
+/**
+ * New units are packed into parts of about this size (uncompressed): small enough that the first
+ * part moves on to compression and upload (or, restoring, to extraction) early and that the
+ * compressor's window (as large as its input) stays small; large enough that the per-part cost of
+ * cache requests and helper commands stays a small share.
+ */
+const PART_TARGET_BYTES = 128 * 1024 * 1024;
 /** A reused part with less than this fraction of its bytes still live is repacked. */
 const MIN_LIVE_FRACTION = 0.5;
-/** Parts moving at once: enough to overlap archiving, compression and transfer on a small runner. */
+/** Parts in flight at once: enough to overlap archiving, compression and transfer on a 2-core runner. */
 const PART_CONCURRENCY = 3;
+/**
+ * Archives created or extracted in the helper at once. One tar at a time reads or writes the
+ * volume at full speed; several only contend for the same disk and starve the compressors.
+ */
+const HELPER_CONCURRENCY = 1;
 /** Longest wait for one lookup or reservation answer before going on without the cache. */
 const LOOKUP_DEADLINE_MS = 120_000;
 /**
@@ -99402,8 +99500,9 @@ const STATE_DIR = 'go-dagger-action-state';
  * does not depend on where the runner keeps its temp dir, and a restore lands in this run's.
  */
 const MANIFEST_PATH = external_node_path_default().join(STATE_DIR, 'manifest.json');
+const PARTS_DIR = external_node_path_default().join(STATE_DIR, 'parts');
 function partPath(key) {
-    return external_node_path_default().join(STATE_DIR, 'parts', `${key.slice(-40)}.tar`);
+    return external_node_path_default().join(PARTS_DIR, `${key.slice(-40)}.tar`);
 }
 async function inCacheRoot(tempDir, body) {
     const workspace = process.env.GITHUB_WORKSPACE;
@@ -99459,7 +99558,7 @@ async function restoreInCacheRoot(options) {
     core.info(`Restoring engine state ${matchedKey} (${manifest.parts.length} parts)`);
     let helper;
     try {
-        helper = await StateHelper.start(options.volume, options.helperImage);
+        helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)));
         const bytes = await extractParts(helper, manifest);
         const fingerprint = await fingerprintWith(helper);
         return { cacheHit, matchedKey, bytes, durationMs: Date.now() - started, fingerprint, manifest };
@@ -99479,7 +99578,7 @@ async function restoreInCacheRoot(options) {
     }
     finally {
         await helper?.remove();
-        await rm(path.join(STATE_DIR, 'parts'), { recursive: true, force: true });
+        await rm(PARTS_DIR, { recursive: true, force: true });
     }
 }
 async function extractParts(helper, manifest) {
@@ -99498,7 +99597,7 @@ async function extractParts(helper, manifest) {
     let bytes = 0;
     const restorePart = async (part) => {
         await mkdir(path.dirname(part.path), { recursive: true });
-        const key = await deadline(cache.restoreCache([part.path], part.key), `restoring part ${part.key}`, transferDeadline(part.bytes));
+        const key = await phase('download and unpack', part.key, () => deadline(cache.restoreCache([part.path], part.key), `restoring part ${part.key}`, transferDeadline(part.bytes)));
         if (key !== part.key)
             throw new Error(`part ${part.key} is missing from the cache`);
         bytes += (await stat(part.path)).size;
@@ -99506,13 +99605,14 @@ async function extractParts(helper, manifest) {
     // The remainder downloads alongside the units but is extracted last: it holds the directories
     // above the units, whose modes and mtimes must be set after their contents are in place.
     const remainderDownload = restorePart(remainder);
+    const extracting = limiter(HELPER_CONCURRENCY);
     try {
         await forEachConcurrently(unitParts, PART_CONCURRENCY, async ({ part, index }) => {
             await restorePart(part);
             const live = liveRoots.get(index);
             const liveUnits = Object.values(manifest.units).filter(unit => unit.part === index).length;
             // Units removed from the state since the part was stored stay in its archive, unextracted.
-            await helper.extract(part.path, liveUnits === part.units ? undefined : live);
+            await extracting(() => phase('extract', part.key, () => helper.extract(part.path, liveUnits === part.units ? undefined : live)));
             await rm(part.path, { force: true });
         });
         await remainderDownload;
@@ -99520,7 +99620,7 @@ async function extractParts(helper, manifest) {
     finally {
         await remainderDownload.catch(() => undefined);
     }
-    await helper.extract(remainder.path);
+    await phase('extract', remainder.key, () => helper.extract(remainder.path));
     await rm(remainder.path, { force: true });
     return bytes;
 }
@@ -99540,8 +99640,8 @@ async function saveInCacheRoot(options) {
     const keys = engineStateKeys(options);
     let helper;
     try {
-        helper = await state_container_StateHelper.start(options.volume, options.helperImage);
-        const entries = state_listing_parseListing(await helper.listing());
+        helper = await state_phases_phase('start helper', undefined, () => state_container_StateHelper.start(options.volume, options.helperImage, external_node_path_default().resolve(PARTS_DIR)));
+        const entries = state_listing_parseListing(await state_phases_phase('list', undefined, () => helper.listing()));
         const fingerprint = state_listing_fingerprintOf(entries);
         if (options.restored && options.restored.fingerprint === fingerprint) {
             return result(false, 'the engine state did not change since it was restored');
@@ -99562,7 +99662,8 @@ async function saveInCacheRoot(options) {
             plan.reused = plan.reused.filter((_, i) => stillStored[i]);
             plan.created.unshift(...again.created.filter(part => !part.remainder));
         }
-        const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper, part, options));
+        const archiving = limiter(HELPER_CONCURRENCY);
+        const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper, archiving, part, options));
         const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint });
         const manifestFile = MANIFEST_PATH;
         await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(manifestFile), { recursive: true });
@@ -99585,17 +99686,16 @@ async function saveInCacheRoot(options) {
     }
     finally {
         await helper?.remove();
-        await (0,promises_namespaceObject.rm)(external_node_path_default().join(STATE_DIR, 'parts'), { recursive: true, force: true });
+        await (0,promises_namespaceObject.rm)(PARTS_DIR, { recursive: true, force: true });
     }
 }
-async function storePart(helper, part, options) {
+async function storePart(helper, archiving, part, options) {
     const file = partPath(part.key);
     // Equal keys hold equal units: a re-run or another job may have stored this part already.
     if (await isStored(file, part.key))
         return { key: part.key, path: file, bytes: part.bytes, uploaded: false };
     await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
-    const scratch = await helper.createArchive(part.members, part.recursive);
-    await helper.moveOut(scratch, file);
+    await archiving(() => state_phases_phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)));
     const bytes = (await (0,promises_namespaceObject.stat)(file)).size;
     try {
         if (await saveEntry(file, part.key))
@@ -99621,7 +99721,8 @@ async function storePart(helper, part, options) {
 async function saveEntry(file, key) {
     try {
         const { size } = await (0,promises_namespaceObject.stat)(file);
-        if ((await deadline(cache_saveCache([file], key), `storing ${key}`, transferDeadline(size))) === -1)
+        const id = await state_phases_phase('pack and upload', key, () => deadline(cache_saveCache([file], key), `storing ${key}`, transferDeadline(size)));
+        if (id === -1)
             return false;
     }
     catch (error) {
@@ -99662,6 +99763,27 @@ function deadline(promise, what, ms = LOOKUP_DEADLINE_MS) {
         timer = setTimeout(() => reject(new Error(`the cache service did not answer within ${ms / 1000} s while ${what}`)), ms);
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+/** Runs bodies with at most `slots` at once, in the order they ask. */
+function limiter(slots) {
+    let free = slots;
+    const waiting = [];
+    return async (body) => {
+        if (free > 0)
+            free--;
+        else
+            await new Promise(resolve => waiting.push(resolve));
+        try {
+            return await body();
+        }
+        finally {
+            const next = waiting.shift();
+            if (next)
+                next();
+            else
+                free++;
+        }
+    };
 }
 async function forEachConcurrently(items, limit, body) {
     await mapConcurrently(items, limit, body);
@@ -100163,6 +100285,11 @@ function failureSection(failure) {
     }
     return lines;
 }
+/** `sha256:` and the first 12 hex digits, as `docker images` shows an id; the log has the full digest. */
+function shortDigest(digest) {
+    const [algorithm, hex] = digest.split(':');
+    return hex ? `${algorithm}:${hex.slice(0, 12)}` : digest;
+}
 const renderers = {
     build: (result, workspace) => [
         format_table(['platform', 'binary', 'size', 'sha256'], result.binaries.map(b => [escapeCell(b.platform), format_code(displayPath(b.path, workspace)), format_formatBytes(b.size), format_code(b.sha256)])),
@@ -100201,7 +100328,9 @@ const renderers = {
         return lines;
     },
     image: (result, workspace) => [
-        `Platforms: ${result.platforms.map(p => format_code(p)).join(', ')}`,
+        result.variants.length > 0
+            ? format_table(['platform', 'digest', 'size'], result.variants.map(v => [escapeCell(v.platform), format_code(shortDigest(v.digest)), format_formatBytes(v.size)]))
+            : `Platforms: ${result.platforms.map(p => format_code(p)).join(', ')}, pushed as one multi-platform index: its digest is the image under publish.`,
         ...(result.tarball ? ['', `OCI tarball: ${format_code(displayPath(result.tarball, workspace))}`] : [])
     ],
     scan: (result, workspace) => {
@@ -100390,6 +100519,8 @@ async function post() {
         : `Engine state not saved: ${save.reason}`);
     await writeCacheSaveSummary(save);
 }
+/** The name @github/local-action runs. */
+
 
 ;// CONCATENATED MODULE: ./src/entry/post.ts
 // The runner's entry for the post step (dist/post/index.js). Nothing here fails the job: the

@@ -168,6 +168,11 @@ export async function ensureImage(image: string): Promise<void> {
   await dockerOk(['pull', '--quiet', image])
 }
 
+/** The local image's ID (the digest of its config): what a tag pointed at when it was pulled. */
+export async function imageId(image: string): Promise<string> {
+  return (await dockerOk(['image', 'inspect', '--format', '{{.Id}}', image])).trim()
+}
+
 export interface TarEntry {
   /** Relative path inside the archive; a trailing '/' makes a directory. */
   path: string

@@ -52,6 +52,8 @@ export interface StartEngineOptions {
   readyTimeoutMs?: number
   /** How long it must then stay up, without a restart, to count as started. Default 2 s. */
   settleMs?: number
+  /** How long a leftover engine of the same name gets to stop cleanly before it is replaced. Default 300 s. */
+  stopTimeoutSeconds?: number
 }
 
 export interface StartedEngine {
@@ -64,14 +66,14 @@ export interface StartedEngine {
 }
 
 export async function startEngine(options: StartEngineOptions): Promise<StartedEngine> {
-  const { image, names, engineConfig, readyTimeoutMs = 60_000, settleMs = 2_000 } = options
+  const { image, names, engineConfig, readyTimeoutMs = 60_000, settleMs = 2_000, stopTimeoutSeconds = 300 } = options
   const { container, volume } = names
   const runnerHost = `docker-container://${container}`
   await assertDockerReachable()
 
   const existing = await inspectContainer(container)
   if (existing?.running && !existing.restarting) return { runnerHost, reusedContainer: true }
-  if (existing) await removeContainer(container, existing)
+  if (existing) await removeContainer(container, existing, stopTimeoutSeconds)
 
   await dockerOk(['volume', 'create', '--label', ENGINE_LABEL, volume])
   // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
@@ -100,7 +102,7 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
   const failure = await waitUntilSettled(container, readyTimeoutMs, settleMs)
   if (failure) {
     const logTail = await containerLogTail(container, 30)
-    await removeContainer(container, await inspectContainer(container))
+    await removeContainer(container, await inspectContainer(container), stopTimeoutSeconds)
     throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${failure}. Last lines of its log:\n${logTail}`)
   }
   await dockerOk(['update', '--restart', 'always', container])
@@ -126,9 +128,10 @@ async function waitUntilSettled(container: string, readyTimeoutMs: number, settl
 }
 
 /** Stops (gracefully, if it still runs) and removes a container; its volume stays. */
-async function removeContainer(container: string, state: ContainerState | null): Promise<void> {
+async function removeContainer(container: string, state: ContainerState | null, stopTimeoutSeconds: number): Promise<void> {
   if (!state) return
-  if (state.running || state.restarting) await dockerOk(['stop', '-t', '30', container])
+  // A graceful stop: a killed engine wipes its state on the next start.
+  if (state.running || state.restarting) await dockerOk(['stop', '-t', String(stopTimeoutSeconds), container])
   await dockerOk(['rm', container])
 }
 

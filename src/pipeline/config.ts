@@ -300,8 +300,9 @@ export async function parsePipelineInputs(read: InputReader, env: NodeJS.Process
   }
 
   const golangciLintVersion = read('golangci-lint-version') || DEFAULT_GOLANGCI_LINT_VERSION
-  if (!/^v2\.\d+\.\d+$/.test(golangciLintVersion)) {
-    throw new InputError('golangci-lint-version', golangciLintVersion, 'expected a golangci-lint v2 release such as v2.12.2')
+  // --path-mode, which the lint stage relies on, came with v2.1.
+  if (!/^v2\.([1-9]\d*)\.\d+$/.test(golangciLintVersion)) {
+    throw new InputError('golangci-lint-version', golangciLintVersion, 'expected a golangci-lint release from v2.1.0 on, such as v2.12.2')
   }
 
   const testFlags = read('test-flags').split(/\s+/).filter(Boolean)

@@ -5,6 +5,9 @@ import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Client, Container, File, Platform } from '@dagger.io/dagger'
 import { IMAGE_USER, imagePlatforms, imageTarballPath, type PipelineConfig } from './config.js'
+import { readOciImageVariants, type ImageVariant } from './oci.js'
+
+export type { ImageVariant } from './oci.js'
 
 export function binaryPathInImage(cfg: PipelineConfig): string {
   return `/usr/local/bin/${cfg.binaryName}`
@@ -26,6 +29,11 @@ export function imageVariants(client: Client, cfg: PipelineConfig, binaries: Map
 
 export interface ImageResult {
   platforms: string[]
+  /**
+   * Digest and size per platform, read from the OCI tarball, in the order of `platforms`. Empty when
+   * the image is published: the push returns only the index digest (the publish stage's imageRef).
+   */
+  variants: ImageVariant[]
   /** The OCI tarball on the host, when the image is built but not published. */
   tarball?: string
 }
@@ -38,10 +46,21 @@ export async function runImage(client: Client, cfg: PipelineConfig, variants: Co
   const platforms = imagePlatforms(cfg).map(p => p.name)
   if (cfg.stages.includes('publish')) {
     await Promise.all(variants.map(v => v.sync()))
-    return { platforms }
+    return { platforms, variants: [] }
   }
   const tarball = imageTarballPath(cfg)
   await mkdir(dirname(tarball), { recursive: true })
   await client.container().export(tarball, { platformVariants: variants })
-  return { platforms, tarball }
+  return { platforms, variants: inPlatformOrder(await readOciImageVariants(tarball), platforms, tarball), tarball }
+}
+
+/** The tarball's variants in the order the user gave; every platform asked for must be there. */
+function inPlatformOrder(found: ImageVariant[], platforms: string[], tarball: string): ImageVariant[] {
+  return platforms.map(platform => {
+    const variant = found.find(v => v.platform === platform)
+    if (!variant) {
+      throw new Error(`the OCI image tarball ${tarball} holds ${found.map(v => v.platform).join(', ')} but not ${platform}`)
+    }
+    return variant
+  })
 }

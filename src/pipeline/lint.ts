@@ -15,13 +15,15 @@ export function lintImage(cfg: PipelineConfig): string {
 }
 
 // The report goes to a file, so text output the repository's .golangci.yml asks for cannot mix
-// into it; absolute paths let it be mapped back to the repository whatever relative-path-mode says.
+// into it; absolute paths let it be mapped back to the repository whatever relative-path-mode says;
+// exit code 1 means findings whatever issues-exit-code the repository's configuration sets.
 export const LINT_COMMAND = [
   'golangci-lint',
   'run',
   `--output.json.path=${REPORT}`,
   '--show-stats=false',
   '--path-mode=abs',
+  '--issues-exit-code=1',
   './...'
 ]
 

@@ -94,7 +94,12 @@ const textRenderers: TextRenderers = {
       }
     )
   ],
-  image: (result, show) => [`platforms ${result.platforms.join(', ')}`, ...(result.tarball ? [`OCI tarball ${show(result.tarball)}`] : [])],
+  image: (result, show) => [
+    ...(result.variants.length > 0
+      ? result.variants.map(v => `${v.platform.padEnd(16)} ${v.digest}  ${formatBytes(v.size)}`)
+      : [`platforms ${result.platforms.join(', ')}, pushed as one index (its digest: see publish)`]),
+    ...(result.tarball ? [`OCI tarball ${show(result.tarball)}`] : [])
+  ],
   scan: (result, show) => [
     `${SEVERITIES.map(s => `${s} ${result.counts[s]}`).join(', ')}; ${result.failing} at the failing severities`,
     `SARIF ${show(result.sarif)}`,

@@ -50,6 +50,12 @@ function failureSection(failure: StageFailure): string[] {
   return lines
 }
 
+/** `sha256:` and the first 12 hex digits, as `docker images` shows an id; the log has the full digest. */
+function shortDigest(digest: string): string {
+  const [algorithm, hex] = digest.split(':')
+  return hex ? `${algorithm}:${hex.slice(0, 12)}` : digest
+}
+
 type Renderers = { [S in Stage]: (result: StageResults[S], workspace: string | undefined) => string[] }
 
 const renderers: Renderers = {
@@ -108,7 +114,12 @@ const renderers: Renderers = {
   },
 
   image: (result, workspace) => [
-    `Platforms: ${result.platforms.map(p => code(p)).join(', ')}`,
+    result.variants.length > 0
+      ? table(
+          ['platform', 'digest', 'size'],
+          result.variants.map(v => [escapeCell(v.platform), code(shortDigest(v.digest)), formatBytes(v.size)])
+        )
+      : `Platforms: ${result.platforms.map(p => code(p)).join(', ')}, pushed as one multi-platform index: its digest is the image under publish.`,
     ...(result.tarball ? ['', `OCI tarball: ${code(displayPath(result.tarball, workspace))}`] : [])
   ],
 
