@@ -11,7 +11,7 @@ import { SDK_CLI_VERSION } from '../src/dagger/install.js'
 import { engineOf, engineStarts, expectOk, startActionWorld, type ActionWorld } from './support/action-world.js'
 import { startCacheServer, type CacheServer } from './support/cache-server.js'
 import { dockerWrapperEnv, inVolume, STAND_IN_IGNORING_SIGTERM_IMAGE, STAND_IN_IMAGE, testScope, TOOLBOX_IMAGE } from './support/docker.js'
-import { repoRoot, type StepRun } from './support/runner.js'
+import { repoRoot } from './support/runner.js'
 
 const run = promisify(execFile)
 const CLOUD_TOKEN = 'dag_cloud_token_7f3a9c1e5b'

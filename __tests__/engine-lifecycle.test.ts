@@ -37,6 +37,8 @@ function namesFor(label: string) {
 
 async function inspectJson(container: string) {
   const { stdout } = await run('docker', ['container', 'inspect', container])
+  // Docker's inspect document, read field by field in the assertions.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return (JSON.parse(stdout) as Array<Record<string, any>>)[0]
 }
 

@@ -51,7 +51,9 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
   if (cfg.engine.image) await enginePulled
   const engineVersion = await engineStateVersion(cliVersion, cfg.engine.image)
   const scope = [cfg.cache.keyScope, stateScopeForStages(cfg.pipeline)].filter(Boolean).join('-')
-  const names = engineNames({ engineVersion, scope })
+  // Per runner too: several self-hosted runners can share one Docker daemon, and each job must stop
+  // only its own engine.
+  const names = engineNames({ engineVersion, scope: [scope, process.env.RUNNER_NAME].filter(Boolean).join('-') })
   const tempDir = process.env.RUNNER_TEMP || path.join(process.cwd(), '.go-dagger-action-tmp')
   // The job id too: two jobs of one run with the same scope (e.g. a job and the one that needs it)
   // each save under a key of their own.

@@ -18,6 +18,10 @@ export function inGroup<T>(name: string, fn: () => Promise<T>): Promise<T> {
   return core.group(name, fn)
 }
 
+// ANSI colour and cursor sequences: the runner's log is not a terminal.
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CONTROL = /\x1b\[[0-9;?]*[A-Za-z]/g
+
 /**
  * A writable for `connection(fn, { LogOutput })`: hands each complete line of the engine's
  * progress to onLine, without terminal control sequences.
@@ -27,7 +31,7 @@ export function lineWriter(onLine: (line: string) => void): Writable {
   const flushLines = (text: string): void => {
     const lines = (pending + text).split(/\r?\n|\r/)
     pending = lines.pop() ?? ''
-    for (const line of lines) onLine(line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''))
+    for (const line of lines) onLine(line.replace(TERMINAL_CONTROL, ''))
   }
   return new Writable({
     write(chunk: Buffer | string, _encoding, done) {
