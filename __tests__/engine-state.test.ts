@@ -2,11 +2,12 @@
 // and v1), with real Docker volumes and helper containers from the local toolbox image.
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { engineStateKeys, restoreEngineState, saveEngineState, stateFingerprint, type Manifest } from '../src/engine/state.js'
+import { StateHelper } from '../src/engine/state-container.js'
 import { applyEnv, startCacheServer, type CacheServer } from './support/cache-server.js'
 import { ensureStandInImages, inVolume, listState, removeTestEngines, TEST_NAME_MARKER, TOOLBOX_IMAGE } from './support/docker.js'
 
@@ -315,5 +316,56 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
     expect(saved.saved).toBe(false)
     expect(output.warnings().join('\n')).toMatch(/Engine state not saved/)
     await emptyVolume(volume)
+  })
+})
+
+describe('moving archives between the helper and the host', () => {
+  let dir: string
+  const helpers: StateHelper[] = []
+  const start = async (volume: string, exchangeDir?: string) => {
+    const helper = await StateHelper.start(volume, TOOLBOX_IMAGE, exchangeDir)
+    helpers.push(helper)
+    return helper
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'engine-state-exchange-'))
+  })
+
+  afterAll(async () => {
+    await Promise.all(helpers.map(helper => helper.remove()))
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  test('a directory the daemon sees is shared with the helper, and left clean', async () => {
+    const volume = await createVolume(uniqueVolume('exchange'))
+    const exchange = path.join(dir, 'shared')
+    const helper = await start(volume, exchange)
+    expect(helper.sharedDir).toBe(exchange)
+    expect(await readdir(exchange)).toEqual([])
+  })
+
+  // What a daemon that does not see this process's files gets (act's job containers, remote daemons).
+  test('streamed through docker exec, an archive keeps every attribute, whole or a selection', async () => {
+    const source = await createVolume(uniqueVolume('stream-source'))
+    await inVolume(source, POPULATE)
+    const whole = await createVolume(uniqueVolume('stream-whole'))
+    const selection = await createVolume(uniqueVolume('stream-selection'))
+    const [from, intoWhole, intoSelection] = await Promise.all([start(source), start(whole), start(selection)])
+    expect(from.sharedDir).toBeUndefined()
+    const archive = path.join(dir, 'streamed.tar')
+    await from.createArchive(['.'], true, archive)
+    await intoWhole.extract(archive)
+    expect(await fullListing(whole)).toEqual(await fullListing(source))
+
+    const snapshot = './worker/snapshots/snapshots/1'
+    await intoSelection.makeParents([snapshot])
+    await intoSelection.extract(archive, [snapshot])
+    const extracted = await fullListing(selection)
+    expect(extracted.some(line => line.startsWith(`${snapshot}/fs/etc/hosts|`))).toBe(true)
+    expect(extracted.filter(line => line.startsWith('./worker/snapshots/snapshots/2'))).toEqual([])
+    // Inodes are numbered in listing order, which differs between the two trees.
+    const snapshotLines = (lines: string[]) => lines.filter(line => line.startsWith(`${snapshot}/`)).map(line => line.replace(/inode#\d+/, 'inode'))
+    expect(snapshotLines(extracted)).toEqual(snapshotLines(await fullListing(source)))
   })
 })

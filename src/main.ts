@@ -38,6 +38,16 @@ async function engineStateVersion(cliVersion: string, customImage: string | unde
   return `${cliVersion}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`
 }
 
+/** The fingerprint of state already on the daemon; '' (post then saves) when it cannot be taken. */
+async function localFingerprint(volume: string, cfg: Config): Promise<string> {
+  try {
+    return await stateFingerprint(volume, cfg.engine.helperImage)
+  } catch (error) {
+    core.warning(`Could not read the engine state volume ${volume} (${(error as Error).message}): the post step will save it whole`)
+    return ''
+  }
+}
+
 async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp> {
   if (cfg.engine.runnerHost) {
     core.info(`Using the engine at ${cfg.engine.runnerHost}: no local engine, no state cache`)
@@ -71,9 +81,7 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
   if (stateBeforeStart) {
     // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
     core.info(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`)
-    restore = cfg.cache.enabled
-      ? { cacheHit: 'true', bytes: 0, durationMs: 0, fingerprint: await stateFingerprint(names.volume, cfg.engine.helperImage) }
-      : undefined
+    restore = cfg.cache.enabled ? { cacheHit: 'true', bytes: 0, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg) } : undefined
   } else if (cfg.cache.enabled) {
     restore = await core.group('Restore the engine state', () => restoreEngineState(stateOptions))
     stateBeforeStart = restore.cacheHit !== 'false'

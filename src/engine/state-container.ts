@@ -1,14 +1,22 @@
 // The only door to the engine's state: a helper container on the same Docker daemon with the state
-// volume mounted. Archives never touch a host path on the daemon's side (the action may run in a
-// container that shares the Docker socket, and as a user who cannot read root-owned state); they
-// leave the helper through `docker cp` and enter it through `docker exec -i` stdin.
+// volume mounted. Archives move between the helper and the host in one of two ways:
+// - shared: the host directory that holds the part archives is bind-mounted into the helper, which
+//   reads and writes them in place. Used only when a probe proves the daemon sees that directory
+//   as this process does (the usual runner: action and daemon on one machine);
+// - streamed: archives leave through `docker exec` stdout and enter through its stdin (the action
+//   runs in a container sharing the Docker socket, a remote daemon, user-namespaced Docker...).
+// Either way an archive never passes through this process: tar or the Docker CLI reads or writes the file.
 import { spawn } from 'node:child_process'
-import { open } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { FIND_FORMAT, STATE_MOUNT } from './state-listing.js'
 
 /** Upper bound on a helper's life should the action die without removing it: a job's maximum. */
 const HELPER_LIFETIME_SECONDS = 6 * 60 * 60
 const STDERR_TAIL_BYTES = 2000
+/** Where a shared exchange directory appears in the helper. */
+const EXCHANGE_MOUNT = '/exchange'
 
 export class HelperCommandError extends Error {
   constructor(what: string, exitCode: number, stderr: string) {
@@ -20,16 +28,19 @@ export class HelperCommandError extends Error {
 interface RunOptions {
   /** Bytes for stdin, or a host file streamed to stdin without passing through this process. */
   input?: Buffer | { file: string }
+  /** A host file that receives stdout directly (the Docker CLI writes it). */
+  output?: { file: string }
 }
 
 async function runDocker(args: readonly string[], options: RunOptions = {}): Promise<Buffer> {
   const inputFile = options.input && !Buffer.isBuffer(options.input) ? await open(options.input.file, 'r') : undefined
+  const outputFile = options.output ? await open(options.output.file, 'w') : undefined
   try {
     return await new Promise<Buffer>((resolve, reject) => {
-      const child = spawn('docker', args, { stdio: [inputFile ? inputFile.fd : 'pipe', 'pipe', 'pipe'] })
+      const child = spawn('docker', args, { stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : 'pipe', 'pipe'] })
       const stdout: Buffer[] = []
       const stderr: Buffer[] = []
-      child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk))
+      child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
       child.stderr!.on('data', (chunk: Buffer) => {
         stderr.push(chunk)
         // Only the tail is ever reported; a tar warning per file must not grow memory.
@@ -47,6 +58,7 @@ async function runDocker(args: readonly string[], options: RunOptions = {}): Pro
     })
   } finally {
     await inputFile?.close()
+    await outputFile?.close()
   }
 }
 
@@ -64,20 +76,38 @@ export class StateHelper {
 
   private constructor(
     readonly id: string,
-    readonly tar: TarOptions
+    readonly tar: TarOptions,
+    /** The host directory the helper reads and writes archives in, when the daemon shares it. */
+    readonly sharedDir: string | undefined
   ) {}
 
-  static async start(volume: string, image: string): Promise<StateHelper> {
-    const id = (
-      await runDocker([
-        'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
-        // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
-        '--cap-add', 'SYS_ADMIN',
-        '--volume', `${volume}:${STATE_MOUNT}`,
-        '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
-      ])
-    ).toString('utf8').trim()
-    const helper = new StateHelper(id, { acls: false })
+  /**
+   * Starts a helper on the volume. `exchangeDir` is the host directory archives go to and come from;
+   * it is bind-mounted into the helper if the daemon sees it (a probe file proves both ways), and
+   * the archives are streamed otherwise.
+   */
+  static async start(volume: string, image: string, exchangeDir?: string): Promise<StateHelper> {
+    const runArgs = (mount: string[]) => [
+      'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
+      // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
+      '--cap-add', 'SYS_ADMIN',
+      '--volume', `${volume}:${STATE_MOUNT}`, ...mount,
+      '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
+    ]
+    let id: string | undefined
+    let sharedDir: string | undefined
+    if (exchangeDir) {
+      const dir = path.resolve(exchangeDir)
+      await mkdir(dir, { recursive: true })
+      // `--mount` (unlike `--volume`) refuses a source the daemon's host lacks instead of creating it there.
+      id = await runDocker(runArgs(['--mount', `type=bind,source=${dir},target=${EXCHANGE_MOUNT}`])).then(
+        out => out.toString('utf8').trim(),
+        () => undefined
+      )
+      if (id && (await sharesDirectory(id, dir))) sharedDir = dir
+    }
+    id ??= (await runDocker(runArgs([]))).toString('utf8').trim()
+    const helper = new StateHelper(id, { acls: false }, sharedDir)
     try {
       // Not every tar is built with ACL support; ask it once rather than fail every archive.
       await helper.exec(['tar', '--acls', '--create', '--file', '/dev/null', '--files-from', '/dev/null'])
@@ -97,39 +127,36 @@ export class StateHelper {
     return this.exec(['sh', '-c', `cd ${STATE_MOUNT} && exec find . -printf '${FIND_FORMAT}'`])
   }
 
-  /** Writes a tar of `members` (NUL-separated on stdin) into the helper and returns its scratch path. */
-  async createArchive(members: readonly string[], recursive: boolean): Promise<string> {
-    const scratch = `/tmp/part-${++this.scratchCounter}.tar`
-    await this.exec(
-      [
-        'tar', '--create', '--file', scratch, '--format=posix', '--pax-option=delete=atime,delete=ctime',
-        ...attributeFlags(this.tar), '--sparse', '--directory', STATE_MOUNT,
-        ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
-      ],
-      { input: nulList(members) }
-    )
-    return scratch
-  }
-
-  /** Moves a scratch file out of the helper to a host path (`docker cp` streams far faster than exec stdout). */
-  async moveOut(scratch: string, hostPath: string): Promise<void> {
-    await runDocker(['cp', `${this.id}:${scratch}`, hostPath])
-    await this.exec(['rm', '-f', scratch])
+  /** Writes a tar of `members` (relative to the state root) to `hostFile`, a file in the exchange directory. */
+  async createArchive(members: readonly string[], recursive: boolean, hostFile: string): Promise<void> {
+    const args = [
+      'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
+      ...attributeFlags(this.tar), '--sparse', '--directory', STATE_MOUNT,
+      ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
+    ]
+    await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) })
   }
 
   /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
   async extract(hostArchive: string, members?: readonly string[]): Promise<void> {
     const extractArgs = [
-      'tar', '--extract', '--file', '-', ...attributeFlags(this.tar), '--preserve-permissions', '--same-owner',
-      '--directory', STATE_MOUNT
+      'tar', '--extract', ...attributeFlags(this.tar), '--preserve-permissions', '--same-owner', '--directory', STATE_MOUNT
     ]
-    if (!members) {
-      await this.exec(extractArgs, { input: { file: hostArchive } })
+    const shared = this.sharedPath(hostArchive)
+    if (shared) {
+      const selection = members ? ['--null', '--files-from', '-'] : []
+      await this.exec([...extractArgs, '--file', shared, ...selection], members ? { input: nulList(members) } : {})
       return
     }
+    const input = { file: hostArchive }
+    if (!members) {
+      await this.exec([...extractArgs, '--file', '-'], { input })
+      return
+    }
+    // stdin carries the archive, so the member list goes to a file first.
     const list = `/tmp/members-${++this.scratchCounter}`
     await this.exec(['sh', '-c', 'cat > "$1"', 'sh', list], { input: nulList(members) })
-    await this.exec([...extractArgs, '--null', '--files-from', list], { input: { file: hostArchive } })
+    await this.exec([...extractArgs, '--file', '-', '--null', '--files-from', list], { input })
   }
 
   /** Creates the parent directories of these members, so parts can be extracted side by side. */
@@ -147,6 +174,34 @@ export class StateHelper {
   async remove(): Promise<void> {
     // A helper holds no state of its own; removing it forcibly loses nothing.
     await runDocker(['rm', '--force', this.id]).catch(() => undefined)
+  }
+
+  /** The helper's path of a host file in the shared exchange directory; undefined when streaming. */
+  private sharedPath(hostFile: string): string | undefined {
+    if (!this.sharedDir) return undefined
+    const relative = path.relative(this.sharedDir, path.resolve(hostFile))
+    if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`${hostFile} is outside the exchange directory ${this.sharedDir}`)
+    return `${EXCHANGE_MOUNT}/${relative.split(path.sep).join('/')}`
+  }
+}
+
+/**
+ * Whether the helper's exchange mount is this process's directory: the helper must read a token
+ * written here and write one this process can read (a daemon elsewhere, or root mapped to another
+ * user by a user namespace, fails one or the other).
+ */
+async function sharesDirectory(id: string, dir: string): Promise<boolean> {
+  const name = `.probe-${randomBytes(8).toString('hex')}`
+  const token = randomBytes(16).toString('hex')
+  try {
+    await writeFile(path.join(dir, name), token)
+    const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`])
+    return seen.toString('utf8') === token && (await readFile(path.join(dir, `${name}.back`), 'utf8')) === token
+  } catch {
+    return false
+  } finally {
+    await rm(path.join(dir, name), { force: true })
+    await rm(path.join(dir, `${name}.back`), { force: true })
   }
 }
 

@@ -11,17 +11,27 @@ import path from 'node:path'
 import { StateHelper } from './state-container.js'
 import { fingerprintOf, parseListing, splitState, type StateUnit } from './state-listing.js'
 import { buildManifest, planSave, validateManifest, type Manifest, type ManifestPart, type NewPart } from './state-parts.js'
+import { phase } from './state-phases.js'
 
 export type { Manifest } from './state-parts.js'
 
 /** Bump when the archive layout changes: old entries then simply stop matching. */
 export const STATE_KEY_PREFIX = 'go-dagger-action-engine-v1'
-/** New units are packed into parts of about this size (uncompressed). */
+/**
+ * New units are packed into parts of about this size (uncompressed). Each part costs cache
+ * requests, helper commands and compressor start-ups; on a 2-core runner 256 MiB parts saved and
+ * restored faster than 128 MiB ones, and keep each compressor's window (as large as its input) modest.
+ */
 export const PART_TARGET_BYTES = 256 * 1024 * 1024
 /** A reused part with less than this fraction of its bytes still live is repacked. */
 const MIN_LIVE_FRACTION = 0.5
-/** Parts moving at once: enough to overlap archiving, compression and transfer on a small runner. */
+/** Parts in flight at once: enough to overlap archiving, compression and transfer on a 2-core runner. */
 const PART_CONCURRENCY = 3
+/**
+ * Archives created or extracted in the helper at once. One tar at a time reads or writes the
+ * volume at full speed; several only contend for the same disk and starve the compressors.
+ */
+const HELPER_CONCURRENCY = 1
 /** Longest wait for one lookup or reservation answer before going on without the cache. */
 const LOOKUP_DEADLINE_MS = 120_000
 
@@ -76,8 +86,10 @@ const STATE_DIR = 'go-dagger-action-state'
  */
 const MANIFEST_PATH = path.join(STATE_DIR, 'manifest.json')
 
+const PARTS_DIR = path.join(STATE_DIR, 'parts')
+
 function partPath(key: string): string {
-  return path.join(STATE_DIR, 'parts', `${key.slice(-40)}.tar`)
+  return path.join(PARTS_DIR, `${key.slice(-40)}.tar`)
 }
 
 async function inCacheRoot<T>(tempDir: string, body: () => Promise<T>): Promise<T> {
@@ -125,11 +137,13 @@ export function restoreEngineState(options: RestoreOptions): Promise<RestoreResu
 async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now()
   const keys = engineStateKeys(options)
+  // Without a helper running, a cold start has no fingerprint (post then saves whatever the engine
+  // wrote): starting one only for that would make a cold start depend on pulling the helper image.
   const cold = async (helper: StateHelper | undefined): Promise<RestoreResult> => ({
     cacheHit: 'false',
     bytes: 0,
     durationMs: Date.now() - started,
-    fingerprint: helper ? await fingerprintWith(helper) : await stateFingerprint(options.volume, options.helperImage)
+    fingerprint: helper ? await fingerprintWith(helper) : ''
   })
 
   const manifestFile = MANIFEST_PATH
@@ -152,7 +166,7 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
 
   let helper: StateHelper | undefined
   try {
-    helper = await StateHelper.start(options.volume, options.helperImage)
+    helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)))
     const bytes = await extractParts(helper, manifest)
     const fingerprint = await fingerprintWith(helper)
     return { cacheHit, matchedKey, bytes, durationMs: Date.now() - started, fingerprint, manifest }
@@ -169,7 +183,7 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
     }
   } finally {
     await helper?.remove()
-    await rm(path.join(STATE_DIR, 'parts'), { recursive: true, force: true })
+    await rm(PARTS_DIR, { recursive: true, force: true })
   }
 }
 
@@ -188,27 +202,30 @@ async function extractParts(helper: StateHelper, manifest: Manifest): Promise<nu
   let bytes = 0
   const restorePart = async (part: ManifestPart): Promise<void> => {
     await mkdir(path.dirname(part.path), { recursive: true })
-    const key = await deadline(cache.restoreCache([part.path], part.key), `restoring part ${part.key}`, transferDeadline(part.bytes))
+    const key = await phase('download and unpack', part.key, () =>
+      deadline(cache.restoreCache([part.path], part.key), `restoring part ${part.key}`, transferDeadline(part.bytes))
+    )
     if (key !== part.key) throw new Error(`part ${part.key} is missing from the cache`)
     bytes += (await stat(part.path)).size
   }
   // The remainder downloads alongside the units but is extracted last: it holds the directories
   // above the units, whose modes and mtimes must be set after their contents are in place.
   const remainderDownload = restorePart(remainder)
+  const extracting = limiter(HELPER_CONCURRENCY)
   try {
     await forEachConcurrently(unitParts, PART_CONCURRENCY, async ({ part, index }) => {
       await restorePart(part)
       const live = liveRoots.get(index)!
       const liveUnits = Object.values(manifest.units).filter(unit => unit.part === index).length
       // Units removed from the state since the part was stored stay in its archive, unextracted.
-      await helper.extract(part.path, liveUnits === part.units ? undefined : live)
+      await extracting(() => phase('extract', part.key, () => helper.extract(part.path, liveUnits === part.units ? undefined : live)))
       await rm(part.path, { force: true })
     })
     await remainderDownload
   } finally {
     await remainderDownload.catch(() => undefined)
   }
-  await helper.extract(remainder.path)
+  await phase('extract', remainder.key, () => helper.extract(remainder.path))
   await rm(remainder.path, { force: true })
   return bytes
 }
@@ -255,8 +272,8 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
   const keys = engineStateKeys(options)
   let helper: StateHelper | undefined
   try {
-    helper = await StateHelper.start(options.volume, options.helperImage)
-    const entries = parseListing(await helper.listing())
+    helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)))
+    const entries = parseListing(await phase('list', undefined, () => helper!.listing()))
     const fingerprint = fingerprintOf(entries)
     if (options.restored && options.restored.fingerprint === fingerprint) {
       return result(false, 'the engine state did not change since it was restored')
@@ -278,7 +295,8 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
       plan.created.unshift(...again.created.filter(part => !part.remainder))
     }
 
-    const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper!, part, options))
+    const archiving = limiter(HELPER_CONCURRENCY)
+    const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper!, archiving, part, options))
     const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint })
     const manifestFile = MANIFEST_PATH
     await mkdir(path.dirname(manifestFile), { recursive: true })
@@ -299,7 +317,7 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
     return result(false, `error: ${message(error)}`)
   } finally {
     await helper?.remove()
-    await rm(path.join(STATE_DIR, 'parts'), { recursive: true, force: true })
+    await rm(PARTS_DIR, { recursive: true, force: true })
   }
 }
 
@@ -310,13 +328,12 @@ interface PartUpload {
   uploaded: boolean
 }
 
-async function storePart(helper: StateHelper, part: NewPart, options: SaveOptions): Promise<PartUpload> {
+async function storePart(helper: StateHelper, archiving: Limiter, part: NewPart, options: SaveOptions): Promise<PartUpload> {
   const file = partPath(part.key)
   // Equal keys hold equal units: a re-run or another job may have stored this part already.
   if (await isStored(file, part.key)) return { key: part.key, path: file, bytes: part.bytes, uploaded: false }
   await mkdir(path.dirname(file), { recursive: true })
-  const scratch = await helper.createArchive(part.members, part.recursive)
-  await helper.moveOut(scratch, file)
+  await archiving(() => phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)))
   const bytes = (await stat(file)).size
   try {
     if (await saveEntry(file, part.key)) return { key: part.key, path: file, bytes, uploaded: true }
@@ -339,7 +356,8 @@ async function storePart(helper: StateHelper, part: NewPart, options: SaveOption
 async function saveEntry(file: string, key: string): Promise<boolean> {
   try {
     const { size } = await stat(file)
-    if ((await deadline(cache.saveCache([file], key), `storing ${key}`, transferDeadline(size))) === -1) return false
+    const id = await phase('pack and upload', key, () => deadline(cache.saveCache([file], key), `storing ${key}`, transferDeadline(size)))
+    if (id === -1) return false
   } catch (error) {
     core.warning(`Could not store ${key}: ${message(error)}`)
     return false
@@ -381,6 +399,25 @@ function deadline<T>(promise: Promise<T>, what: string, ms = LOOKUP_DEADLINE_MS)
     timer = setTimeout(() => reject(new Error(`the cache service did not answer within ${ms / 1000} s while ${what}`)), ms)
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+type Limiter = <T>(body: () => Promise<T>) => Promise<T>
+
+/** Runs bodies with at most `slots` at once, in the order they ask. */
+function limiter(slots: number): Limiter {
+  let free = slots
+  const waiting: Array<() => void> = []
+  return async body => {
+    if (free > 0) free--
+    else await new Promise<void>(resolve => waiting.push(resolve))
+    try {
+      return await body()
+    } finally {
+      const next = waiting.shift()
+      if (next) next()
+      else free++
+    }
+  }
 }
 
 async function forEachConcurrently<T>(items: readonly T[], limit: number, body: (item: T) => Promise<void>): Promise<void> {

@@ -2,4 +2,8 @@
 import * as core from '@actions/core'
 import { run } from '../main.js'
 
-run().catch(error => core.setFailed(error instanceof Error ? error.message : String(error)))
+run()
+  .catch(error => core.setFailed(error instanceof Error ? error.message : String(error)))
+  // A cache transfer given up after its deadline may still hold a socket open: the step ends
+  // when its work is done, with the exit code setFailed left.
+  .finally(() => process.exit())

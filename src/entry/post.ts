@@ -13,4 +13,7 @@ process.on('uncaughtException', error => {
   warnAndFinish(error)
   process.exit(0)
 })
-post().catch(warnAndFinish)
+post()
+  .catch(warnAndFinish)
+  // A cache transfer given up after its deadline may still hold a socket open.
+  .finally(() => process.exit())
