@@ -6,7 +6,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { engineStateKeys, restoreEngineState, saveEngineState, stateFingerprint, type Manifest } from '../src/engine/state.js'
+import { cacheServiceVersion, engineStateKeys, restoreEngineState, saveEngineState, stateFingerprint, type Manifest } from '../src/engine/state.js'
 import { StateHelper } from '../src/engine/state-container.js'
 import { applyEnv, startCacheServer, type CacheServer } from './support/cache-server.js'
 import { ensureStandInImages, inVolume, listState, removeTestEngines, TEST_NAME_MARKER, TOOLBOX_IMAGE } from './support/docker.js'
@@ -205,6 +205,24 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
     expect(rc.primary.startsWith(build.restoreKeys[1])).toBe(false)
     expect(build.primary).toBe('go-dagger-action-engine-v1-linux-x64-v1.0.0-build-1-1')
     expect(build.restoreKeys).toEqual(['go-dagger-action-engine-v1-linux-x64-v1.0.0-build-', 'go-dagger-action-engine-v1-linux-x64-v1.0.0-'])
+  })
+
+  test('the store speaks the protocol @actions/cache speaks, and verifies uploads by lookup only under v1', async () => {
+    expect(cacheServiceVersion()).toBe(protocol)
+    const restoreGhes = applyEnv({ GITHUB_SERVER_URL: 'https://ghes.example.com' })
+    try {
+      expect(cacheServiceVersion()).toBe('v1')
+    } finally {
+      restoreGhes()
+    }
+    const volume = await createVolume(uniqueVolume('lookups'))
+    await inVolume(volume, POPULATE)
+    server.resetStats()
+    const saved = await saveEngineState(base(volume, `lookups-${protocol}`))
+    expect(saved.saved).toBe(true)
+    // One lookup per new part before any upload; v1 then looks up every entry it stored (parts and manifest).
+    const verifications = protocol === 'v1' ? saved.partsUploaded + 1 : 0
+    expect(server.stats.requests.lookup).toBe(saved.partsUploaded + verifications)
   })
 
   test('an unchanged state saves nothing and uploads zero bytes', async () => {

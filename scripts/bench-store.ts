@@ -41,7 +41,9 @@ export async function runStoreOperation<T>(
 ): Promise<StoreOutcome<T>> {
   await writeFile(files.request, JSON.stringify(request))
   const log = openSync(files.log, 'a')
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), files.request, files.outcome], {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each operation's process there (node refuses --cpu-prof in NODE_OPTIONS).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), files.request, files.outcome], {
     env, stdio: ['ignore', log, log]
   })
   const cpuBefore = await machineCpu()

@@ -102083,7 +102083,7 @@ function state_listing_splitState(entries) {
 //   as this process does (the usual runner: action and daemon on one machine);
 // - streamed: archives leave through `docker exec` stdout and enter through its stdin (the action
 //   runs in a container sharing the Docker socket, a remote daemon, user-namespaced Docker...).
-// Either way the archive goes straight between a file and the Docker CLI, never through this process.
+// Either way an archive never passes through this process: tar or the Docker CLI reads or writes the file.
 
 
 
@@ -102434,12 +102434,11 @@ async function state_phases_phase(name, subject, body) {
 /** Bump when the archive layout changes: old entries then simply stop matching. */
 const STATE_KEY_PREFIX = 'go-dagger-action-engine-v1';
 /**
- * New units are packed into parts of about this size (uncompressed): small enough that the first
- * part moves on to compression and upload (or, restoring, to extraction) early and that the
- * compressor's window (as large as its input) stays small; large enough that the per-part cost of
- * cache requests and helper commands stays a small share.
+ * New units are packed into parts of about this size (uncompressed). Each part costs cache
+ * requests, helper commands and compressor start-ups; on a 2-core runner 256 MiB parts saved and
+ * restored faster than 128 MiB ones, and keep each compressor's window (as large as its input) modest.
  */
-const PART_TARGET_BYTES = (/* unused pure expression or super */ null && (128 * 1024 * 1024));
+const PART_TARGET_BYTES = (/* unused pure expression or super */ null && (256 * 1024 * 1024));
 /** A reused part with less than this fraction of its bytes still live is repacked. */
 const MIN_LIVE_FRACTION = 0.5;
 /** Parts in flight at once: enough to overlap archiving, compression and transfer on a 2-core runner. */
@@ -102514,11 +102513,13 @@ function restoreEngineState(options) {
 async function restoreInCacheRoot(options) {
     const started = Date.now();
     const keys = engineStateKeys(options);
+    // Without a helper running, a cold start has no fingerprint (post then saves whatever the engine
+    // wrote): starting one only for that would make a cold start depend on pulling the helper image.
     const cold = async (helper) => ({
         cacheHit: 'false',
         bytes: 0,
         durationMs: Date.now() - started,
-        fingerprint: helper ? await fingerprintWith(helper) : await stateFingerprint(options.volume, options.helperImage)
+        fingerprint: helper ? await fingerprintWith(helper) : ''
     });
     const manifestFile = MANIFEST_PATH;
     let matchedKey;
@@ -102634,8 +102635,13 @@ async function saveInCacheRoot(options) {
         const plan = planSave(splitState(entries), previous, {
             partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
         });
-        // A reused part may have been evicted since the restore; its units are then stored again.
-        const stillStored = await mapConcurrently(plan.reused, 8, ({ part }) => isStored(part.path, part.key));
+        // One batch of lookups up front: a reused part may have been evicted since the restore (its
+        // units are then stored again), and a new part may be stored already (a re-run or another job
+        // stored equal units: equal keys hold equal units).
+        const lookups = [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))];
+        const found = await mapConcurrently(lookups, 8, part => isStored(part.path, part.key));
+        const stillStored = found.slice(0, plan.reused.length);
+        const alreadyStored = new Set(plan.created.filter((_, i) => found[plan.reused.length + i]).map(part => part.key));
         const evicted = plan.reused.filter((_, i) => !stillStored[i]);
         if (evicted.length > 0) {
             const again = planSave({ units: evicted.flatMap(r => r.units), remainder: [], remainderId: '', remainderBytes: 0 }, undefined, {
@@ -102645,7 +102651,7 @@ async function saveInCacheRoot(options) {
             plan.created.unshift(...again.created.filter(part => !part.remainder));
         }
         const archiving = limiter(HELPER_CONCURRENCY);
-        const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper, archiving, part, options));
+        const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, async (part) => alreadyStored.has(part.key) ? { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false } : storePart(helper, archiving, part, options));
         const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint });
         const manifestFile = MANIFEST_PATH;
         await mkdir(path.dirname(manifestFile), { recursive: true });
@@ -102673,9 +102679,6 @@ async function saveInCacheRoot(options) {
 }
 async function storePart(helper, archiving, part, options) {
     const file = partPath(part.key);
-    // Equal keys hold equal units: a re-run or another job may have stored this part already.
-    if (await isStored(file, part.key))
-        return { key: part.key, path: file, bytes: part.bytes, uploaded: false };
     await mkdir(path.dirname(file), { recursive: true });
     await archiving(() => phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)));
     const bytes = (await stat(file)).size;
@@ -102698,7 +102701,8 @@ async function storePart(helper, archiving, part, options) {
 }
 /**
  * saveCache reports its own failures as warnings and returns -1, except that the v1 protocol
- * returns the reserved id even when the upload then failed: only a lookup proves the entry is there.
+ * returns the reserved id even when the upload then failed: there only a lookup proves the entry
+ * is there. v2 returns an id only once the entry is finalized.
  */
 async function saveEntry(file, key) {
     try {
@@ -102711,7 +102715,16 @@ async function saveEntry(file, key) {
         core.warning(`Could not store ${key}: ${message(error)}`);
         return false;
     }
-    return isStored(file, key);
+    return cacheServiceVersion() === 'v2' || isStored(file, key);
+}
+/**
+ * The protocol @actions/cache speaks, decided as it decides (it does not export its decision):
+ * v2 when ACTIONS_CACHE_SERVICE_V2 is set, except on GitHub Enterprise Server, which only has v1.
+ */
+function cacheServiceVersion() {
+    const host = new URL(process.env.GITHUB_SERVER_URL || 'https://github.com').hostname.trimEnd().toUpperCase();
+    const ghes = host !== 'GITHUB.COM' && !host.endsWith('.GHE.COM') && !host.endsWith('.LOCALHOST');
+    return !ghes && process.env.ACTIONS_CACHE_SERVICE_V2 ? 'v2' : 'v1';
 }
 async function isStored(file, key) {
     try {
@@ -103075,6 +103088,9 @@ function countBy(items, key) {
 function inGroup(name, fn) {
     return core.group(name, fn);
 }
+// ANSI colour and cursor sequences: the runner's log is not a terminal.
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CONTROL = /\x1b\[[0-9;?]*[A-Za-z]/g;
 /**
  * A writable for `connection(fn, { LogOutput })`: hands each complete line of the engine's
  * progress to onLine, without terminal control sequences.
@@ -103085,7 +103101,7 @@ function lineWriter(onLine) {
         const lines = (pending + text).split(/\r?\n|\r/);
         pending = lines.pop() ?? '';
         for (const line of lines)
-            onLine(line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''));
+            onLine(line.replace(TERMINAL_CONTROL, ''));
     };
     return new external_node_stream_.Writable({
         write(chunk, _encoding, done) {
@@ -103480,6 +103496,16 @@ async function engineStateVersion(cliVersion, customImage) {
     const id = await imageId(customImage);
     return `${cliVersion}-${(0,external_node_crypto_.createHash)('sha256').update(id).digest('hex').slice(0, 12)}`;
 }
+/** The fingerprint of state already on the daemon; '' (post then saves) when it cannot be taken. */
+async function localFingerprint(volume, cfg) {
+    try {
+        return await stateFingerprint(volume, cfg.engine.helperImage);
+    }
+    catch (error) {
+        warning(`Could not read the engine state volume ${volume} (${error.message}): the post step will save it whole`);
+        return '';
+    }
+}
 async function bringUpEngine(cfg, cliVersion) {
     if (cfg.engine.runnerHost) {
         info(`Using the engine at ${cfg.engine.runnerHost}: no local engine, no state cache`);
@@ -103494,7 +103520,9 @@ async function bringUpEngine(cfg, cliVersion) {
         await enginePulled;
     const engineVersion = await engineStateVersion(cliVersion, cfg.engine.image);
     const scope = [cfg.cache.keyScope, (0,config/* stateScopeForStages */.S9)(cfg.pipeline)].filter(Boolean).join('-');
-    const names = engineNames({ engineVersion, scope });
+    // Per runner too: several self-hosted runners can share one Docker daemon, and each job must stop
+    // only its own engine.
+    const names = engineNames({ engineVersion, scope: [scope, process.env.RUNNER_NAME].filter(Boolean).join('-') });
     const tempDir = process.env.RUNNER_TEMP || external_node_path_default().join(process.cwd(), '.go-dagger-action-tmp');
     // The job id too: two jobs of one run with the same scope (e.g. a job and the one that needs it)
     // each save under a key of their own.
@@ -103511,9 +103539,7 @@ async function bringUpEngine(cfg, cliVersion) {
     if (stateBeforeStart) {
         // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
         info(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`);
-        restore = cfg.cache.enabled
-            ? { cacheHit: 'true', bytes: 0, durationMs: 0, fingerprint: await stateFingerprint(names.volume, cfg.engine.helperImage) }
-            : undefined;
+        restore = cfg.cache.enabled ? { cacheHit: 'true', bytes: 0, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg) } : undefined;
     }
     else if (cfg.cache.enabled) {
         restore = await group('Restore the engine state', () => restoreEngineState(stateOptions));
@@ -103623,5 +103649,9 @@ async function run() {
 // The runner's entry for the main step (dist/main/index.js).
 
 
-run().catch(error => setFailed(error instanceof Error ? error.message : String(error)));
+run()
+    .catch(error => setFailed(error instanceof Error ? error.message : String(error)))
+    // A cache transfer given up after its deadline may still hold a socket open: the step ends
+    // when its work is done, with the exit code setFailed left.
+    .finally(() => process.exit());
 

@@ -99101,7 +99101,7 @@ function splitState(entries) {
 //   as this process does (the usual runner: action and daemon on one machine);
 // - streamed: archives leave through `docker exec` stdout and enter through its stdin (the action
 //   runs in a container sharing the Docker socket, a remote daemon, user-namespaced Docker...).
-// Either way the archive goes straight between a file and the Docker CLI, never through this process.
+// Either way an archive never passes through this process: tar or the Docker CLI reads or writes the file.
 
 
 
@@ -99452,12 +99452,11 @@ async function state_phases_phase(name, subject, body) {
 /** Bump when the archive layout changes: old entries then simply stop matching. */
 const STATE_KEY_PREFIX = 'go-dagger-action-engine-v1';
 /**
- * New units are packed into parts of about this size (uncompressed): small enough that the first
- * part moves on to compression and upload (or, restoring, to extraction) early and that the
- * compressor's window (as large as its input) stays small; large enough that the per-part cost of
- * cache requests and helper commands stays a small share.
+ * New units are packed into parts of about this size (uncompressed). Each part costs cache
+ * requests, helper commands and compressor start-ups; on a 2-core runner 256 MiB parts saved and
+ * restored faster than 128 MiB ones, and keep each compressor's window (as large as its input) modest.
  */
-const PART_TARGET_BYTES = 128 * 1024 * 1024;
+const PART_TARGET_BYTES = 256 * 1024 * 1024;
 /** A reused part with less than this fraction of its bytes still live is repacked. */
 const MIN_LIVE_FRACTION = 0.5;
 /** Parts in flight at once: enough to overlap archiving, compression and transfer on a 2-core runner. */
@@ -99532,11 +99531,13 @@ function restoreEngineState(options) {
 async function restoreInCacheRoot(options) {
     const started = Date.now();
     const keys = engineStateKeys(options);
+    // Without a helper running, a cold start has no fingerprint (post then saves whatever the engine
+    // wrote): starting one only for that would make a cold start depend on pulling the helper image.
     const cold = async (helper) => ({
         cacheHit: 'false',
         bytes: 0,
         durationMs: Date.now() - started,
-        fingerprint: helper ? await fingerprintWith(helper) : await stateFingerprint(options.volume, options.helperImage)
+        fingerprint: helper ? await fingerprintWith(helper) : ''
     });
     const manifestFile = MANIFEST_PATH;
     let matchedKey;
@@ -99652,8 +99653,13 @@ async function saveInCacheRoot(options) {
         const plan = planSave(splitState(entries), previous, {
             partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
         });
-        // A reused part may have been evicted since the restore; its units are then stored again.
-        const stillStored = await mapConcurrently(plan.reused, 8, ({ part }) => isStored(part.path, part.key));
+        // One batch of lookups up front: a reused part may have been evicted since the restore (its
+        // units are then stored again), and a new part may be stored already (a re-run or another job
+        // stored equal units: equal keys hold equal units).
+        const lookups = [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))];
+        const found = await mapConcurrently(lookups, 8, part => isStored(part.path, part.key));
+        const stillStored = found.slice(0, plan.reused.length);
+        const alreadyStored = new Set(plan.created.filter((_, i) => found[plan.reused.length + i]).map(part => part.key));
         const evicted = plan.reused.filter((_, i) => !stillStored[i]);
         if (evicted.length > 0) {
             const again = planSave({ units: evicted.flatMap(r => r.units), remainder: [], remainderId: '', remainderBytes: 0 }, undefined, {
@@ -99663,7 +99669,7 @@ async function saveInCacheRoot(options) {
             plan.created.unshift(...again.created.filter(part => !part.remainder));
         }
         const archiving = limiter(HELPER_CONCURRENCY);
-        const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper, archiving, part, options));
+        const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, async (part) => alreadyStored.has(part.key) ? { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false } : storePart(helper, archiving, part, options));
         const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint });
         const manifestFile = MANIFEST_PATH;
         await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(manifestFile), { recursive: true });
@@ -99691,9 +99697,6 @@ async function saveInCacheRoot(options) {
 }
 async function storePart(helper, archiving, part, options) {
     const file = partPath(part.key);
-    // Equal keys hold equal units: a re-run or another job may have stored this part already.
-    if (await isStored(file, part.key))
-        return { key: part.key, path: file, bytes: part.bytes, uploaded: false };
     await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
     await archiving(() => state_phases_phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)));
     const bytes = (await (0,promises_namespaceObject.stat)(file)).size;
@@ -99716,7 +99719,8 @@ async function storePart(helper, archiving, part, options) {
 }
 /**
  * saveCache reports its own failures as warnings and returns -1, except that the v1 protocol
- * returns the reserved id even when the upload then failed: only a lookup proves the entry is there.
+ * returns the reserved id even when the upload then failed: there only a lookup proves the entry
+ * is there. v2 returns an id only once the entry is finalized.
  */
 async function saveEntry(file, key) {
     try {
@@ -99729,7 +99733,16 @@ async function saveEntry(file, key) {
         warning(`Could not store ${key}: ${message(error)}`);
         return false;
     }
-    return isStored(file, key);
+    return cacheServiceVersion() === 'v2' || isStored(file, key);
+}
+/**
+ * The protocol @actions/cache speaks, decided as it decides (it does not export its decision):
+ * v2 when ACTIONS_CACHE_SERVICE_V2 is set, except on GitHub Enterprise Server, which only has v1.
+ */
+function cacheServiceVersion() {
+    const host = new URL(process.env.GITHUB_SERVER_URL || 'https://github.com').hostname.trimEnd().toUpperCase();
+    const ghes = host !== 'GITHUB.COM' && !host.endsWith('.GHE.COM') && !host.endsWith('.LOCALHOST');
+    return !ghes && process.env.ACTIONS_CACHE_SERVICE_V2 ? 'v2' : 'v1';
 }
 async function isStored(file, key) {
     try {
@@ -100536,5 +100549,8 @@ process.on('uncaughtException', error => {
     warnAndFinish(error);
     process.exit(0);
 });
-post().catch(warnAndFinish);
+post()
+    .catch(warnAndFinish)
+    // A cache transfer given up after its deadline may still hold a socket open.
+    .finally(() => process.exit());
 

@@ -284,8 +284,13 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
     const plan = planSave(splitState(entries), previous, {
       partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
     })
-    // A reused part may have been evicted since the restore; its units are then stored again.
-    const stillStored = await mapConcurrently(plan.reused, 8, ({ part }) => isStored(part.path, part.key))
+    // One batch of lookups up front: a reused part may have been evicted since the restore (its
+    // units are then stored again), and a new part may be stored already (a re-run or another job
+    // stored equal units: equal keys hold equal units).
+    const lookups = [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))]
+    const found = await mapConcurrently(lookups, 8, part => isStored(part.path, part.key))
+    const stillStored = found.slice(0, plan.reused.length)
+    const alreadyStored = new Set(plan.created.filter((_, i) => found[plan.reused.length + i]).map(part => part.key))
     const evicted = plan.reused.filter((_, i) => !stillStored[i])
     if (evicted.length > 0) {
       const again = planSave({ units: evicted.flatMap(r => r.units), remainder: [], remainderId: '', remainderBytes: 0 }, undefined, {
@@ -296,7 +301,9 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
     }
 
     const archiving = limiter(HELPER_CONCURRENCY)
-    const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, part => storePart(helper!, archiving, part, options))
+    const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, async (part): Promise<PartUpload> =>
+      alreadyStored.has(part.key) ? { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false } : storePart(helper!, archiving, part, options)
+    )
     const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint })
     const manifestFile = MANIFEST_PATH
     await mkdir(path.dirname(manifestFile), { recursive: true })
@@ -330,8 +337,6 @@ interface PartUpload {
 
 async function storePart(helper: StateHelper, archiving: Limiter, part: NewPart, options: SaveOptions): Promise<PartUpload> {
   const file = partPath(part.key)
-  // Equal keys hold equal units: a re-run or another job may have stored this part already.
-  if (await isStored(file, part.key)) return { key: part.key, path: file, bytes: part.bytes, uploaded: false }
   await mkdir(path.dirname(file), { recursive: true })
   await archiving(() => phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)))
   const bytes = (await stat(file)).size
@@ -351,7 +356,8 @@ async function storePart(helper: StateHelper, archiving: Limiter, part: NewPart,
 
 /**
  * saveCache reports its own failures as warnings and returns -1, except that the v1 protocol
- * returns the reserved id even when the upload then failed: only a lookup proves the entry is there.
+ * returns the reserved id even when the upload then failed: there only a lookup proves the entry
+ * is there. v2 returns an id only once the entry is finalized.
  */
 async function saveEntry(file: string, key: string): Promise<boolean> {
   try {
@@ -362,7 +368,17 @@ async function saveEntry(file: string, key: string): Promise<boolean> {
     core.warning(`Could not store ${key}: ${message(error)}`)
     return false
   }
-  return isStored(file, key)
+  return cacheServiceVersion() === 'v2' || isStored(file, key)
+}
+
+/**
+ * The protocol @actions/cache speaks, decided as it decides (it does not export its decision):
+ * v2 when ACTIONS_CACHE_SERVICE_V2 is set, except on GitHub Enterprise Server, which only has v1.
+ */
+export function cacheServiceVersion(): 'v1' | 'v2' {
+  const host = new URL(process.env.GITHUB_SERVER_URL || 'https://github.com').hostname.trimEnd().toUpperCase()
+  const ghes = host !== 'GITHUB.COM' && !host.endsWith('.GHE.COM') && !host.endsWith('.LOCALHOST')
+  return !ghes && process.env.ACTIONS_CACHE_SERVICE_V2 ? 'v2' : 'v1'
 }
 
 async function isStored(file: string, key: string): Promise<boolean> {
