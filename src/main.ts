@@ -11,7 +11,7 @@ import { ensureImage, imageId, volumeExists } from './engine/docker.js'
 import { engineConfigJson } from './engine/engine-config.js'
 import { engineNames, removeVolume, startEngine, volumeHasState } from './engine/lifecycle.js'
 import { restoreEngineState, stateFingerprint, type RestoreResult } from './engine/state.js'
-import { pipelineSecrets, stateScopeForStages } from './pipeline/config.js'
+import { stateScopeForStages } from './pipeline/config.js'
 import type { PipelineResult } from './pipeline/dag.js'
 import { describePlan } from './pipeline/plan.js'
 import { annotatePipeline } from './report/annotations.js'
@@ -147,8 +147,8 @@ async function runPipelineInEngine(cfg: Config): Promise<PipelineResult> {
 }
 
 export async function run(): Promise<void> {
+  // readConfig masks every secret input before it parses anything.
   const cfg = await readConfig()
-  for (const secret of pipelineSecrets(cfg.pipeline)) core.setSecret(secret)
 
   if (cfg.pipeline.dryRun) {
     core.info(describePlan(cfg.pipeline))

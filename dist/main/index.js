@@ -38662,12 +38662,11 @@ __nccwpck_require__.d(__webpack_exports__, {
   UM: () => (/* binding */ imagePlatforms),
   PM: () => (/* binding */ imageTarballPath),
   vO: () => (/* binding */ parsePipelineInputs),
-  q4: () => (/* binding */ pipelineSecrets),
   tK: () => (/* binding */ sarifPath),
   S9: () => (/* binding */ stateScopeForStages)
 });
 
-// UNUSED EXPORTS: DEFAULT_BASE_IMAGE, DEFAULT_GOLANGCI_LINT_VERSION, SCANNERS, STAGES, defaultBinaryName, parseImageRepository, parsePlatforms, parseStages
+// UNUSED EXPORTS: DEFAULT_BASE_IMAGE, DEFAULT_GOLANGCI_LINT_VERSION, SCANNERS, STAGES, defaultBinaryName, parseImageRepository, parsePlatforms, parseStages, pipelineSecrets
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
@@ -103603,9 +103602,8 @@ async function runPipelineInEngine(cfg) {
     return result;
 }
 async function run() {
+    // readConfig masks every secret input before it parses anything.
     const cfg = await readConfig();
-    for (const secret of (0,config/* pipelineSecrets */.q4)(cfg.pipeline))
-        core_setSecret(secret);
     if (cfg.pipeline.dryRun) {
         info(describePlan(cfg.pipeline));
         return;
