@@ -7,7 +7,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { engineOf, engineStarts, expectOk, startActionWorld, type ActionWorld } from './support/action-world.js'
 import { startCacheServer, type CacheServer } from './support/cache-server.js'
-import { STAND_IN_IMAGE, testScope, TOOLBOX_IMAGE, WRAPPER_BIN_DIR } from './support/docker.js'
+import { removeVolumes, STAND_IN_IMAGE, testScope, TOOLBOX_IMAGE, WRAPPER_BIN_DIR } from './support/docker.js'
 import { repoRoot } from './support/runner.js'
 
 const run = promisify(execFile)
@@ -71,7 +71,7 @@ test('under act, in a job container sharing the Docker socket, the engine state 
   expect(cacheServer.stats.requests.commit).toBeGreaterThan(0)
 
   // The next job: a new container and a Docker daemon without the state volume.
-  await run('docker', ['volume', 'rm', engine])
+  await removeVolumes([engine])
   const second = await world.newJob(container)
   const secondInputs = { ...inputs, output: path.join(second.dir, 'bin') }
   const main2 = await second.run('main', secondInputs, actEnv('502'))

@@ -10,7 +10,7 @@ import { promisify } from 'node:util'
 import { SDK_CLI_VERSION } from '../src/dagger/install.js'
 import { engineOf, engineStarts, expectOk, startActionWorld, type ActionWorld } from './support/action-world.js'
 import { startCacheServer, type CacheServer } from './support/cache-server.js'
-import { dockerWrapperEnv, inVolume, STAND_IN_IGNORING_SIGTERM_IMAGE, STAND_IN_IMAGE, testScope, TOOLBOX_IMAGE } from './support/docker.js'
+import { dockerWrapperEnv, inVolume, removeVolumes, STAND_IN_IGNORING_SIGTERM_IMAGE, STAND_IN_IMAGE, testScope, TOOLBOX_IMAGE } from './support/docker.js'
 import { repoRoot } from './support/runner.js'
 
 const run = promisify(execFile)
@@ -59,10 +59,7 @@ function envFor(runId: string): NodeJS.ProcessEnv {
 }
 
 
-
-async function removeVolume(volume: string): Promise<void> {
-  await run('docker', ['volume', 'rm', volume])
-}
+const removeVolume = (volume: string): Promise<void> => removeVolumes([volume])
 
 describe.each(['v2', 'v1'] as const)('a job and its successor on a fresh runner (cache service %s)', protocol => {
   test('main starts a cold engine, post saves its state, the next job restores it', async () => {

@@ -259,7 +259,7 @@ describe('engine lifecycle as a non-root user', () => {
     await fs.mkdir(path.join(dir, 'engine'))
     await fs.mkdir(path.join(dir, 'bin'))
     await fs.mkdir(path.join(dir, 'home'))
-    for (const module of ['docker', 'lifecycle', 'engine-config']) {
+    for (const module of ['docker', 'lifecycle', 'engine-config', 'state-container', 'state-listing']) {
       const source = await fs.readFile(path.join(repoRoot, 'src/engine', `${module}.ts`), 'utf8')
       const { outputText } = ts.transpileModule(source, {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 }

@@ -85,8 +85,30 @@ export async function removeTestEngines(marker = `${TEST_NAME_MARKER}-${process.
     await run('docker', ['rm', '--force', ...ids])
   }
   const { stdout: volumes } = await run('docker', ['volume', 'ls', '-q', '--filter', `name=${marker}`])
-  const names = volumes.split('\n').filter(Boolean)
-  if (names.length > 0) await run('docker', ['volume', 'rm', ...names])
+  await removeVolumes(volumes.split('\n').filter(Boolean))
+}
+
+/**
+ * Removes volumes, first removing any container still using them: the product removes its state
+ * helpers in the background, so one may still be on its way out (possibly from a step's process
+ * that has already exited).
+ */
+export async function removeVolumes(names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const { stdout } = await run('docker', ['ps', '-aq', '--filter', `volume=${name}`])
+    const users = stdout.split('\n').filter(Boolean)
+    // Already being removed by its owner: then only waiting helps.
+    if (users.length > 0) await run('docker', ['rm', '--force', ...users]).catch(() => undefined)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run('docker', ['volume', 'rm', name])
+        break
+      } catch (error) {
+        if (attempt >= 40 || !/in use/i.test(String((error as { stderr?: string }).stderr))) throw error
+        await new Promise(resolve => setTimeout(resolve, 250))
+      }
+    }
+  }
 }
 
 /**

@@ -42098,12 +42098,407 @@ function docker_tarArchive(entries) {
     return Buffer.concat(blocks);
 }
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+;// CONCATENATED MODULE: ./src/engine/state-listing.ts
+// The engine state seen through one `find -printf` listing: a fingerprint of the whole tree, and
+// its split into units (the parts of the state that never change once written, stored once and
+// reused across saves) and the mutable remainder (uploaded in every save). Pure: no I/O here.
+
+/** Where the state volume is mounted in every helper container. */
+const STATE_MOUNT = '/var/lib/dagger';
+/**
+ * GNU find format, one NUL-terminated field each: type, mode, uid, gid, size, mtime, ctime,
+ * inode, link count, symlink target, path. ctime moves with every change (content, mode, owner,
+ * xattrs), so it tells a change apart without reading any content (unchangedSince).
+ */
+const FIND_FORMAT = '%y\\0%m\\0%U\\0%G\\0%s\\0%T@\\0%C@\\0%i\\0%n\\0%l\\0%p\\0';
+const FIELDS_PER_ENTRY = 11;
+function state_listing_parseListing(raw) {
+    const fields = raw.toString('utf8').split('\0');
+    // The output ends with a NUL, so the split leaves one empty trailing field.
+    if ((fields.length - 1) % FIELDS_PER_ENTRY !== 0) {
+        throw new Error(`Malformed state listing: ${fields.length - 1} fields is not a multiple of ${FIELDS_PER_ENTRY}`);
+    }
+    const entries = [];
+    for (let i = 0; i + FIELDS_PER_ENTRY <= fields.length - 1; i += FIELDS_PER_ENTRY) {
+        entries.push({
+            type: fields[i],
+            mode: fields[i + 1],
+            uid: fields[i + 2],
+            gid: fields[i + 3],
+            size: Number(fields[i + 4]),
+            mtime: fields[i + 5],
+            ctime: fields[i + 6],
+            inode: fields[i + 7],
+            links: Number(fields[i + 8]),
+            target: fields[i + 9],
+            path: fields[i + 10]
+        });
+    }
+    return entries;
+}
+/**
+ * sha256 over every entry's fields that survive a save/restore round trip (not ctime or inode), in
+ * path order: a save's fingerprint, carried in its manifest, is the fingerprint of the state
+ * restored from it, so a restore need not list the state again.
+ */
+function state_listing_fingerprintOf(entries) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for (const entry of sortedByPath(entries))
+        hash.update(`${identityLine(entry)}\n`);
+    return hash.digest('hex');
+}
+/**
+ * What post compares to decide that the state did not change since main restored it:
+ * `<fingerprint>@<time>`, the time read from the Docker host's clock (the clock of every ctime in
+ * the volume) once the restore was done. A write, chmod, chown or xattr change after it gives the
+ * entry a later ctime even when it keeps its size and mtime; a removal changes the fingerprint.
+ */
+function state_listing_stateStamp(fingerprint, since) {
+    return `${fingerprint}@${since}`;
+}
+function unchangedSince(entries, stamp) {
+    const at = stamp.lastIndexOf('@');
+    if (at < 0)
+        return false;
+    const since = exactTime(stamp.slice(at + 1));
+    if (since === undefined)
+        return false;
+    return state_listing_fingerprintOf(entries) === stamp.slice(0, at) && entries.every(entry => (exactTime(entry.ctime) ?? since + 1n) <= since);
+}
+/** find's `%C@` (seconds, a fraction of up to 10 digits) in units of 1e-10 s: a double would round nanoseconds away. */
+function exactTime(text) {
+    const match = /^(\d+)(?:\.(\d{1,10})\d*)?$/.exec(text.trim());
+    if (!match)
+        return undefined;
+    return BigInt(match[1]) * 10000000000n + BigInt((match[2] ?? '').padEnd(10, '0'));
+}
+/** The fields that survive a save/restore round trip unchanged; ctime and inode do not. */
+function identityLine(entry) {
+    return [entry.path, entry.type, entry.mode, entry.uid, entry.gid, entry.size, entry.mtime, entry.links, entry.target].join('\0');
+}
+function sortedByPath(entries) {
+    return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+// A committed snapshot (overlay snapshotter) and a content-addressed blob (content store). Both are
+// written once and only ever removed, wherever the engine keeps its worker directory.
+const SNAPSHOT_DIR = /(^|\/)snapshots\/snapshots\/[^/]+$/;
+const CONTENT_BLOB = /(^|\/)content\/blobs\/sha256\/[0-9a-f]{64}$/;
+function isUnitRoot(entry) {
+    return (entry.type === 'd' && SNAPSHOT_DIR.test(entry.path)) || (entry.type === 'f' && CONTENT_BLOB.test(entry.path));
+}
+const TAR_HEADER_BYTES = 512;
+function archivedBytes(entry) {
+    return TAR_HEADER_BYTES + (entry.type === 'f' ? Math.ceil(entry.size / 512) * 512 : 0);
+}
+/**
+ * Splits a listing (as find prints it: each directory before its contents) into units and the
+ * remainder. Units never nest: a blob path inside a snapshot belongs to the snapshot. Hard links
+ * must stay within one archive to be restored as links, so units that share an inode are merged
+ * into one unit, and a unit sharing an inode with the remainder joins the remainder.
+ */
+function splitState(entries) {
+    const REMAINDER = -1;
+    const owner = new Array(entries.length);
+    const unitEntries = [];
+    let currentRoot;
+    for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i];
+        if (currentRoot !== undefined && entry.path.startsWith(`${currentRoot}/`)) {
+            owner[i] = unitEntries.length - 1;
+            unitEntries[unitEntries.length - 1].push(entry);
+        }
+        else if (isUnitRoot(entry)) {
+            currentRoot = entry.path;
+            owner[i] = unitEntries.length;
+            unitEntries.push([entry]);
+        }
+        else {
+            currentRoot = undefined;
+            owner[i] = REMAINDER;
+        }
+    }
+    // Union-find over units; index unitEntries.length stands for the remainder.
+    const remainderNode = unitEntries.length;
+    const parent = Array.from({ length: unitEntries.length + 1 }, (_, i) => i);
+    const find = (i) => {
+        while (parent[i] !== i)
+            i = parent[i] = parent[parent[i]];
+        return i;
+    };
+    const union = (a, b) => {
+        const [ra, rb] = [find(a), find(b)];
+        if (ra === rb)
+            return;
+        // The remainder always stays a root, so find(x) === remainderNode means "joined the remainder".
+        if (ra === remainderNode)
+            parent[rb] = ra;
+        else
+            parent[ra] = rb;
+    };
+    const firstOwnerOfInode = new Map();
+    entries.forEach((entry, i) => {
+        if (entry.type === 'd' || entry.links < 2)
+            return;
+        const node = owner[i] === REMAINDER ? remainderNode : owner[i];
+        const seen = firstOwnerOfInode.get(entry.inode);
+        if (seen === undefined)
+            firstOwnerOfInode.set(entry.inode, node);
+        else
+            union(seen, node);
+    });
+    const groups = new Map();
+    for (let u = 0; u < unitEntries.length; u++) {
+        const root = find(u);
+        if (root === remainderNode)
+            continue;
+        const members = groups.get(root);
+        if (members)
+            members.push(u);
+        else
+            groups.set(root, [u]);
+    }
+    const units = [];
+    for (const members of groups.values()) {
+        const memberEntries = members.flatMap(u => unitEntries[u]);
+        const hash = (0,external_node_crypto_.createHash)('sha256');
+        for (const entry of sortedByPath(memberEntries))
+            hash.update(`${identityLine(entry)}\n`);
+        units.push({
+            id: hash.digest('hex'),
+            roots: members.map(u => unitEntries[u][0].path),
+            bytes: memberEntries.reduce((sum, entry) => sum + archivedBytes(entry), 0)
+        });
+    }
+    const remainder = entries.filter((_, i) => owner[i] === REMAINDER || find(owner[i]) === remainderNode);
+    const remainderHash = (0,external_node_crypto_.createHash)('sha256');
+    for (const entry of sortedByPath(remainder))
+        remainderHash.update(`${identityLine(entry)}\n`);
+    return {
+        units,
+        remainder,
+        remainderId: remainderHash.digest('hex'),
+        remainderBytes: remainder.reduce((sum, entry) => sum + archivedBytes(entry), 0)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/state-container.ts
+// The only door to the engine's state: a helper container on the same Docker daemon with the state
+// volume mounted. Archives move between the helper and the host in one of two ways:
+// - shared: the host directory that holds the part archives is bind-mounted into the helper, which
+//   reads and writes them in place. Used only when a probe proves the daemon sees that directory
+//   as this process does (the usual runner: action and daemon on one machine);
+// - streamed: archives leave through `docker exec` stdout and enter through its stdin (the action
+//   runs in a container sharing the Docker socket, a remote daemon, user-namespaced Docker...).
+// Either way an archive never passes through this process: tar or the Docker CLI reads or writes the file.
+
+
+
+
+
+/** Upper bound on a helper's life should the action die without removing it: a job's maximum. */
+const HELPER_LIFETIME_SECONDS = 6 * 60 * 60;
+const STDERR_TAIL_BYTES = 2000;
+/** Where a shared exchange directory appears in the helper. */
+const EXCHANGE_MOUNT = '/exchange';
+class HelperCommandError extends Error {
+    constructor(what, exitCode, stderr) {
+        super(`${what} failed with exit code ${exitCode}: ${stderr.trim().slice(-STDERR_TAIL_BYTES) || '(no output)'}`);
+        this.name = 'HelperCommandError';
+    }
+}
+async function runDocker(args, options = {}) {
+    const inputFile = options.input && !Buffer.isBuffer(options.input) ? await (0,promises_namespaceObject.open)(options.input.file, 'r') : undefined;
+    const outputFile = options.output ? await (0,promises_namespaceObject.open)(options.output.file, 'w') : undefined;
+    try {
+        return await new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, { stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : 'pipe', 'pipe'] });
+            const stdout = [];
+            const stderr = [];
+            child.stdout?.on('data', (chunk) => stdout.push(chunk));
+            child.stderr.on('data', (chunk) => {
+                stderr.push(chunk);
+                // Only the tail is ever reported; a tar warning per file must not grow memory.
+                if (stderr.length > 64)
+                    stderr.splice(0, stderr.length - 64);
+            });
+            child.on('error', reject);
+            if (child.stdin) {
+                child.stdin.on('error', () => { }); // EPIPE when the command exits early; its exit code tells.
+                child.stdin.end(Buffer.isBuffer(options.input) ? options.input : undefined);
+            }
+            child.on('close', code => {
+                if (code === 0)
+                    resolve(Buffer.concat(stdout));
+                else
+                    reject(new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, code ?? -1, Buffer.concat(stderr).toString('utf8')));
+            });
+        });
+    }
+    finally {
+        await inputFile?.close();
+        await outputFile?.close();
+    }
+}
+function attributeFlags(options) {
+    return ['--xattrs', '--xattrs-include=*', ...(options.acls ? ['--acls'] : []), '--numeric-owner'];
+}
+const removals = new Set();
+/** Resolves once every helper asked to go is gone, e.g. before the state volume is removed. */
+async function state_container_helpersRemoved() {
+    await Promise.all([...removals]);
+}
+/** One helper container for a whole save or restore: a `docker exec` costs far less than a `docker run`. */
+class state_container_StateHelper {
+    id;
+    sharedDir;
+    scratchCounter = 0;
+    /** Not every tar is built with ACL support: asked once, alongside the first command, not before it. */
+    tarOptions;
+    constructor(id, 
+    /** The host directory the helper reads and writes archives in, when the daemon shares it. */
+    sharedDir) {
+        this.id = id;
+        this.sharedDir = sharedDir;
+        this.tarOptions = this.exec(['tar', '--acls', '--create', '--file', '/dev/null', '--files-from', '/dev/null']).then(() => ({ acls: true }), () => ({ acls: false }));
+    }
+    /**
+     * Starts a helper on the volume. `exchangeDir` is the host directory archives go to and come from;
+     * it is bind-mounted into the helper if the daemon sees it (a probe file proves both ways), and
+     * the archives are streamed otherwise.
+     */
+    static async start(volume, image, exchangeDir) {
+        const runArgs = (mount) => [
+            'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
+            // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
+            '--cap-add', 'SYS_ADMIN',
+            '--volume', `${volume}:${STATE_MOUNT}`, ...mount,
+            '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
+        ];
+        let id;
+        let sharedDir;
+        if (exchangeDir) {
+            const dir = external_node_path_default().resolve(exchangeDir);
+            await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+            // `--mount` (unlike `--volume`) refuses a source the daemon's host lacks instead of creating it there.
+            id = await runDocker(runArgs(['--mount', `type=bind,source=${dir},target=${EXCHANGE_MOUNT}`])).then(out => out.toString('utf8').trim(), () => undefined);
+            if (id && (await sharesDirectory(id, dir)))
+                sharedDir = dir;
+        }
+        id ??= (await runDocker(runArgs([]))).toString('utf8').trim();
+        return new state_container_StateHelper(id, sharedDir);
+    }
+    exec(command, options = {}) {
+        return runDocker(['exec', ...(options.input ? ['--interactive'] : []), this.id, ...command], options);
+    }
+    /** The state's listing, paths relative to the state root ('.', './worker', ...). */
+    listing() {
+        return this.exec(['sh', '-c', `cd ${STATE_MOUNT} && exec find . -printf '${FIND_FORMAT}'`]);
+    }
+    /** Writes a tar of `members` (relative to the state root) to `hostFile`, a file in the exchange directory. */
+    async createArchive(members, recursive, hostFile) {
+        const args = [
+            'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
+            ...attributeFlags(await this.tarOptions), '--sparse', '--directory', STATE_MOUNT,
+            ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
+        ];
+        await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) });
+    }
+    /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
+    async extract(hostArchive, members) {
+        const extractArgs = [
+            'tar', '--extract', ...attributeFlags(await this.tarOptions), '--preserve-permissions', '--same-owner', '--directory', STATE_MOUNT
+        ];
+        const shared = this.sharedPath(hostArchive);
+        if (shared) {
+            const selection = members ? ['--null', '--files-from', '-'] : [];
+            await this.exec([...extractArgs, '--file', shared, ...selection], members ? { input: nulList(members) } : {});
+            return;
+        }
+        const input = { file: hostArchive };
+        if (!members) {
+            await this.exec([...extractArgs, '--file', '-'], { input });
+            return;
+        }
+        // stdin carries the archive, so the member list goes to a file first.
+        const list = `/tmp/members-${++this.scratchCounter}`;
+        await this.exec(['sh', '-c', 'cat > "$1"', 'sh', list], { input: nulList(members) });
+        await this.exec([...extractArgs, '--file', '-', '--null', '--files-from', list], { input });
+    }
+    /** Creates the parent directories of these members, so parts can be extracted side by side. */
+    async makeParents(members) {
+        const parents = [...new Set(members.map(member => member.slice(0, member.lastIndexOf('/'))).filter(Boolean))];
+        if (parents.length === 0)
+            return;
+        await this.exec(['sh', '-c', `cd ${STATE_MOUNT} && xargs -0 mkdir -p`], { input: nulList(parents) });
+    }
+    /** Empties the state: what a failed restore leaves, never half a state. */
+    async wipe() {
+        await this.exec(['find', STATE_MOUNT, '-mindepth', '1', '-delete']);
+    }
+    /**
+     * The Docker host's clock, as the volume's ctimes read it: the ctime of a file made now (in the
+     * helper's own file system, so the state is untouched).
+     */
+    async clock() {
+        const out = await this.exec(['sh', '-c', 'touch /tmp/clock && exec find /tmp/clock -printf %C@']);
+        return out.toString('utf8').trim();
+    }
+    /**
+     * Removes the helper in the background: tearing a container down can take a second, and nothing
+     * waits on it but the removal of the volume (helpersRemoved). A helper holds no state of its own;
+     * removing it forcibly loses nothing.
+     */
+    remove() {
+        const gone = runDocker(['rm', '--force', this.id]).then(() => undefined, () => undefined);
+        removals.add(gone);
+        void gone.finally(() => removals.delete(gone));
+        return gone;
+    }
+    /** The helper's path of a host file in the shared exchange directory; undefined when streaming. */
+    sharedPath(hostFile) {
+        if (!this.sharedDir)
+            return undefined;
+        const relative = external_node_path_default().relative(this.sharedDir, external_node_path_default().resolve(hostFile));
+        if (relative.startsWith('..') || external_node_path_default().isAbsolute(relative))
+            throw new Error(`${hostFile} is outside the exchange directory ${this.sharedDir}`);
+        return `${EXCHANGE_MOUNT}/${relative.split((external_node_path_default()).sep).join('/')}`;
+    }
+}
+/**
+ * Whether the helper's exchange mount is this process's directory: the helper must read a token
+ * written here and write one this process can read (a daemon elsewhere, or root mapped to another
+ * user by a user namespace, fails one or the other).
+ */
+async function sharesDirectory(id, dir) {
+    const name = `.probe-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}`;
+    const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+    try {
+        await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, name), token);
+        const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`]);
+        return seen.toString('utf8') === token && (await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, `${name}.back`), 'utf8')) === token;
+    }
+    catch {
+        return false;
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, name), { force: true });
+        await (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, `${name}.back`), { force: true });
+    }
+}
+function nulList(items) {
+    return Buffer.from(items.map(item => `${item}\0`).join(''), 'utf8');
+}
+
 ;// CONCATENATED MODULE: ./src/engine/lifecycle.ts
 // The engine container's life: started the way the Dagger CLI starts it, with its state in a
 // Docker named volume (never a host path, so it works when the action itself runs in a container
 // that shares the host's Docker socket, and when the action's user cannot read root-owned state),
 // and stopped only with `docker stop`, because the engine wipes its whole cache on the next start
 // after a kill.
+
 
 
 const ENGINE_STATE_DIR = '/var/lib/dagger';
@@ -42257,6 +42652,8 @@ async function volumeHasState({ volume, image }) {
 /** Discards the engine's state. A missing volume is not an error; one in use is. */
 async function removeVolume(volume) {
     await assertDockerReachable();
+    // A state helper still on its way out would hold the volume.
+    await helpersRemoved();
     const args = ['volume', 'rm', volume];
     const result = await docker(args);
     if (result.exitCode !== 0 && !/no such volume/i.test(result.stderr))
@@ -63496,9 +63893,6 @@ class BufferScheduler {
 //# sourceMappingURL=BufferScheduler.js.map
 ;// CONCATENATED MODULE: external "node:module"
 const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./node_modules/@azure/storage-common/dist/esm/crc64.js
@@ -98935,360 +99329,6 @@ function saveCacheV2(paths_1, key_1, options_1) {
     });
 }
 //# sourceMappingURL=cache.js.map
-;// CONCATENATED MODULE: ./src/engine/state-listing.ts
-// The engine state seen through one `find -printf` listing: a fingerprint of the whole tree, and
-// its split into units (the parts of the state that never change once written, stored once and
-// reused across saves) and the mutable remainder (uploaded in every save). Pure: no I/O here.
-
-/** Where the state volume is mounted in every helper container. */
-const STATE_MOUNT = '/var/lib/dagger';
-/**
- * GNU find format, one NUL-terminated field each: type, mode, uid, gid, size, mtime, ctime,
- * inode, link count, symlink target, path. ctime moves with every change (content, mode, owner,
- * xattrs), so it makes the fingerprint exact without reading any content.
- */
-const FIND_FORMAT = '%y\\0%m\\0%U\\0%G\\0%s\\0%T@\\0%C@\\0%i\\0%n\\0%l\\0%p\\0';
-const FIELDS_PER_ENTRY = 11;
-function state_listing_parseListing(raw) {
-    const fields = raw.toString('utf8').split('\0');
-    // The output ends with a NUL, so the split leaves one empty trailing field.
-    if ((fields.length - 1) % FIELDS_PER_ENTRY !== 0) {
-        throw new Error(`Malformed state listing: ${fields.length - 1} fields is not a multiple of ${FIELDS_PER_ENTRY}`);
-    }
-    const entries = [];
-    for (let i = 0; i + FIELDS_PER_ENTRY <= fields.length - 1; i += FIELDS_PER_ENTRY) {
-        entries.push({
-            type: fields[i],
-            mode: fields[i + 1],
-            uid: fields[i + 2],
-            gid: fields[i + 3],
-            size: Number(fields[i + 4]),
-            mtime: fields[i + 5],
-            ctime: fields[i + 6],
-            inode: fields[i + 7],
-            links: Number(fields[i + 8]),
-            target: fields[i + 9],
-            path: fields[i + 10]
-        });
-    }
-    return entries;
-}
-/**
- * sha256 over every entry with its ctime and inode, in path order. Any change to the tree since
- * the listing that produced a fingerprint (a write, chmod, chown, xattr, new or removed entry)
- * changes it; a restore sets new ctimes, so it is taken after the restore, not carried in the manifest.
- */
-function state_listing_fingerprintOf(entries) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for (const entry of sortedByPath(entries))
-        hash.update(`${identityLine(entry)}\0${entry.ctime}\0${entry.inode}\n`);
-    return hash.digest('hex');
-}
-/** The fields that survive a save/restore round trip unchanged; ctime and inode do not. */
-function identityLine(entry) {
-    return [entry.path, entry.type, entry.mode, entry.uid, entry.gid, entry.size, entry.mtime, entry.links, entry.target].join('\0');
-}
-function sortedByPath(entries) {
-    return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-// A committed snapshot (overlay snapshotter) and a content-addressed blob (content store). Both are
-// written once and only ever removed, wherever the engine keeps its worker directory.
-const SNAPSHOT_DIR = /(^|\/)snapshots\/snapshots\/[^/]+$/;
-const CONTENT_BLOB = /(^|\/)content\/blobs\/sha256\/[0-9a-f]{64}$/;
-function isUnitRoot(entry) {
-    return (entry.type === 'd' && SNAPSHOT_DIR.test(entry.path)) || (entry.type === 'f' && CONTENT_BLOB.test(entry.path));
-}
-const TAR_HEADER_BYTES = 512;
-function archivedBytes(entry) {
-    return TAR_HEADER_BYTES + (entry.type === 'f' ? Math.ceil(entry.size / 512) * 512 : 0);
-}
-/**
- * Splits a listing (as find prints it: each directory before its contents) into units and the
- * remainder. Units never nest: a blob path inside a snapshot belongs to the snapshot. Hard links
- * must stay within one archive to be restored as links, so units that share an inode are merged
- * into one unit, and a unit sharing an inode with the remainder joins the remainder.
- */
-function splitState(entries) {
-    const REMAINDER = -1;
-    const owner = new Array(entries.length);
-    const unitEntries = [];
-    let currentRoot;
-    for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i];
-        if (currentRoot !== undefined && entry.path.startsWith(`${currentRoot}/`)) {
-            owner[i] = unitEntries.length - 1;
-            unitEntries[unitEntries.length - 1].push(entry);
-        }
-        else if (isUnitRoot(entry)) {
-            currentRoot = entry.path;
-            owner[i] = unitEntries.length;
-            unitEntries.push([entry]);
-        }
-        else {
-            currentRoot = undefined;
-            owner[i] = REMAINDER;
-        }
-    }
-    // Union-find over units; index unitEntries.length stands for the remainder.
-    const remainderNode = unitEntries.length;
-    const parent = Array.from({ length: unitEntries.length + 1 }, (_, i) => i);
-    const find = (i) => {
-        while (parent[i] !== i)
-            i = parent[i] = parent[parent[i]];
-        return i;
-    };
-    const union = (a, b) => {
-        const [ra, rb] = [find(a), find(b)];
-        if (ra === rb)
-            return;
-        // The remainder always stays a root, so find(x) === remainderNode means "joined the remainder".
-        if (ra === remainderNode)
-            parent[rb] = ra;
-        else
-            parent[ra] = rb;
-    };
-    const firstOwnerOfInode = new Map();
-    entries.forEach((entry, i) => {
-        if (entry.type === 'd' || entry.links < 2)
-            return;
-        const node = owner[i] === REMAINDER ? remainderNode : owner[i];
-        const seen = firstOwnerOfInode.get(entry.inode);
-        if (seen === undefined)
-            firstOwnerOfInode.set(entry.inode, node);
-        else
-            union(seen, node);
-    });
-    const groups = new Map();
-    for (let u = 0; u < unitEntries.length; u++) {
-        const root = find(u);
-        if (root === remainderNode)
-            continue;
-        const members = groups.get(root);
-        if (members)
-            members.push(u);
-        else
-            groups.set(root, [u]);
-    }
-    const units = [];
-    for (const members of groups.values()) {
-        const memberEntries = members.flatMap(u => unitEntries[u]);
-        const hash = (0,external_node_crypto_.createHash)('sha256');
-        for (const entry of sortedByPath(memberEntries))
-            hash.update(`${identityLine(entry)}\n`);
-        units.push({
-            id: hash.digest('hex'),
-            roots: members.map(u => unitEntries[u][0].path),
-            bytes: memberEntries.reduce((sum, entry) => sum + archivedBytes(entry), 0)
-        });
-    }
-    const remainder = entries.filter((_, i) => owner[i] === REMAINDER || find(owner[i]) === remainderNode);
-    const remainderHash = (0,external_node_crypto_.createHash)('sha256');
-    for (const entry of sortedByPath(remainder))
-        remainderHash.update(`${identityLine(entry)}\n`);
-    return {
-        units,
-        remainder,
-        remainderId: remainderHash.digest('hex'),
-        remainderBytes: remainder.reduce((sum, entry) => sum + archivedBytes(entry), 0)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/engine/state-container.ts
-// The only door to the engine's state: a helper container on the same Docker daemon with the state
-// volume mounted. Archives move between the helper and the host in one of two ways:
-// - shared: the host directory that holds the part archives is bind-mounted into the helper, which
-//   reads and writes them in place. Used only when a probe proves the daemon sees that directory
-//   as this process does (the usual runner: action and daemon on one machine);
-// - streamed: archives leave through `docker exec` stdout and enter through its stdin (the action
-//   runs in a container sharing the Docker socket, a remote daemon, user-namespaced Docker...).
-// Either way an archive never passes through this process: tar or the Docker CLI reads or writes the file.
-
-
-
-
-
-/** Upper bound on a helper's life should the action die without removing it: a job's maximum. */
-const HELPER_LIFETIME_SECONDS = 6 * 60 * 60;
-const STDERR_TAIL_BYTES = 2000;
-/** Where a shared exchange directory appears in the helper. */
-const EXCHANGE_MOUNT = '/exchange';
-class HelperCommandError extends Error {
-    constructor(what, exitCode, stderr) {
-        super(`${what} failed with exit code ${exitCode}: ${stderr.trim().slice(-STDERR_TAIL_BYTES) || '(no output)'}`);
-        this.name = 'HelperCommandError';
-    }
-}
-async function runDocker(args, options = {}) {
-    const inputFile = options.input && !Buffer.isBuffer(options.input) ? await (0,promises_namespaceObject.open)(options.input.file, 'r') : undefined;
-    const outputFile = options.output ? await (0,promises_namespaceObject.open)(options.output.file, 'w') : undefined;
-    try {
-        return await new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, { stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : 'pipe', 'pipe'] });
-            const stdout = [];
-            const stderr = [];
-            child.stdout?.on('data', (chunk) => stdout.push(chunk));
-            child.stderr.on('data', (chunk) => {
-                stderr.push(chunk);
-                // Only the tail is ever reported; a tar warning per file must not grow memory.
-                if (stderr.length > 64)
-                    stderr.splice(0, stderr.length - 64);
-            });
-            child.on('error', reject);
-            if (child.stdin) {
-                child.stdin.on('error', () => { }); // EPIPE when the command exits early; its exit code tells.
-                child.stdin.end(Buffer.isBuffer(options.input) ? options.input : undefined);
-            }
-            child.on('close', code => {
-                if (code === 0)
-                    resolve(Buffer.concat(stdout));
-                else
-                    reject(new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, code ?? -1, Buffer.concat(stderr).toString('utf8')));
-            });
-        });
-    }
-    finally {
-        await inputFile?.close();
-        await outputFile?.close();
-    }
-}
-function attributeFlags(options) {
-    return ['--xattrs', '--xattrs-include=*', ...(options.acls ? ['--acls'] : []), '--numeric-owner'];
-}
-/** One helper container for a whole save or restore: a `docker exec` costs far less than a `docker run`. */
-class state_container_StateHelper {
-    id;
-    tar;
-    sharedDir;
-    scratchCounter = 0;
-    constructor(id, tar, 
-    /** The host directory the helper reads and writes archives in, when the daemon shares it. */
-    sharedDir) {
-        this.id = id;
-        this.tar = tar;
-        this.sharedDir = sharedDir;
-    }
-    /**
-     * Starts a helper on the volume. `exchangeDir` is the host directory archives go to and come from;
-     * it is bind-mounted into the helper if the daemon sees it (a probe file proves both ways), and
-     * the archives are streamed otherwise.
-     */
-    static async start(volume, image, exchangeDir) {
-        const runArgs = (mount) => [
-            'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
-            // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
-            '--cap-add', 'SYS_ADMIN',
-            '--volume', `${volume}:${STATE_MOUNT}`, ...mount,
-            '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
-        ];
-        let id;
-        let sharedDir;
-        if (exchangeDir) {
-            const dir = external_node_path_default().resolve(exchangeDir);
-            await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-            // `--mount` (unlike `--volume`) refuses a source the daemon's host lacks instead of creating it there.
-            id = await runDocker(runArgs(['--mount', `type=bind,source=${dir},target=${EXCHANGE_MOUNT}`])).then(out => out.toString('utf8').trim(), () => undefined);
-            if (id && (await sharesDirectory(id, dir)))
-                sharedDir = dir;
-        }
-        id ??= (await runDocker(runArgs([]))).toString('utf8').trim();
-        const helper = new state_container_StateHelper(id, { acls: false }, sharedDir);
-        try {
-            // Not every tar is built with ACL support; ask it once rather than fail every archive.
-            await helper.exec(['tar', '--acls', '--create', '--file', '/dev/null', '--files-from', '/dev/null']);
-            helper.tar.acls = true;
-        }
-        catch {
-            helper.tar.acls = false;
-        }
-        return helper;
-    }
-    exec(command, options = {}) {
-        return runDocker(['exec', ...(options.input ? ['--interactive'] : []), this.id, ...command], options);
-    }
-    /** The state's listing, paths relative to the state root ('.', './worker', ...). */
-    listing() {
-        return this.exec(['sh', '-c', `cd ${STATE_MOUNT} && exec find . -printf '${FIND_FORMAT}'`]);
-    }
-    /** Writes a tar of `members` (relative to the state root) to `hostFile`, a file in the exchange directory. */
-    async createArchive(members, recursive, hostFile) {
-        const args = [
-            'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
-            ...attributeFlags(this.tar), '--sparse', '--directory', STATE_MOUNT,
-            ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
-        ];
-        await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) });
-    }
-    /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
-    async extract(hostArchive, members) {
-        const extractArgs = [
-            'tar', '--extract', ...attributeFlags(this.tar), '--preserve-permissions', '--same-owner', '--directory', STATE_MOUNT
-        ];
-        const shared = this.sharedPath(hostArchive);
-        if (shared) {
-            const selection = members ? ['--null', '--files-from', '-'] : [];
-            await this.exec([...extractArgs, '--file', shared, ...selection], members ? { input: nulList(members) } : {});
-            return;
-        }
-        const input = { file: hostArchive };
-        if (!members) {
-            await this.exec([...extractArgs, '--file', '-'], { input });
-            return;
-        }
-        // stdin carries the archive, so the member list goes to a file first.
-        const list = `/tmp/members-${++this.scratchCounter}`;
-        await this.exec(['sh', '-c', 'cat > "$1"', 'sh', list], { input: nulList(members) });
-        await this.exec([...extractArgs, '--file', '-', '--null', '--files-from', list], { input });
-    }
-    /** Creates the parent directories of these members, so parts can be extracted side by side. */
-    async makeParents(members) {
-        const parents = [...new Set(members.map(member => member.slice(0, member.lastIndexOf('/'))).filter(Boolean))];
-        if (parents.length === 0)
-            return;
-        await this.exec(['sh', '-c', `cd ${STATE_MOUNT} && xargs -0 mkdir -p`], { input: nulList(parents) });
-    }
-    /** Empties the state: what a failed restore leaves, never half a state. */
-    async wipe() {
-        await this.exec(['find', STATE_MOUNT, '-mindepth', '1', '-delete']);
-    }
-    async remove() {
-        // A helper holds no state of its own; removing it forcibly loses nothing.
-        await runDocker(['rm', '--force', this.id]).catch(() => undefined);
-    }
-    /** The helper's path of a host file in the shared exchange directory; undefined when streaming. */
-    sharedPath(hostFile) {
-        if (!this.sharedDir)
-            return undefined;
-        const relative = external_node_path_default().relative(this.sharedDir, external_node_path_default().resolve(hostFile));
-        if (relative.startsWith('..') || external_node_path_default().isAbsolute(relative))
-            throw new Error(`${hostFile} is outside the exchange directory ${this.sharedDir}`);
-        return `${EXCHANGE_MOUNT}/${relative.split((external_node_path_default()).sep).join('/')}`;
-    }
-}
-/**
- * Whether the helper's exchange mount is this process's directory: the helper must read a token
- * written here and write one this process can read (a daemon elsewhere, or root mapped to another
- * user by a user namespace, fails one or the other).
- */
-async function sharesDirectory(id, dir) {
-    const name = `.probe-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}`;
-    const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
-    try {
-        await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, name), token);
-        const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`]);
-        return seen.toString('utf8') === token && (await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, `${name}.back`), 'utf8')) === token;
-    }
-    catch {
-        return false;
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, name), { force: true });
-        await (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, `${name}.back`), { force: true });
-    }
-}
-function nulList(items) {
-    return Buffer.from(items.map(item => `${item}\0`).join(''), 'utf8');
-}
-
 ;// CONCATENATED MODULE: ./src/engine/state-parts.ts
 // The manifest of a saved engine state and the plan of a save: which stored parts to reuse, which
 // to repack, and how new units are packed into part archives. Pure: no I/O here.
@@ -99557,17 +99597,21 @@ async function restoreInCacheRoot(options) {
     }
     const cacheHit = matchedKey.startsWith(keys.restoreKeys[0]) ? 'true' : 'partial';
     core.info(`Restoring engine state ${matchedKey} (${manifest.parts.length} parts)`);
+    // The helper starts while the first parts download: they need it only to be extracted.
+    const helperStart = phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)));
+    helperStart.catch(() => undefined);
     let helper;
     try {
-        helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)));
-        const bytes = await extractParts(helper, manifest);
-        const fingerprint = await fingerprintWith(helper);
+        const bytes = await extractParts(helperStart.then(started => (helper = started)), manifest);
+        // What was restored is what was saved: the manifest's fingerprint holds, and only the time the
+        // restore ended is needed to tell later changes (see stateStamp).
+        const fingerprint = stateStamp(manifest.fingerprint, await helper.clock());
         return { cacheHit, matchedKey, bytes, durationMs: Date.now() - started, fingerprint, manifest };
     }
     catch (error) {
         core.warning(`Engine state ${matchedKey} could not be restored (${message(error)}): starting cold`);
         try {
-            helper ??= await StateHelper.start(options.volume, options.helperImage);
+            helper ??= await helperStart.catch(() => StateHelper.start(options.volume, options.helperImage));
             await helper.wipe();
             return await cold(helper);
         }
@@ -99578,11 +99622,17 @@ async function restoreInCacheRoot(options) {
         }
     }
     finally {
-        await helper?.remove();
+        helper ??= await helperStart.catch(() => undefined);
+        void helper?.remove();
         await rm(PARTS_DIR, { recursive: true, force: true });
     }
 }
-async function extractParts(helper, manifest) {
+/**
+ * Downloads the manifest's parts and extracts them into the emptied volume. Downloads start at
+ * once; extraction waits for the helper (started meanwhile) to have emptied the volume. Returns
+ * only once nothing is left running in the helper, so a failure can be followed by a wipe.
+ */
+async function extractParts(helperReady, manifest) {
     const liveRoots = new Map();
     for (const unit of Object.values(manifest.units)) {
         const roots = liveRoots.get(unit.part);
@@ -99593,8 +99643,12 @@ async function extractParts(helper, manifest) {
     }
     const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && liveRoots.has(index));
     const remainder = manifest.parts.find(part => part.remainder);
-    await helper.wipe();
-    await helper.makeParents(unitParts.flatMap(({ index }) => liveRoots.get(index)));
+    const prepared = helperReady.then(helper => phase('prepare', undefined, async () => {
+        await helper.wipe();
+        await helper.makeParents(unitParts.flatMap(({ index }) => liveRoots.get(index)));
+        return helper;
+    }));
+    prepared.catch(() => undefined);
     let bytes = 0;
     const restorePart = async (part) => {
         await mkdir(path.dirname(part.path), { recursive: true });
@@ -99610,6 +99664,7 @@ async function extractParts(helper, manifest) {
     try {
         await forEachConcurrently(unitParts, PART_CONCURRENCY, async ({ part, index }) => {
             await restorePart(part);
+            const helper = await prepared;
             const live = liveRoots.get(index);
             const liveUnits = Object.values(manifest.units).filter(unit => unit.part === index).length;
             // Units removed from the state since the part was stored stay in its archive, unextracted.
@@ -99617,13 +99672,15 @@ async function extractParts(helper, manifest) {
             await rm(part.path, { force: true });
         });
         await remainderDownload;
+        const helper = await prepared;
+        await phase('extract', remainder.key, () => helper.extract(remainder.path));
+        await rm(remainder.path, { force: true });
+        return bytes;
     }
     finally {
         await remainderDownload.catch(() => undefined);
+        await prepared.catch(() => undefined);
     }
-    await phase('extract', remainder.key, () => helper.extract(remainder.path));
-    await rm(remainder.path, { force: true });
-    return bytes;
 }
 /**
  * Saves the state (the engine must be stopped) unless it is unchanged since the restore. Uploads
@@ -99644,7 +99701,7 @@ async function saveInCacheRoot(options) {
         helper = await state_phases_phase('start helper', undefined, () => state_container_StateHelper.start(options.volume, options.helperImage, external_node_path_default().resolve(PARTS_DIR)));
         const entries = state_listing_parseListing(await state_phases_phase('list', undefined, () => helper.listing()));
         const fingerprint = state_listing_fingerprintOf(entries);
-        if (options.restored && options.restored.fingerprint === fingerprint) {
+        if (options.restored && unchangedSince(entries, options.restored.fingerprint)) {
             return result(false, 'the engine state did not change since it was restored');
         }
         if (entries.length <= 1)
@@ -99653,23 +99710,33 @@ async function saveInCacheRoot(options) {
         const plan = planSave(splitState(entries), previous, {
             partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
         });
-        // One batch of lookups up front: a reused part may have been evicted since the restore (its
-        // units are then stored again), and a new part may be stored already (a re-run or another job
-        // stored equal units: equal keys hold equal units).
+        // One batch of lookups, run while the first parts are archived: a reused part may have been
+        // evicted since the restore (its units are then stored again), and a new part may be stored
+        // already (a re-run or another job stored equal units: equal keys hold equal units).
         const lookups = [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))];
-        const found = await mapConcurrently(lookups, 8, part => isStored(part.path, part.key));
-        const stillStored = found.slice(0, plan.reused.length);
-        const alreadyStored = new Set(plan.created.filter((_, i) => found[plan.reused.length + i]).map(part => part.key));
-        const evicted = plan.reused.filter((_, i) => !stillStored[i]);
+        let storedKeys;
+        const lookedUp = mapConcurrently(lookups, 8, part => isStored(part.path, part.key)).then(found => {
+            storedKeys = new Set(lookups.filter((_, i) => found[i]).map(part => part.key));
+            return storedKeys;
+        });
+        const archiving = limiter(HELPER_CONCURRENCY);
+        const store = (parts, lookedUpFirst) => mapConcurrently(parts, PART_CONCURRENCY, part => {
+            const stored = { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false };
+            if (storedKeys?.has(part.key))
+                return Promise.resolve(stored);
+            return storePart(helper, archiving, part, options, async () => lookedUpFirst && (await lookedUp).has(part.key));
+        });
+        const uploads = await store(plan.created, true);
+        const stillStored = await lookedUp;
+        const evicted = plan.reused.filter(({ part }) => !stillStored.has(part.key));
         if (evicted.length > 0) {
             const again = planSave({ units: evicted.flatMap(r => r.units), remainder: [], remainderId: '', remainderBytes: 0 }, undefined, {
                 partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
-            });
-            plan.reused = plan.reused.filter((_, i) => stillStored[i]);
-            plan.created.unshift(...again.created.filter(part => !part.remainder));
+            }).created.filter(part => !part.remainder);
+            plan.reused = plan.reused.filter(({ part }) => stillStored.has(part.key));
+            plan.created.unshift(...again);
+            uploads.unshift(...(await store(again, false)));
         }
-        const archiving = limiter(HELPER_CONCURRENCY);
-        const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, async (part) => alreadyStored.has(part.key) ? { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false } : storePart(helper, archiving, part, options));
         const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint });
         const manifestFile = MANIFEST_PATH;
         await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(manifestFile), { recursive: true });
@@ -99691,16 +99758,19 @@ async function saveInCacheRoot(options) {
         return result(false, `error: ${message(error)}`);
     }
     finally {
-        await helper?.remove();
+        void helper?.remove();
         await (0,promises_namespaceObject.rm)(PARTS_DIR, { recursive: true, force: true });
     }
 }
-async function storePart(helper, archiving, part, options) {
+/** Archives a part and uploads it, unless `storedAlready` (asked once the archive is made) says it is there. */
+async function storePart(helper, archiving, part, options, storedAlready) {
     const file = partPath(part.key);
     await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
     await archiving(() => state_phases_phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)));
     const bytes = (await (0,promises_namespaceObject.stat)(file)).size;
     try {
+        if (await storedAlready())
+            return { key: part.key, path: file, bytes, uploaded: false };
         if (await saveEntry(file, part.key))
             return { key: part.key, path: file, bytes, uploaded: true };
         // Another job may have stored the same part meanwhile; then it is there to reuse.
@@ -99753,18 +99823,19 @@ async function isStored(file, key) {
         return false;
     }
 }
-/** The fingerprint of the volume's state, as saveEngineState computes it. */
+/** The stamp of the volume's state now, as saveEngineState compares it (see stateStamp). */
 async function stateFingerprint(volume, helperImage) {
     const helper = await StateHelper.start(volume, helperImage);
     try {
         return await fingerprintWith(helper);
     }
     finally {
-        await helper.remove();
+        void helper.remove();
     }
 }
 async function fingerprintWith(helper) {
-    return fingerprintOf(parseListing(await helper.listing()));
+    const fingerprint = fingerprintOf(parseListing(await helper.listing()));
+    return stateStamp(fingerprint, await helper.clock());
 }
 /** A transfer slower than 1 MB/s after a lookup's allowance is treated as a stalled service. */
 function transferDeadline(bytes) {

@@ -15,6 +15,7 @@ import {
   volumeExists,
   type ContainerState
 } from './docker.js'
+import { helpersRemoved } from './state-container.js'
 
 export const ENGINE_STATE_DIR = '/var/lib/dagger'
 const ENGINE_LABEL = 'io.github.go-dagger-action.engine'
@@ -209,6 +210,8 @@ export async function volumeHasState({ volume, image }: { volume: string; image:
 /** Discards the engine's state. A missing volume is not an error; one in use is. */
 export async function removeVolume(volume: string): Promise<void> {
   await assertDockerReachable()
+  // A state helper still on its way out would hold the volume.
+  await helpersRemoved()
   const args = ['volume', 'rm', volume]
   const result = await docker(args)
   if (result.exitCode !== 0 && !/no such volume/i.test(result.stderr)) throw new DockerCommandError(args, result)

@@ -70,16 +70,29 @@ function attributeFlags(options: TarOptions): string[] {
   return ['--xattrs', '--xattrs-include=*', ...(options.acls ? ['--acls'] : []), '--numeric-owner']
 }
 
+const removals = new Set<Promise<void>>()
+
+/** Resolves once every helper asked to go is gone, e.g. before the state volume is removed. */
+export async function helpersRemoved(): Promise<void> {
+  await Promise.all([...removals])
+}
+
 /** One helper container for a whole save or restore: a `docker exec` costs far less than a `docker run`. */
 export class StateHelper {
   private scratchCounter = 0
+  /** Not every tar is built with ACL support: asked once, alongside the first command, not before it. */
+  private readonly tarOptions: Promise<TarOptions>
 
   private constructor(
     readonly id: string,
-    readonly tar: TarOptions,
     /** The host directory the helper reads and writes archives in, when the daemon shares it. */
     readonly sharedDir: string | undefined
-  ) {}
+  ) {
+    this.tarOptions = this.exec(['tar', '--acls', '--create', '--file', '/dev/null', '--files-from', '/dev/null']).then(
+      () => ({ acls: true }),
+      () => ({ acls: false })
+    )
+  }
 
   /**
    * Starts a helper on the volume. `exchangeDir` is the host directory archives go to and come from;
@@ -107,15 +120,7 @@ export class StateHelper {
       if (id && (await sharesDirectory(id, dir))) sharedDir = dir
     }
     id ??= (await runDocker(runArgs([]))).toString('utf8').trim()
-    const helper = new StateHelper(id, { acls: false }, sharedDir)
-    try {
-      // Not every tar is built with ACL support; ask it once rather than fail every archive.
-      await helper.exec(['tar', '--acls', '--create', '--file', '/dev/null', '--files-from', '/dev/null'])
-      helper.tar.acls = true
-    } catch {
-      helper.tar.acls = false
-    }
-    return helper
+    return new StateHelper(id, sharedDir)
   }
 
   exec(command: readonly string[], options: RunOptions = {}): Promise<Buffer> {
@@ -131,7 +136,7 @@ export class StateHelper {
   async createArchive(members: readonly string[], recursive: boolean, hostFile: string): Promise<void> {
     const args = [
       'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
-      ...attributeFlags(this.tar), '--sparse', '--directory', STATE_MOUNT,
+      ...attributeFlags(await this.tarOptions), '--sparse', '--directory', STATE_MOUNT,
       ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
     ]
     await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) })
@@ -140,7 +145,7 @@ export class StateHelper {
   /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
   async extract(hostArchive: string, members?: readonly string[]): Promise<void> {
     const extractArgs = [
-      'tar', '--extract', ...attributeFlags(this.tar), '--preserve-permissions', '--same-owner', '--directory', STATE_MOUNT
+      'tar', '--extract', ...attributeFlags(await this.tarOptions), '--preserve-permissions', '--same-owner', '--directory', STATE_MOUNT
     ]
     const shared = this.sharedPath(hostArchive)
     if (shared) {
@@ -171,9 +176,28 @@ export class StateHelper {
     await this.exec(['find', STATE_MOUNT, '-mindepth', '1', '-delete'])
   }
 
-  async remove(): Promise<void> {
-    // A helper holds no state of its own; removing it forcibly loses nothing.
-    await runDocker(['rm', '--force', this.id]).catch(() => undefined)
+  /**
+   * The Docker host's clock, as the volume's ctimes read it: the ctime of a file made now (in the
+   * helper's own file system, so the state is untouched).
+   */
+  async clock(): Promise<string> {
+    const out = await this.exec(['sh', '-c', 'touch /tmp/clock && exec find /tmp/clock -printf %C@'])
+    return out.toString('utf8').trim()
+  }
+
+  /**
+   * Removes the helper in the background: tearing a container down can take a second, and nothing
+   * waits on it but the removal of the volume (helpersRemoved). A helper holds no state of its own;
+   * removing it forcibly loses nothing.
+   */
+  remove(): Promise<void> {
+    const gone = runDocker(['rm', '--force', this.id]).then(
+      () => undefined,
+      () => undefined
+    )
+    removals.add(gone)
+    void gone.finally(() => removals.delete(gone))
+    return gone
   }
 
   /** The helper's path of a host file in the shared exchange directory; undefined when streaming. */

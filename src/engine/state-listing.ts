@@ -9,7 +9,7 @@ export const STATE_MOUNT = '/var/lib/dagger'
 /**
  * GNU find format, one NUL-terminated field each: type, mode, uid, gid, size, mtime, ctime,
  * inode, link count, symlink target, path. ctime moves with every change (content, mode, owner,
- * xattrs), so it makes the fingerprint exact without reading any content.
+ * xattrs), so it tells a change apart without reading any content (unchangedSince).
  */
 export const FIND_FORMAT = '%y\\0%m\\0%U\\0%G\\0%s\\0%T@\\0%C@\\0%i\\0%n\\0%l\\0%p\\0'
 const FIELDS_PER_ENTRY = 11
@@ -55,14 +55,39 @@ export function parseListing(raw: Buffer | string): ListingEntry[] {
 }
 
 /**
- * sha256 over every entry with its ctime and inode, in path order. Any change to the tree since
- * the listing that produced a fingerprint (a write, chmod, chown, xattr, new or removed entry)
- * changes it; a restore sets new ctimes, so it is taken after the restore, not carried in the manifest.
+ * sha256 over every entry's fields that survive a save/restore round trip (not ctime or inode), in
+ * path order: a save's fingerprint, carried in its manifest, is the fingerprint of the state
+ * restored from it, so a restore need not list the state again.
  */
 export function fingerprintOf(entries: readonly ListingEntry[]): string {
   const hash = createHash('sha256')
-  for (const entry of sortedByPath(entries)) hash.update(`${identityLine(entry)}\0${entry.ctime}\0${entry.inode}\n`)
+  for (const entry of sortedByPath(entries)) hash.update(`${identityLine(entry)}\n`)
   return hash.digest('hex')
+}
+
+/**
+ * What post compares to decide that the state did not change since main restored it:
+ * `<fingerprint>@<time>`, the time read from the Docker host's clock (the clock of every ctime in
+ * the volume) once the restore was done. A write, chmod, chown or xattr change after it gives the
+ * entry a later ctime even when it keeps its size and mtime; a removal changes the fingerprint.
+ */
+export function stateStamp(fingerprint: string, since: string): string {
+  return `${fingerprint}@${since}`
+}
+
+export function unchangedSince(entries: readonly ListingEntry[], stamp: string): boolean {
+  const at = stamp.lastIndexOf('@')
+  if (at < 0) return false
+  const since = exactTime(stamp.slice(at + 1))
+  if (since === undefined) return false
+  return fingerprintOf(entries) === stamp.slice(0, at) && entries.every(entry => (exactTime(entry.ctime) ?? since + 1n) <= since)
+}
+
+/** find's `%C@` (seconds, a fraction of up to 10 digits) in units of 1e-10 s: a double would round nanoseconds away. */
+function exactTime(text: string): bigint | undefined {
+  const match = /^(\d+)(?:\.(\d{1,10})\d*)?$/.exec(text.trim())
+  if (!match) return undefined
+  return BigInt(match[1]) * 10_000_000_000n + BigInt((match[2] ?? '').padEnd(10, '0'))
 }
 
 /** The fields that survive a save/restore round trip unchanged; ctime and inode do not. */

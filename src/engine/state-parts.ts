@@ -30,7 +30,7 @@ export interface ManifestUnit {
 export interface Manifest {
   format: typeof MANIFEST_FORMAT
   engineVersion: string
-  /** Fingerprint of the state when it was saved (informational: a restore has new ctimes). */
+  /** fingerprintOf the state when it was saved; it holds for the state restored from this save. */
   fingerprint: string
   savedAt: string
   parts: ManifestPart[]

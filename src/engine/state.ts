@@ -9,7 +9,7 @@ import * as core from '@actions/core'
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { StateHelper } from './state-container.js'
-import { fingerprintOf, parseListing, splitState, type StateUnit } from './state-listing.js'
+import { fingerprintOf, parseListing, splitState, stateStamp, unchangedSince, type StateUnit } from './state-listing.js'
 import { buildManifest, planSave, validateManifest, type Manifest, type ManifestPart, type NewPart } from './state-parts.js'
 import { phase } from './state-phases.js'
 
@@ -120,7 +120,7 @@ export interface RestoreResult {
   /** Uncompressed bytes of the part archives extracted into the state. */
   bytes: number
   durationMs: number
-  /** Fingerprint of the state after the restore (or of the cold state); saveEngineState compares it. */
+  /** The state's stamp after the restore (or of the cold state): saveEngineState compares it (see stateStamp). */
   fingerprint: string
   manifest?: Manifest
 }
@@ -164,16 +164,20 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
   const cacheHit = matchedKey.startsWith(keys.restoreKeys[0]) ? 'true' : 'partial'
   core.info(`Restoring engine state ${matchedKey} (${manifest.parts.length} parts)`)
 
+  // The helper starts while the first parts download: they need it only to be extracted.
+  const helperStart = phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)))
+  helperStart.catch(() => undefined)
   let helper: StateHelper | undefined
   try {
-    helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)))
-    const bytes = await extractParts(helper, manifest)
-    const fingerprint = await fingerprintWith(helper)
+    const bytes = await extractParts(helperStart.then(started => (helper = started)), manifest)
+    // What was restored is what was saved: the manifest's fingerprint holds, and only the time the
+    // restore ended is needed to tell later changes (see stateStamp).
+    const fingerprint = stateStamp(manifest.fingerprint, await helper!.clock())
     return { cacheHit, matchedKey, bytes, durationMs: Date.now() - started, fingerprint, manifest }
   } catch (error) {
     core.warning(`Engine state ${matchedKey} could not be restored (${message(error)}): starting cold`)
     try {
-      helper ??= await StateHelper.start(options.volume, options.helperImage)
+      helper ??= await helperStart.catch(() => StateHelper.start(options.volume, options.helperImage))
       await helper.wipe()
       return await cold(helper)
     } catch (wipeError) {
@@ -182,12 +186,18 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
       return { cacheHit: 'false', bytes: 0, durationMs: Date.now() - started, fingerprint: '' }
     }
   } finally {
-    await helper?.remove()
+    helper ??= await helperStart.catch(() => undefined)
+    void helper?.remove()
     await rm(PARTS_DIR, { recursive: true, force: true })
   }
 }
 
-async function extractParts(helper: StateHelper, manifest: Manifest): Promise<number> {
+/**
+ * Downloads the manifest's parts and extracts them into the emptied volume. Downloads start at
+ * once; extraction waits for the helper (started meanwhile) to have emptied the volume. Returns
+ * only once nothing is left running in the helper, so a failure can be followed by a wipe.
+ */
+async function extractParts(helperReady: Promise<StateHelper>, manifest: Manifest): Promise<number> {
   const liveRoots = new Map<number, string[]>()
   for (const unit of Object.values(manifest.units)) {
     const roots = liveRoots.get(unit.part)
@@ -196,8 +206,14 @@ async function extractParts(helper: StateHelper, manifest: Manifest): Promise<nu
   }
   const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && liveRoots.has(index))
   const remainder = manifest.parts.find(part => part.remainder)!
-  await helper.wipe()
-  await helper.makeParents(unitParts.flatMap(({ index }) => liveRoots.get(index)!))
+  const prepared = helperReady.then(helper =>
+    phase('prepare', undefined, async () => {
+      await helper.wipe()
+      await helper.makeParents(unitParts.flatMap(({ index }) => liveRoots.get(index)!))
+      return helper
+    })
+  )
+  prepared.catch(() => undefined)
 
   let bytes = 0
   const restorePart = async (part: ManifestPart): Promise<void> => {
@@ -215,6 +231,7 @@ async function extractParts(helper: StateHelper, manifest: Manifest): Promise<nu
   try {
     await forEachConcurrently(unitParts, PART_CONCURRENCY, async ({ part, index }) => {
       await restorePart(part)
+      const helper = await prepared
       const live = liveRoots.get(index)!
       const liveUnits = Object.values(manifest.units).filter(unit => unit.part === index).length
       // Units removed from the state since the part was stored stay in its archive, unextracted.
@@ -222,12 +239,14 @@ async function extractParts(helper: StateHelper, manifest: Manifest): Promise<nu
       await rm(part.path, { force: true })
     })
     await remainderDownload
+    const helper = await prepared
+    await phase('extract', remainder.key, () => helper.extract(remainder.path))
+    await rm(remainder.path, { force: true })
+    return bytes
   } finally {
     await remainderDownload.catch(() => undefined)
+    await prepared.catch(() => undefined)
   }
-  await phase('extract', remainder.key, () => helper.extract(remainder.path))
-  await rm(remainder.path, { force: true })
-  return bytes
 }
 
 export interface SaveOptions {
@@ -275,7 +294,7 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
     helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)))
     const entries = parseListing(await phase('list', undefined, () => helper!.listing()))
     const fingerprint = fingerprintOf(entries)
-    if (options.restored && options.restored.fingerprint === fingerprint) {
+    if (options.restored && unchangedSince(entries, options.restored.fingerprint)) {
       return result(false, 'the engine state did not change since it was restored')
     }
     if (entries.length <= 1) return result(false, 'the engine state is empty')
@@ -284,26 +303,33 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
     const plan = planSave(splitState(entries), previous, {
       partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
     })
-    // One batch of lookups up front: a reused part may have been evicted since the restore (its
-    // units are then stored again), and a new part may be stored already (a re-run or another job
-    // stored equal units: equal keys hold equal units).
+    // One batch of lookups, run while the first parts are archived: a reused part may have been
+    // evicted since the restore (its units are then stored again), and a new part may be stored
+    // already (a re-run or another job stored equal units: equal keys hold equal units).
     const lookups = [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))]
-    const found = await mapConcurrently(lookups, 8, part => isStored(part.path, part.key))
-    const stillStored = found.slice(0, plan.reused.length)
-    const alreadyStored = new Set(plan.created.filter((_, i) => found[plan.reused.length + i]).map(part => part.key))
-    const evicted = plan.reused.filter((_, i) => !stillStored[i])
+    let storedKeys: Set<string> | undefined
+    const lookedUp = mapConcurrently(lookups, 8, part => isStored(part.path, part.key)).then(found => {
+      storedKeys = new Set(lookups.filter((_, i) => found[i]).map(part => part.key))
+      return storedKeys
+    })
+    const archiving = limiter(HELPER_CONCURRENCY)
+    const store = (parts: readonly NewPart[], lookedUpFirst: boolean): Promise<PartUpload[]> =>
+      mapConcurrently(parts, PART_CONCURRENCY, part => {
+        const stored = { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false }
+        if (storedKeys?.has(part.key)) return Promise.resolve(stored)
+        return storePart(helper!, archiving, part, options, async () => lookedUpFirst && (await lookedUp).has(part.key))
+      })
+    const uploads = await store(plan.created, true)
+    const stillStored = await lookedUp
+    const evicted = plan.reused.filter(({ part }) => !stillStored.has(part.key))
     if (evicted.length > 0) {
       const again = planSave({ units: evicted.flatMap(r => r.units), remainder: [], remainderId: '', remainderBytes: 0 }, undefined, {
         partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
-      })
-      plan.reused = plan.reused.filter((_, i) => stillStored[i])
-      plan.created.unshift(...again.created.filter(part => !part.remainder))
+      }).created.filter(part => !part.remainder)
+      plan.reused = plan.reused.filter(({ part }) => stillStored.has(part.key))
+      plan.created.unshift(...again)
+      uploads.unshift(...(await store(again, false)))
     }
-
-    const archiving = limiter(HELPER_CONCURRENCY)
-    const uploads = await mapConcurrently(plan.created, PART_CONCURRENCY, async (part): Promise<PartUpload> =>
-      alreadyStored.has(part.key) ? { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false } : storePart(helper!, archiving, part, options)
-    )
     const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint })
     const manifestFile = MANIFEST_PATH
     await mkdir(path.dirname(manifestFile), { recursive: true })
@@ -323,7 +349,7 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
     core.warning(`Engine state not saved: ${message(error)}`)
     return result(false, `error: ${message(error)}`)
   } finally {
-    await helper?.remove()
+    void helper?.remove()
     await rm(PARTS_DIR, { recursive: true, force: true })
   }
 }
@@ -335,12 +361,20 @@ interface PartUpload {
   uploaded: boolean
 }
 
-async function storePart(helper: StateHelper, archiving: Limiter, part: NewPart, options: SaveOptions): Promise<PartUpload> {
+/** Archives a part and uploads it, unless `storedAlready` (asked once the archive is made) says it is there. */
+async function storePart(
+  helper: StateHelper,
+  archiving: Limiter,
+  part: NewPart,
+  options: SaveOptions,
+  storedAlready: () => Promise<boolean>
+): Promise<PartUpload> {
   const file = partPath(part.key)
   await mkdir(path.dirname(file), { recursive: true })
   await archiving(() => phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)))
   const bytes = (await stat(file)).size
   try {
+    if (await storedAlready()) return { key: part.key, path: file, bytes, uploaded: false }
     if (await saveEntry(file, part.key)) return { key: part.key, path: file, bytes, uploaded: true }
     // Another job may have stored the same part meanwhile; then it is there to reuse.
     if (await isStored(file, part.key)) return { key: part.key, path: file, bytes, uploaded: false }
@@ -390,18 +424,19 @@ async function isStored(file: string, key: string): Promise<boolean> {
   }
 }
 
-/** The fingerprint of the volume's state, as saveEngineState computes it. */
+/** The stamp of the volume's state now, as saveEngineState compares it (see stateStamp). */
 export async function stateFingerprint(volume: string, helperImage: string): Promise<string> {
   const helper = await StateHelper.start(volume, helperImage)
   try {
     return await fingerprintWith(helper)
   } finally {
-    await helper.remove()
+    void helper.remove()
   }
 }
 
 async function fingerprintWith(helper: StateHelper): Promise<string> {
-  return fingerprintOf(parseListing(await helper.listing()))
+  const fingerprint = fingerprintOf(parseListing(await helper.listing()))
+  return stateStamp(fingerprint, await helper.clock())
 }
 
 /** A transfer slower than 1 MB/s after a lookup's allowance is treated as a stalled service. */
