@@ -294,7 +294,10 @@ export const SECTIONS: Section[] = [
     name: 'post step, nothing changed',
     run: async ctx => {
       const { outcome, uploaded } = await save(ctx, restoredVolume, '3')
-      return { s: seconds(outcome.ms), 'bytes uploaded': uploaded, saved: String(outcome.result.saved), ...memoryFigures('save', outcome) }
+      return {
+        s: seconds(outcome.ms), 'bytes uploaded': uploaded, saved: String(outcome.result.saved),
+        ...memoryFigures('save', outcome), ...phaseFigures('save', outcome.phases)
+      }
     }
   },
   {

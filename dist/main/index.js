@@ -45139,10 +45139,9 @@ function state_listing_parseListing(raw) {
  * restored from it, so a restore need not list the state again.
  */
 function state_listing_fingerprintOf(entries) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for (const entry of sortedByPath(entries))
-        hash.update(`${identityLine(entry)}\n`);
-    return hash.digest('hex');
+    // Each line starts with its path and a NUL, so sorting the lines sorts by path.
+    const lines = entries.map(identityLine).sort();
+    return (0,external_node_crypto_.createHash)('sha256').update(`${lines.join('\n')}\n`).digest('hex');
 }
 /**
  * What post compares to decide that the state did not change since main restored it:
@@ -45153,14 +45152,14 @@ function state_listing_fingerprintOf(entries) {
 function stateStamp(fingerprint, since) {
     return `${fingerprint}@${since}`;
 }
-function state_listing_unchangedSince(entries, stamp) {
+function state_listing_unchangedSince(entries, stamp, fingerprint = state_listing_fingerprintOf(entries)) {
     const at = stamp.lastIndexOf('@');
     if (at < 0)
         return false;
     const since = exactTime(stamp.slice(at + 1));
     if (since === undefined)
         return false;
-    return state_listing_fingerprintOf(entries) === stamp.slice(0, at) && entries.every(entry => (exactTime(entry.ctime) ?? since + 1n) <= since);
+    return fingerprint === stamp.slice(0, at) && entries.every(entry => (exactTime(entry.ctime) ?? since + 1n) <= since);
 }
 /** find's `%C@` (seconds, a fraction of up to 10 digits) in units of 1e-10 s: a double would round nanoseconds away. */
 function exactTime(text) {
@@ -45387,9 +45386,22 @@ class state_container_StateHelper {
     exec(command, options = {}) {
         return runDocker(['exec', ...(options.input ? ['--interactive'] : []), this.id, ...command], options);
     }
-    /** The state's listing, paths relative to the state root ('.', './worker', ...). */
-    listing() {
-        return this.exec(['sh', '-c', `cd ${STATE_MOUNT} && exec find . -printf '${FIND_FORMAT}'`]);
+    /**
+     * The state's listing, paths relative to the state root ('.', './worker', ...). Through a shared
+     * directory when there is one: megabytes of output cost far more through `docker exec`.
+     */
+    async listing() {
+        const find = `cd ${STATE_MOUNT} && find . -printf '${FIND_FORMAT}'`;
+        if (!this.sharedDir)
+            return this.exec(['sh', '-c', find]);
+        const file = external_node_path_default().join(this.sharedDir, `listing-${++this.scratchCounter}`);
+        try {
+            await this.exec(['sh', '-c', `${find} > "$1"`, 'sh', this.sharedPath(file)]);
+            return await (0,promises_.readFile)(file);
+        }
+        finally {
+            await (0,promises_.rm)(file, { force: true });
+        }
     }
     /** Writes a tar of `members` (relative to the state root) to `hostFile`, a file in the exchange directory. */
     async createArchive(members, recursive, hostFile) {
@@ -102680,11 +102692,14 @@ async function saveInCacheRoot(options) {
     let helper;
     try {
         helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)));
-        const entries = parseListing(await phase('list', undefined, () => helper.listing()));
-        const fingerprint = fingerprintOf(entries);
-        if (options.restored && unchangedSince(entries, options.restored.fingerprint)) {
+        const listing = await phase('list', undefined, () => helper.listing());
+        const { entries, fingerprint, unchanged } = await phase('compare', undefined, async () => {
+            const entries = parseListing(listing);
+            const fingerprint = fingerprintOf(entries);
+            return { entries, fingerprint, unchanged: !!options.restored && unchangedSince(entries, options.restored.fingerprint, fingerprint) };
+        });
+        if (unchanged)
             return result(false, 'the engine state did not change since it was restored');
-        }
         if (entries.length <= 1)
             return result(false, 'the engine state is empty');
         const previous = options.restored?.manifest;

@@ -60,9 +60,9 @@ export function parseListing(raw: Buffer | string): ListingEntry[] {
  * restored from it, so a restore need not list the state again.
  */
 export function fingerprintOf(entries: readonly ListingEntry[]): string {
-  const hash = createHash('sha256')
-  for (const entry of sortedByPath(entries)) hash.update(`${identityLine(entry)}\n`)
-  return hash.digest('hex')
+  // Each line starts with its path and a NUL, so sorting the lines sorts by path.
+  const lines = entries.map(identityLine).sort()
+  return createHash('sha256').update(`${lines.join('\n')}\n`).digest('hex')
 }
 
 /**
@@ -75,12 +75,12 @@ export function stateStamp(fingerprint: string, since: string): string {
   return `${fingerprint}@${since}`
 }
 
-export function unchangedSince(entries: readonly ListingEntry[], stamp: string): boolean {
+export function unchangedSince(entries: readonly ListingEntry[], stamp: string, fingerprint = fingerprintOf(entries)): boolean {
   const at = stamp.lastIndexOf('@')
   if (at < 0) return false
   const since = exactTime(stamp.slice(at + 1))
   if (since === undefined) return false
-  return fingerprintOf(entries) === stamp.slice(0, at) && entries.every(entry => (exactTime(entry.ctime) ?? since + 1n) <= since)
+  return fingerprint === stamp.slice(0, at) && entries.every(entry => (exactTime(entry.ctime) ?? since + 1n) <= since)
 }
 
 /** find's `%C@` (seconds, a fraction of up to 10 digits) in units of 1e-10 s: a double would round nanoseconds away. */

@@ -292,11 +292,13 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
   let helper: StateHelper | undefined
   try {
     helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)))
-    const entries = parseListing(await phase('list', undefined, () => helper!.listing()))
-    const fingerprint = fingerprintOf(entries)
-    if (options.restored && unchangedSince(entries, options.restored.fingerprint)) {
-      return result(false, 'the engine state did not change since it was restored')
-    }
+    const listing = await phase('list', undefined, () => helper!.listing())
+    const { entries, fingerprint, unchanged } = await phase('compare', undefined, async () => {
+      const entries = parseListing(listing)
+      const fingerprint = fingerprintOf(entries)
+      return { entries, fingerprint, unchanged: !!options.restored && unchangedSince(entries, options.restored.fingerprint, fingerprint) }
+    })
+    if (unchanged) return result(false, 'the engine state did not change since it was restored')
     if (entries.length <= 1) return result(false, 'the engine state is empty')
 
     const previous = options.restored?.manifest
