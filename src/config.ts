@@ -108,9 +108,8 @@ export function parseCacheKey(raw: string): string {
 
 /** Reads and validates the inputs of the action's shell: CLI install, engine and state cache. */
 export function readActionInputs(read: InputReader = coreReader): ActionConfig {
+  // Masked already: readConfig masks every secret input before reading any other.
   const cloudToken = read('cloud-token')
-  // Masked before anything else can fail and print it.
-  if (cloudToken) core.setSecret(cloudToken)
 
   const version = parseDaggerVersion(read('dagger-version'))
   const baseUrl = parseBaseUrl(read('dagger-base-url'))

@@ -1,16 +1,18 @@
 // The main step: inputs → CLI → engine (state restored first) → pipeline → report. Every input is
 // validated by readConfig before any download or Docker call. The Dagger SDK is imported only
 // when a pipeline really runs: it loads the TypeScript compiler, which a dry run does not need.
+// The state store (and @actions/cache with its Azure client) is imported only when a local engine
+// is brought up: a dry run or a runner-host job never loads it.
 import * as core from '@actions/core'
 import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { readConfig, type Config } from './config.js'
 import { exportCli, installDaggerCli } from './dagger/install.js'
-import { ensureImage, imageId, volumeExists } from './engine/docker.js'
+import { ensureImage, volumeExists } from './engine/docker.js'
 import { engineConfigJson } from './engine/engine-config.js'
 import { engineNames, removeVolume, startEngine, volumeHasState } from './engine/lifecycle.js'
-import { restoreEngineState, stateFingerprint, type RestoreResult } from './engine/state.js'
+import type { RestoreResult } from './engine/state.js'
 import { stateScopeForStages } from './pipeline/config.js'
 import type { PipelineResult } from './pipeline/dag.js'
 import { describePlan } from './pipeline/plan.js'
@@ -32,15 +34,15 @@ interface EngineUp {
  * is used (a tag such as `:main` can move), so state written by one engine build is never restored
  * into another.
  */
-async function engineStateVersion(cliVersion: string, customImage: string | undefined): Promise<string> {
-  if (!customImage) return cliVersion
-  const id = await imageId(customImage)
-  return `${cliVersion}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`
+function engineStateVersion(cliVersion: string, customImageId: string | undefined): string {
+  if (!customImageId) return cliVersion
+  return `${cliVersion}-${createHash('sha256').update(customImageId).digest('hex').slice(0, 12)}`
 }
 
 /** The fingerprint of state already on the daemon; '' (post then saves) when it cannot be taken. */
 async function localFingerprint(volume: string, cfg: Config): Promise<string> {
   try {
+    const { stateFingerprint } = await import('./engine/state.js')
     return await stateFingerprint(volume, cfg.engine.helperImage)
   } catch (error) {
     core.warning(`Could not read the engine state volume ${volume} (${(error as Error).message}): the post step will save it whole`)
@@ -58,8 +60,7 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
   // its ID is part of the state keys.
   const enginePulled = ensureImage(image)
   enginePulled.catch(() => undefined)
-  if (cfg.engine.image) await enginePulled
-  const engineVersion = await engineStateVersion(cliVersion, cfg.engine.image)
+  const engineVersion = engineStateVersion(cliVersion, cfg.engine.image ? await enginePulled : undefined)
   const scope = [cfg.cache.keyScope, stateScopeForStages(cfg.pipeline)].filter(Boolean).join('-')
   // Per runner too: several self-hosted runners can share one Docker daemon, and each job must stop
   // only its own engine.
@@ -83,6 +84,7 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
     core.info(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`)
     restore = cfg.cache.enabled ? { cacheHit: 'true', bytes: 0, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg) } : undefined
   } else if (cfg.cache.enabled) {
+    const { restoreEngineState } = await import('./engine/state.js')
     restore = await core.group('Restore the engine state', () => restoreEngineState(stateOptions))
     stateBeforeStart = restore.cacheHit !== 'false'
   }

@@ -41936,6 +41936,9 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 // configured for (DOCKER_HOST, contexts), so it works inside a container that shares the host's
 // socket: nothing here touches a host path on the daemon's side.
 
+
+/** Chunks of stderr kept: errors report its first line or its tail, and a tar warning per file must not grow memory. */
+const STDERR_CHUNKS_KEPT = 64;
 /** Docker is missing or its daemon cannot be reached: one line that says which. */
 class DockerUnavailableError extends Error {
     constructor(message) {
@@ -41957,33 +41960,46 @@ function firstLine(text) {
     return text.trim().split('\n')[0] ?? '';
 }
 /** Runs `docker ...args` and resolves with its exit code and output, whatever the exit code. */
-function docker_docker(args, options = {}) {
-    return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, {
-            // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
-            env: process.env,
-            stdio: ['pipe', options.discardStdout ? 'ignore' : 'pipe', 'pipe']
-        });
-        const stdout = [];
-        const stderr = [];
-        child.stdout?.on('data', (chunk) => stdout.push(chunk));
-        child.stderr?.on('data', (chunk) => stderr.push(chunk));
-        child.on('error', (error) => {
-            reject(error.code === 'ENOENT'
-                ? new DockerUnavailableError('Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)')
-                : error);
-        });
-        // EPIPE when docker exits before reading all of stdin; its exit code tells the story.
-        child.stdin?.on('error', () => { });
-        child.stdin?.end(options.input ?? '');
-        child.on('close', (code, signal) => {
-            resolve({
-                exitCode: code ?? (signal ? 128 : 1),
-                stdout: Buffer.concat(stdout).toString('utf8'),
-                stderr: Buffer.concat(stderr).toString('utf8')
+async function docker_docker(args, options = {}) {
+    const { input } = options;
+    const inputFile = input && typeof input === 'object' && 'file' in input ? await (0,promises_namespaceObject.open)(input.file, 'r') : undefined;
+    const outputFile = options.output ? await (0,promises_namespaceObject.open)(options.output.file, 'w') : undefined;
+    try {
+        return await new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, {
+                // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
+                env: process.env,
+                stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe', 'pipe']
+            });
+            const stdout = [];
+            const stderr = [];
+            child.stdout?.on('data', (chunk) => stdout.push(chunk));
+            child.stderr?.on('data', (chunk) => {
+                stderr.push(chunk);
+                if (stderr.length > STDERR_CHUNKS_KEPT)
+                    stderr.splice(1, stderr.length - STDERR_CHUNKS_KEPT);
+            });
+            child.on('error', (error) => {
+                reject(error.code === 'ENOENT'
+                    ? new DockerUnavailableError('Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)')
+                    : error);
+            });
+            // EPIPE when docker exits before reading all of stdin; its exit code tells the story.
+            child.stdin?.on('error', () => { });
+            child.stdin?.end(inputFile ? undefined : (input ?? ''));
+            child.on('close', (code, signal) => {
+                resolve({
+                    exitCode: code ?? (signal ? 128 : 1),
+                    stdout: Buffer.concat(stdout).toString('utf8'),
+                    stderr: Buffer.concat(stderr).toString('utf8')
+                });
             });
         });
-    });
+    }
+    finally {
+        await inputFile?.close();
+        await outputFile?.close();
+    }
 }
 /** Runs `docker ...args`, returns its stdout, and throws a DockerCommandError when it fails. */
 async function docker_dockerOk(args, options = {}) {
@@ -42053,15 +42069,17 @@ async function docker_volumeExists(name) {
         return false;
     throw new docker_DockerCommandError(args, result);
 }
-/** Pulls the image unless the daemon already has it. */
+/**
+ * Pulls the image unless the daemon already has it, and returns its local ID (the digest of its
+ * config): what a tag pointed at when it was pulled.
+ */
 async function ensureImage(image) {
-    if ((await docker_docker(['image', 'inspect', '--format', '{{.Id}}', image], { discardStdout: true })).exitCode === 0)
-        return;
+    const inspect = ['image', 'inspect', '--format', '{{.Id}}', image];
+    const present = await docker_docker(inspect);
+    if (present.exitCode === 0)
+        return present.stdout.trim();
     await docker_dockerOk(['pull', '--quiet', image]);
-}
-/** The local image's ID (the digest of its config): what a tag pointed at when it was pulled. */
-async function imageId(image) {
-    return (await docker_dockerOk(['image', 'inspect', '--format', '{{.Id}}', image])).trim();
+    return (await docker_dockerOk(inspect)).trim();
 }
 /** A ustar archive of small files and directories, owned by root, for `docker cp -`. */
 function docker_tarArchive(entries) {
@@ -42309,37 +42327,10 @@ class HelperCommandError extends Error {
     }
 }
 async function runDocker(args, options = {}) {
-    const inputFile = options.input && !Buffer.isBuffer(options.input) ? await (0,promises_namespaceObject.open)(options.input.file, 'r') : undefined;
-    const outputFile = options.output ? await (0,promises_namespaceObject.open)(options.output.file, 'w') : undefined;
-    try {
-        return await new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, { stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : 'pipe', 'pipe'] });
-            const stdout = [];
-            const stderr = [];
-            child.stdout?.on('data', (chunk) => stdout.push(chunk));
-            child.stderr.on('data', (chunk) => {
-                stderr.push(chunk);
-                // Only the tail is ever reported; a tar warning per file must not grow memory.
-                if (stderr.length > 64)
-                    stderr.splice(0, stderr.length - 64);
-            });
-            child.on('error', reject);
-            if (child.stdin) {
-                child.stdin.on('error', () => { }); // EPIPE when the command exits early; its exit code tells.
-                child.stdin.end(Buffer.isBuffer(options.input) ? options.input : undefined);
-            }
-            child.on('close', code => {
-                if (code === 0)
-                    resolve(Buffer.concat(stdout));
-                else
-                    reject(new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, code ?? -1, Buffer.concat(stderr).toString('utf8')));
-            });
-        });
-    }
-    finally {
-        await inputFile?.close();
-        await outputFile?.close();
-    }
+    const result = await docker_docker(args, options);
+    if (result.exitCode !== 0)
+        throw new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, result.exitCode, result.stderr);
+    return result.stdout;
 }
 function attributeFlags(options) {
     return ['--xattrs', '--xattrs-include=*', ...(options.acls ? ['--acls'] : []), '--numeric-owner'];
@@ -42382,11 +42373,11 @@ class state_container_StateHelper {
             const dir = external_node_path_default().resolve(exchangeDir);
             await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
             // `--mount` (unlike `--volume`) refuses a source the daemon's host lacks instead of creating it there.
-            id = await runDocker(runArgs(['--mount', `type=bind,source=${dir},target=${EXCHANGE_MOUNT}`])).then(out => out.toString('utf8').trim(), () => undefined);
+            id = await runDocker(runArgs(['--mount', `type=bind,source=${dir},target=${EXCHANGE_MOUNT}`])).then(out => out.trim(), () => undefined);
             if (id && (await sharesDirectory(id, dir)))
                 sharedDir = dir;
         }
-        id ??= (await runDocker(runArgs([]))).toString('utf8').trim();
+        id ??= (await runDocker(runArgs([]))).trim();
         return new state_container_StateHelper(id, sharedDir);
     }
     exec(command, options = {}) {
@@ -42403,7 +42394,7 @@ class state_container_StateHelper {
         const file = external_node_path_default().join(this.sharedDir, `listing-${++this.scratchCounter}`);
         try {
             await this.exec(['sh', '-c', `${find} > "$1"`, 'sh', this.sharedPath(file)]);
-            return await (0,promises_namespaceObject.readFile)(file);
+            return await (0,promises_namespaceObject.readFile)(file, 'utf8');
         }
         finally {
             await (0,promises_namespaceObject.rm)(file, { force: true });
@@ -42456,7 +42447,7 @@ class state_container_StateHelper {
      */
     async clock() {
         const out = await this.exec(['sh', '-c', 'touch /tmp/clock && exec find /tmp/clock -printf %C@']);
-        return out.toString('utf8').trim();
+        return out.trim();
     }
     /**
      * Removes the helper in the background: tearing a container down can take a second, and nothing
@@ -42490,7 +42481,7 @@ async function sharesDirectory(id, dir) {
     try {
         await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, name), token);
         const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`]);
-        return seen.toString('utf8') === token && (await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, `${name}.back`), 'utf8')) === token;
+        return seen === token && (await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, `${name}.back`), 'utf8')) === token;
     }
     catch {
         return false;
@@ -99530,14 +99521,13 @@ function keyComponent(value) {
     return value.replace(/[^A-Za-z0-9._+]/g, '_') || '_';
 }
 function engineStateKeys(options) {
-    const component = keyComponent;
-    const os = component(options.os ?? process.platform);
-    const arch = component(options.arch ?? process.arch);
-    const version = component(options.engineVersion);
+    const os = keyComponent(options.os ?? process.platform);
+    const arch = keyComponent(options.arch ?? process.arch);
+    const version = keyComponent(options.engineVersion);
     const versionPrefix = `${STATE_KEY_PREFIX}-${os}-${arch}-${version}-`;
-    const scopePrefix = `${versionPrefix}${component(options.scope || 'default')}-`;
+    const scopePrefix = `${versionPrefix}${keyComponent(options.scope || 'default')}-`;
     return {
-        primary: `${scopePrefix}${component(options.runId)}-${component(options.runAttempt)}`,
+        primary: `${scopePrefix}${keyComponent(options.runId)}-${keyComponent(options.runAttempt)}`,
         restoreKeys: [scopePrefix, versionPrefix],
         partPrefix: `${STATE_KEY_PREFIX}-part-${os}-${arch}-${version}`
     };
@@ -99591,17 +99581,16 @@ async function restoreInCacheRoot(options) {
         durationMs: Date.now() - started,
         fingerprint: helper ? await fingerprintWith(helper) : ''
     });
-    const manifestFile = MANIFEST_PATH;
     let matchedKey;
     let manifest;
     try {
-        await mkdir(path.dirname(manifestFile), { recursive: true });
-        matchedKey = await deadline(cache.restoreCache([manifestFile], keys.primary, keys.restoreKeys), 'looking up the engine state');
+        await mkdir(path.dirname(MANIFEST_PATH), { recursive: true });
+        matchedKey = await deadline(cache.restoreCache([MANIFEST_PATH], keys.primary, keys.restoreKeys), 'looking up the engine state');
         if (!matchedKey) {
             core.info(`No saved engine state for ${keys.restoreKeys[0]}* or ${keys.restoreKeys[1]}*: starting cold`);
             return await cold(undefined);
         }
-        manifest = validateManifest(JSON.parse(await readFile(manifestFile, 'utf8')), options.engineVersion);
+        manifest = validateManifest(JSON.parse(await readFile(MANIFEST_PATH, 'utf8')), options.engineVersion);
     }
     catch (error) {
         core.warning(`Engine state not restored (${message(error)}): starting cold`);
@@ -99645,19 +99634,22 @@ async function restoreInCacheRoot(options) {
  * only once nothing is left running in the helper, so a failure can be followed by a wipe.
  */
 async function extractParts(helperReady, manifest) {
-    const liveRoots = new Map();
+    // Per part: the roots of its units still in the state, and how many such units there are.
+    const live = new Map();
     for (const unit of Object.values(manifest.units)) {
-        const roots = liveRoots.get(unit.part);
-        if (roots)
-            roots.push(...unit.roots);
+        const held = live.get(unit.part);
+        if (held) {
+            held.roots.push(...unit.roots);
+            held.units++;
+        }
         else
-            liveRoots.set(unit.part, [...unit.roots]);
+            live.set(unit.part, { roots: [...unit.roots], units: 1 });
     }
-    const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && liveRoots.has(index));
+    const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && live.has(index));
     const remainder = manifest.parts.find(part => part.remainder);
     const prepared = helperReady.then(helper => phase('prepare', undefined, async () => {
         await helper.wipe();
-        await helper.makeParents(unitParts.flatMap(({ index }) => liveRoots.get(index)));
+        await helper.makeParents(unitParts.flatMap(({ index }) => live.get(index).roots));
         return helper;
     }));
     prepared.catch(() => undefined);
@@ -99674,13 +99666,12 @@ async function extractParts(helperReady, manifest) {
     const remainderDownload = restorePart(remainder);
     const extracting = limiter(HELPER_CONCURRENCY);
     try {
-        await forEachConcurrently(unitParts, PART_CONCURRENCY, async ({ part, index }) => {
+        await mapConcurrently(unitParts, PART_CONCURRENCY, async ({ part, index }) => {
             await restorePart(part);
             const helper = await prepared;
-            const live = liveRoots.get(index);
-            const liveUnits = Object.values(manifest.units).filter(unit => unit.part === index).length;
+            const { roots, units } = live.get(index);
             // Units removed from the state since the part was stored stay in its archive, unextracted.
-            await extracting(() => phase('extract', part.key, () => helper.extract(part.path, liveUnits === part.units ? undefined : live)));
+            await extracting(() => phase('extract', part.key, () => helper.extract(part.path, units === part.units ? undefined : roots)));
             await rm(part.path, { force: true });
         });
         await remainderDownload;
@@ -99722,9 +99713,8 @@ async function saveInCacheRoot(options) {
         if (entries.length <= 1)
             return result(false, 'the engine state is empty');
         const previous = options.restored?.manifest;
-        const plan = planSave(splitState(entries), previous, {
-            partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
-        });
+        const planOptions = { partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION };
+        const plan = planSave(splitState(entries), previous, planOptions);
         // One batch of lookups, run while the first parts are archived: a reused part may have been
         // evicted since the restore (its units are then stored again), and a new part may be stored
         // already (a re-run or another job stored equal units: equal keys hold equal units).
@@ -99735,28 +99725,26 @@ async function saveInCacheRoot(options) {
             return storedKeys;
         });
         const archiving = limiter(HELPER_CONCURRENCY);
-        const store = (parts, lookedUpFirst) => mapConcurrently(parts, PART_CONCURRENCY, part => {
+        // Parts repacked after an eviction were not looked up: they are never in the set, so they are stored.
+        const store = (parts) => mapConcurrently(parts, PART_CONCURRENCY, part => {
             const stored = { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false };
             if (storedKeys?.has(part.key))
                 return Promise.resolve(stored);
-            return storePart(helper, archiving, part, options, async () => lookedUpFirst && (await lookedUp).has(part.key));
+            return storePart(helper, archiving, part, options, async () => (await lookedUp).has(part.key));
         });
-        const uploads = await store(plan.created, true);
+        const uploads = await store(plan.created);
         const stillStored = await lookedUp;
         const evicted = plan.reused.filter(({ part }) => !stillStored.has(part.key));
         if (evicted.length > 0) {
-            const again = planSave({ units: evicted.flatMap(r => r.units), remainder: [], remainderId: '', remainderBytes: 0 }, undefined, {
-                partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
-            }).created.filter(part => !part.remainder);
+            const again = packUnits(evicted.flatMap(r => r.units), planOptions);
             plan.reused = plan.reused.filter(({ part }) => stillStored.has(part.key));
             plan.created.unshift(...again);
-            uploads.unshift(...(await store(again, false)));
+            uploads.unshift(...(await store(again)));
         }
         const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint });
-        const manifestFile = MANIFEST_PATH;
-        await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(manifestFile), { recursive: true });
-        await (0,promises_namespaceObject.writeFile)(manifestFile, JSON.stringify(manifest));
-        const stored = await saveEntry(manifestFile, keys.primary);
+        await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(MANIFEST_PATH), { recursive: true });
+        await (0,promises_namespaceObject.writeFile)(MANIFEST_PATH, JSON.stringify(manifest));
+        const stored = await saveEntry(MANIFEST_PATH, keys.primary);
         const totals = {
             bytesUploaded: uploads.reduce((sum, u) => sum + (u.uploaded ? u.bytes : 0), 0),
             partsUploaded: uploads.filter(u => u.uploaded).length,
@@ -99883,9 +99871,6 @@ function limiter(slots) {
                 free++;
         }
     };
-}
-async function forEachConcurrently(items, limit, body) {
-    await mapConcurrently(items, limit, body);
 }
 async function mapConcurrently(items, limit, body) {
     const results = new Array(items.length);

@@ -2,6 +2,7 @@
 // configured for (DOCKER_HOST, contexts), so it works inside a container that shares the host's
 // socket: nothing here touches a host path on the daemon's side.
 import { spawn } from 'node:child_process'
+import { open } from 'node:fs/promises'
 
 export interface DockerResult {
   exitCode: number
@@ -10,11 +11,19 @@ export interface DockerResult {
 }
 
 export interface DockerOptions {
-  /** Bytes written to the command's stdin (e.g. a tar stream for `docker cp -`). */
-  input?: string | Uint8Array
+  /**
+   * Bytes written to the command's stdin (e.g. a tar stream for `docker cp -`), or a host file
+   * streamed to it without passing through this process.
+   */
+  input?: string | Uint8Array | { file: string }
+  /** A host file that receives stdout directly (the Docker CLI writes it). */
+  output?: { file: string }
   /** Discard stdout instead of collecting it (large `docker cp` streams). */
   discardStdout?: boolean
 }
+
+/** Chunks of stderr kept: errors report its first line or its tail, and a tar warning per file must not grow memory. */
+const STDERR_CHUNKS_KEPT = 64
 
 /** Docker is missing or its daemon cannot be reached: one line that says which. */
 export class DockerUnavailableError extends Error {
@@ -39,35 +48,46 @@ function firstLine(text: string): string {
 }
 
 /** Runs `docker ...args` and resolves with its exit code and output, whatever the exit code. */
-export function docker(args: readonly string[], options: DockerOptions = {}): Promise<DockerResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, {
-      // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
-      env: process.env,
-      stdio: ['pipe', options.discardStdout ? 'ignore' : 'pipe', 'pipe']
-    })
-    const stdout: Buffer[] = []
-    const stderr: Buffer[] = []
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk))
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'ENOENT'
-          ? new DockerUnavailableError('Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)')
-          : error
-      )
-    })
-    // EPIPE when docker exits before reading all of stdin; its exit code tells the story.
-    child.stdin?.on('error', () => {})
-    child.stdin?.end(options.input ?? '')
-    child.on('close', (code, signal) => {
-      resolve({
-        exitCode: code ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8')
+export async function docker(args: readonly string[], options: DockerOptions = {}): Promise<DockerResult> {
+  const { input } = options
+  const inputFile = input && typeof input === 'object' && 'file' in input ? await open(input.file, 'r') : undefined
+  const outputFile = options.output ? await open(options.output.file, 'w') : undefined
+  try {
+    return await new Promise((resolve, reject) => {
+      const child = spawn('docker', args, {
+        // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
+        env: process.env,
+        stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe', 'pipe']
+      })
+      const stdout: Buffer[] = []
+      const stderr: Buffer[] = []
+      child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr.push(chunk)
+        if (stderr.length > STDERR_CHUNKS_KEPT) stderr.splice(1, stderr.length - STDERR_CHUNKS_KEPT)
+      })
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === 'ENOENT'
+            ? new DockerUnavailableError('Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)')
+            : error
+        )
+      })
+      // EPIPE when docker exits before reading all of stdin; its exit code tells the story.
+      child.stdin?.on('error', () => {})
+      child.stdin?.end(inputFile ? undefined : ((input as string | Uint8Array | undefined) ?? ''))
+      child.on('close', (code, signal) => {
+        resolve({
+          exitCode: code ?? (signal ? 128 : 1),
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8')
+        })
       })
     })
-  })
+  } finally {
+    await inputFile?.close()
+    await outputFile?.close()
+  }
 }
 
 /** Runs `docker ...args`, returns its stdout, and throws a DockerCommandError when it fails. */
@@ -162,15 +182,16 @@ export async function volumeExists(name: string): Promise<boolean> {
   throw new DockerCommandError(args, result)
 }
 
-/** Pulls the image unless the daemon already has it. */
-export async function ensureImage(image: string): Promise<void> {
-  if ((await docker(['image', 'inspect', '--format', '{{.Id}}', image], { discardStdout: true })).exitCode === 0) return
+/**
+ * Pulls the image unless the daemon already has it, and returns its local ID (the digest of its
+ * config): what a tag pointed at when it was pulled.
+ */
+export async function ensureImage(image: string): Promise<string> {
+  const inspect = ['image', 'inspect', '--format', '{{.Id}}', image]
+  const present = await docker(inspect)
+  if (present.exitCode === 0) return present.stdout.trim()
   await dockerOk(['pull', '--quiet', image])
-}
-
-/** The local image's ID (the digest of its config): what a tag pointed at when it was pulled. */
-export async function imageId(image: string): Promise<string> {
-  return (await dockerOk(['image', 'inspect', '--format', '{{.Id}}', image])).trim()
+  return (await dockerOk(inspect)).trim()
 }
 
 export interface TarEntry {

@@ -6,10 +6,10 @@
 // - streamed: archives leave through `docker exec` stdout and enter through its stdin (the action
 //   runs in a container sharing the Docker socket, a remote daemon, user-namespaced Docker...).
 // Either way an archive never passes through this process: tar or the Docker CLI reads or writes the file.
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { docker, type DockerOptions } from './docker.js'
 import { FIND_FORMAT, STATE_MOUNT } from './state-listing.js'
 
 /** Upper bound on a helper's life should the action die without removing it: a job's maximum. */
@@ -25,41 +25,12 @@ export class HelperCommandError extends Error {
   }
 }
 
-interface RunOptions {
-  /** Bytes for stdin, or a host file streamed to stdin without passing through this process. */
-  input?: Buffer | { file: string }
-  /** A host file that receives stdout directly (the Docker CLI writes it). */
-  output?: { file: string }
-}
+type RunOptions = Pick<DockerOptions, 'input' | 'output'>
 
-async function runDocker(args: readonly string[], options: RunOptions = {}): Promise<Buffer> {
-  const inputFile = options.input && !Buffer.isBuffer(options.input) ? await open(options.input.file, 'r') : undefined
-  const outputFile = options.output ? await open(options.output.file, 'w') : undefined
-  try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      const child = spawn('docker', args, { stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : 'pipe', 'pipe'] })
-      const stdout: Buffer[] = []
-      const stderr: Buffer[] = []
-      child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr.push(chunk)
-        // Only the tail is ever reported; a tar warning per file must not grow memory.
-        if (stderr.length > 64) stderr.splice(0, stderr.length - 64)
-      })
-      child.on('error', reject)
-      if (child.stdin) {
-        child.stdin.on('error', () => {}) // EPIPE when the command exits early; its exit code tells.
-        child.stdin.end(Buffer.isBuffer(options.input) ? options.input : undefined)
-      }
-      child.on('close', code => {
-        if (code === 0) resolve(Buffer.concat(stdout))
-        else reject(new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, code ?? -1, Buffer.concat(stderr).toString('utf8')))
-      })
-    })
-  } finally {
-    await inputFile?.close()
-    await outputFile?.close()
-  }
+async function runDocker(args: readonly string[], options: RunOptions = {}): Promise<string> {
+  const result = await docker(args, options)
+  if (result.exitCode !== 0) throw new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, result.exitCode, result.stderr)
+  return result.stdout
 }
 
 export interface TarOptions {
@@ -114,16 +85,16 @@ export class StateHelper {
       await mkdir(dir, { recursive: true })
       // `--mount` (unlike `--volume`) refuses a source the daemon's host lacks instead of creating it there.
       id = await runDocker(runArgs(['--mount', `type=bind,source=${dir},target=${EXCHANGE_MOUNT}`])).then(
-        out => out.toString('utf8').trim(),
+        out => out.trim(),
         () => undefined
       )
       if (id && (await sharesDirectory(id, dir))) sharedDir = dir
     }
-    id ??= (await runDocker(runArgs([]))).toString('utf8').trim()
+    id ??= (await runDocker(runArgs([]))).trim()
     return new StateHelper(id, sharedDir)
   }
 
-  exec(command: readonly string[], options: RunOptions = {}): Promise<Buffer> {
+  exec(command: readonly string[], options: RunOptions = {}): Promise<string> {
     return runDocker(['exec', ...(options.input ? ['--interactive'] : []), this.id, ...command], options)
   }
 
@@ -131,13 +102,13 @@ export class StateHelper {
    * The state's listing, paths relative to the state root ('.', './worker', ...). Through a shared
    * directory when there is one: megabytes of output cost far more through `docker exec`.
    */
-  async listing(): Promise<Buffer> {
+  async listing(): Promise<string> {
     const find = `cd ${STATE_MOUNT} && find . -printf '${FIND_FORMAT}'`
     if (!this.sharedDir) return this.exec(['sh', '-c', find])
     const file = path.join(this.sharedDir, `listing-${++this.scratchCounter}`)
     try {
       await this.exec(['sh', '-c', `${find} > "$1"`, 'sh', this.sharedPath(file)!])
-      return await readFile(file)
+      return await readFile(file, 'utf8')
     } finally {
       await rm(file, { force: true })
     }
@@ -193,7 +164,7 @@ export class StateHelper {
    */
   async clock(): Promise<string> {
     const out = await this.exec(['sh', '-c', 'touch /tmp/clock && exec find /tmp/clock -printf %C@'])
-    return out.toString('utf8').trim()
+    return out.trim()
   }
 
   /**
@@ -231,7 +202,7 @@ async function sharesDirectory(id: string, dir: string): Promise<boolean> {
   try {
     await writeFile(path.join(dir, name), token)
     const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`])
-    return seen.toString('utf8') === token && (await readFile(path.join(dir, `${name}.back`), 'utf8')) === token
+    return seen === token && (await readFile(path.join(dir, `${name}.back`), 'utf8')) === token
   } catch {
     return false
   } finally {

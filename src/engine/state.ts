@@ -9,20 +9,20 @@ import * as core from '@actions/core'
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { StateHelper } from './state-container.js'
-import { fingerprintOf, parseListing, splitState, stateStamp, unchangedSince, type StateUnit } from './state-listing.js'
-import { buildManifest, planSave, validateManifest, type Manifest, type ManifestPart, type NewPart } from './state-parts.js'
+import { fingerprintOf, parseListing, splitState, stateStamp, unchangedSince } from './state-listing.js'
+import { buildManifest, packUnits, planSave, validateManifest, type Manifest, type ManifestPart, type NewPart } from './state-parts.js'
 import { phase } from './state-phases.js'
 
 export type { Manifest } from './state-parts.js'
 
 /** Bump when the archive layout changes: old entries then simply stop matching. */
-export const STATE_KEY_PREFIX = 'go-dagger-action-engine-v1'
+const STATE_KEY_PREFIX = 'go-dagger-action-engine-v1'
 /**
  * New units are packed into parts of about this size (uncompressed). Each part costs cache
  * requests, helper commands and compressor start-ups; on a 2-core runner 256 MiB parts saved and
  * restored faster than 128 MiB ones, and keep each compressor's window (as large as its input) modest.
  */
-export const PART_TARGET_BYTES = 256 * 1024 * 1024
+const PART_TARGET_BYTES = 256 * 1024 * 1024
 /** A reused part with less than this fraction of its bytes still live is repacked. */
 const MIN_LIVE_FRACTION = 0.5
 /** Parts in flight at once: enough to overlap archiving, compression and transfer on a 2-core runner. */
@@ -62,14 +62,13 @@ function keyComponent(value: string): string {
 }
 
 export function engineStateKeys(options: KeyOptions): EngineStateKeys {
-  const component = keyComponent
-  const os = component(options.os ?? process.platform)
-  const arch = component(options.arch ?? process.arch)
-  const version = component(options.engineVersion)
+  const os = keyComponent(options.os ?? process.platform)
+  const arch = keyComponent(options.arch ?? process.arch)
+  const version = keyComponent(options.engineVersion)
   const versionPrefix = `${STATE_KEY_PREFIX}-${os}-${arch}-${version}-`
-  const scopePrefix = `${versionPrefix}${component(options.scope || 'default')}-`
+  const scopePrefix = `${versionPrefix}${keyComponent(options.scope || 'default')}-`
   return {
-    primary: `${scopePrefix}${component(options.runId)}-${component(options.runAttempt)}`,
+    primary: `${scopePrefix}${keyComponent(options.runId)}-${keyComponent(options.runAttempt)}`,
     restoreKeys: [scopePrefix, versionPrefix],
     partPrefix: `${STATE_KEY_PREFIX}-part-${os}-${arch}-${version}`
   }
@@ -146,17 +145,16 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
     fingerprint: helper ? await fingerprintWith(helper) : ''
   })
 
-  const manifestFile = MANIFEST_PATH
   let matchedKey: string | undefined
   let manifest: Manifest
   try {
-    await mkdir(path.dirname(manifestFile), { recursive: true })
-    matchedKey = await deadline(cache.restoreCache([manifestFile], keys.primary, keys.restoreKeys), 'looking up the engine state')
+    await mkdir(path.dirname(MANIFEST_PATH), { recursive: true })
+    matchedKey = await deadline(cache.restoreCache([MANIFEST_PATH], keys.primary, keys.restoreKeys), 'looking up the engine state')
     if (!matchedKey) {
       core.info(`No saved engine state for ${keys.restoreKeys[0]}* or ${keys.restoreKeys[1]}*: starting cold`)
       return await cold(undefined)
     }
-    manifest = validateManifest(JSON.parse(await readFile(manifestFile, 'utf8')), options.engineVersion)
+    manifest = validateManifest(JSON.parse(await readFile(MANIFEST_PATH, 'utf8')), options.engineVersion)
   } catch (error) {
     core.warning(`Engine state not restored (${message(error)}): starting cold`)
     return await cold(undefined)
@@ -198,18 +196,21 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
  * only once nothing is left running in the helper, so a failure can be followed by a wipe.
  */
 async function extractParts(helperReady: Promise<StateHelper>, manifest: Manifest): Promise<number> {
-  const liveRoots = new Map<number, string[]>()
+  // Per part: the roots of its units still in the state, and how many such units there are.
+  const live = new Map<number, { roots: string[]; units: number }>()
   for (const unit of Object.values(manifest.units)) {
-    const roots = liveRoots.get(unit.part)
-    if (roots) roots.push(...unit.roots)
-    else liveRoots.set(unit.part, [...unit.roots])
+    const held = live.get(unit.part)
+    if (held) {
+      held.roots.push(...unit.roots)
+      held.units++
+    } else live.set(unit.part, { roots: [...unit.roots], units: 1 })
   }
-  const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && liveRoots.has(index))
+  const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && live.has(index))
   const remainder = manifest.parts.find(part => part.remainder)!
   const prepared = helperReady.then(helper =>
     phase('prepare', undefined, async () => {
       await helper.wipe()
-      await helper.makeParents(unitParts.flatMap(({ index }) => liveRoots.get(index)!))
+      await helper.makeParents(unitParts.flatMap(({ index }) => live.get(index)!.roots))
       return helper
     })
   )
@@ -229,13 +230,12 @@ async function extractParts(helperReady: Promise<StateHelper>, manifest: Manifes
   const remainderDownload = restorePart(remainder)
   const extracting = limiter(HELPER_CONCURRENCY)
   try {
-    await forEachConcurrently(unitParts, PART_CONCURRENCY, async ({ part, index }) => {
+    await mapConcurrently(unitParts, PART_CONCURRENCY, async ({ part, index }) => {
       await restorePart(part)
       const helper = await prepared
-      const live = liveRoots.get(index)!
-      const liveUnits = Object.values(manifest.units).filter(unit => unit.part === index).length
+      const { roots, units } = live.get(index)!
       // Units removed from the state since the part was stored stay in its archive, unextracted.
-      await extracting(() => phase('extract', part.key, () => helper.extract(part.path, liveUnits === part.units ? undefined : live)))
+      await extracting(() => phase('extract', part.key, () => helper.extract(part.path, units === part.units ? undefined : roots)))
       await rm(part.path, { force: true })
     })
     await remainderDownload
@@ -302,9 +302,8 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
     if (entries.length <= 1) return result(false, 'the engine state is empty')
 
     const previous = options.restored?.manifest
-    const plan = planSave(splitState(entries), previous, {
-      partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
-    })
+    const planOptions = { partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION }
+    const plan = planSave(splitState(entries), previous, planOptions)
     // One batch of lookups, run while the first parts are archived: a reused part may have been
     // evicted since the restore (its units are then stored again), and a new part may be stored
     // already (a re-run or another job stored equal units: equal keys hold equal units).
@@ -315,28 +314,26 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
       return storedKeys
     })
     const archiving = limiter(HELPER_CONCURRENCY)
-    const store = (parts: readonly NewPart[], lookedUpFirst: boolean): Promise<PartUpload[]> =>
+    // Parts repacked after an eviction were not looked up: they are never in the set, so they are stored.
+    const store = (parts: readonly NewPart[]): Promise<PartUpload[]> =>
       mapConcurrently(parts, PART_CONCURRENCY, part => {
         const stored = { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false }
         if (storedKeys?.has(part.key)) return Promise.resolve(stored)
-        return storePart(helper!, archiving, part, options, async () => lookedUpFirst && (await lookedUp).has(part.key))
+        return storePart(helper!, archiving, part, options, async () => (await lookedUp).has(part.key))
       })
-    const uploads = await store(plan.created, true)
+    const uploads = await store(plan.created)
     const stillStored = await lookedUp
     const evicted = plan.reused.filter(({ part }) => !stillStored.has(part.key))
     if (evicted.length > 0) {
-      const again = planSave({ units: evicted.flatMap(r => r.units), remainder: [], remainderId: '', remainderBytes: 0 }, undefined, {
-        partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION
-      }).created.filter(part => !part.remainder)
+      const again = packUnits(evicted.flatMap(r => r.units), planOptions)
       plan.reused = plan.reused.filter(({ part }) => stillStored.has(part.key))
       plan.created.unshift(...again)
-      uploads.unshift(...(await store(again, false)))
+      uploads.unshift(...(await store(again)))
     }
     const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint })
-    const manifestFile = MANIFEST_PATH
-    await mkdir(path.dirname(manifestFile), { recursive: true })
-    await writeFile(manifestFile, JSON.stringify(manifest))
-    const stored = await saveEntry(manifestFile, keys.primary)
+      await mkdir(path.dirname(MANIFEST_PATH), { recursive: true })
+    await writeFile(MANIFEST_PATH, JSON.stringify(manifest))
+    const stored = await saveEntry(MANIFEST_PATH, keys.primary)
     const totals = {
       bytesUploaded: uploads.reduce((sum, u) => sum + (u.uploaded ? u.bytes : 0), 0),
       partsUploaded: uploads.filter(u => u.uploaded).length,
@@ -473,10 +470,6 @@ function limiter(slots: number): Limiter {
   }
 }
 
-async function forEachConcurrently<T>(items: readonly T[], limit: number, body: (item: T) => Promise<void>): Promise<void> {
-  await mapConcurrently(items, limit, body)
-}
-
 async function mapConcurrently<T, R>(items: readonly T[], limit: number, body: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length)
   let next = 0
@@ -500,4 +493,3 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-export type { StateUnit }

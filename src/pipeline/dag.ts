@@ -8,7 +8,7 @@ import type { PipelineConfig, Stage } from './config.js'
 import { imageVariants, runImage, type ImageResult } from './image.js'
 import { runLint, type LintResult } from './lint.js'
 import { runPublish, type PublishResult } from './publish.js'
-import { failureFromError, type StageFailure } from './results.js'
+import { failureFromError, type Outcome, type StageFailure } from './results.js'
 import { runScan, type ScanResult } from './scan.js'
 import { runTest, type TestResult } from './test.js'
 
@@ -55,11 +55,6 @@ export const STAGE_DEPENDENCIES: Record<Stage, Stage[]> = {
   image: ['build'],
   scan: ['image'],
   publish: ['image', 'lint', 'test', 'scan']
-}
-
-interface Outcome<R> {
-  result: R
-  failure?: StageFailure
 }
 
 function once<T>(make: () => T): () => T {

@@ -4,7 +4,7 @@
 import type { Client } from '@dagger.io/dagger'
 import { BUILD_CACHE, cacheVolumeNames, EXPECT_ANY_EXIT_CODE, MODULE_CACHE, SOURCE_ROOT, sourceDirectory, withPrivateModules } from './build.js'
 import type { PipelineConfig } from './config.js'
-import { parseGolangciLint, tailOf, type LintFinding, type StageFailure } from './results.js'
+import { parseGolangciLint, tailOf, type LintFinding, type Outcome } from './results.js'
 
 
 const REPORT = '/tmp/golangci-lint.json'
@@ -36,12 +36,7 @@ export interface LintResult {
   findings: LintFinding[]
 }
 
-export interface LintOutcome {
-  result: LintResult
-  failure?: StageFailure
-}
-
-export async function runLint(client: Client, cfg: PipelineConfig): Promise<LintOutcome> {
+export async function runLint(client: Client, cfg: PipelineConfig): Promise<Outcome<LintResult>> {
   const lintCaches = lintCacheVolumeNames(cfg)
   const ran = client
     .container()

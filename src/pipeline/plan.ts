@@ -2,11 +2,11 @@
 // (no engine, no network). Secrets appear only as the input that holds them.
 
 import { BUILD_CACHE, binaryFileName, buildCommand, cacheVolumeNames, MODULE_CACHE, privateModuleHosts } from './build.js'
-import { imagePlatforms, imageTarballPath, sarifPath, SCANNER_IMAGES, IMAGE_USER, STAGES, type PipelineConfig } from './config.js'
+import { imagePlatforms, imageTarballPath, sarifPath, SCANNER_IMAGES, IMAGE_USER, type PipelineConfig, type Stage } from './config.js'
 import { STAGE_DEPENDENCIES } from './dag.js'
 import { binaryPathInImage } from './image.js'
 import { LINT_CACHE, LINT_COMMAND, lintCacheVolumeNames, lintImage } from './lint.js'
-import { scanArguments } from './scan.js'
+import { DB_CACHE, scanArguments, scanCacheVolumeName } from './scan.js'
 import { testCommand } from './test.js'
 
 function quote(args: string[]): string {
@@ -21,7 +21,7 @@ export function describePlan(cfg: PipelineConfig): string {
   const more = (text: string): void => {
     lines.push(`${''.padEnd(12)}${text}`)
   }
-  const has = (stage: (typeof STAGES)[number]): boolean => cfg.stages.includes(stage)
+  const has = (stage: Stage): boolean => cfg.stages.includes(stage)
   const caches = cacheVolumeNames(cfg)
   const platforms = imagePlatforms(cfg).map(p => p.name)
 
@@ -70,19 +70,15 @@ export function describePlan(cfg: PipelineConfig): string {
     row('tags', `${cfg.image}:{${cfg.tags.join(',')}} (not pushed: publish is not among the stages)`)
   }
 
-  const volumes: string[] = []
   // lint shares the module cache; everything but lint compiles with the module's Go.
-  if (cfg.stages.some(s => s !== 'lint')) {
-    volumes.push(`${caches.modules} → ${MODULE_CACHE}`, `${caches.build} → ${BUILD_CACHE}`)
-  } else {
-    volumes.push(`${caches.modules} → ${MODULE_CACHE}`)
-  }
+  const volumes = [`${caches.modules} → ${MODULE_CACHE}`]
+  if (cfg.stages.some(s => s !== 'lint')) volumes.push(`${caches.build} → ${BUILD_CACHE}`)
   if (has('lint')) {
     const lint = lintCacheVolumeNames(cfg)
     volumes.push(`${lint.results} → ${LINT_CACHE}`, `${lint.build} → ${BUILD_CACHE} (lint)`)
   }
-  if (has('scan')) volumes.push(`${cfg.scanner}-db → /cache/db`)
-  row('caches', volumes.length ? volumes.join(', ') : 'none')
+  if (has('scan')) volumes.push(`${scanCacheVolumeName(cfg)} → ${DB_CACHE}`)
+  row('caches', volumes.join(', '))
   if (cfg.goPrivate.length > 0) {
     const auth = cfg.goPrivateToken
       ? `, token from go-private-token (secret) as /root/.netrc for ${privateModuleHosts(cfg.goPrivate).join(', ')}`

@@ -367,6 +367,12 @@ export function vulnerabilitiesToSarif(vulnerabilities: Vulnerability[], scanner
 // ───────────────────────────── stage failures ─────────────────────────────
 
 /** What a user needs to see of a failed stage: the command, its exit code and the end of its output. */
+/** What a stage returns: its result, and why it failed when it did. */
+export interface Outcome<R> {
+  result: R
+  failure?: StageFailure
+}
+
 export interface StageFailure {
   message: string
   command?: string

@@ -11,14 +11,19 @@ import {
   parseGrypeJson,
   parseTrivyJson,
   vulnerabilitiesToSarif,
+  type Outcome,
   type Severity,
-  type StageFailure,
   type Vulnerability
 } from './results.js'
 
 const TARBALL = '/scan/image.tar'
 const REPORT = '/scan/report.json'
-const DB_CACHE = '/cache/db'
+export const DB_CACHE = '/cache/db'
+
+/** The cache volume of the scanner's vulnerability database. */
+export function scanCacheVolumeName(cfg: PipelineConfig): string {
+  return `${cfg.scanner}-db`
+}
 
 /** The scanner's arguments after its entrypoint. */
 export function scanArguments(cfg: Pick<PipelineConfig, 'scanner'>): string[] {
@@ -37,18 +42,13 @@ export interface ScanResult {
   sarif: string
 }
 
-export interface ScanOutcome {
-  result: ScanResult
-  failure?: StageFailure
-}
-
-export async function runScan(client: Client, cfg: PipelineConfig, variants: Container[]): Promise<ScanOutcome> {
+export async function runScan(client: Client, cfg: PipelineConfig, variants: Container[]): Promise<Outcome<ScanResult>> {
   const image = SCANNER_IMAGES[cfg.scanner]
   // The vulnerability database is the slow part; the engine keeps it between runs.
   const scanner = client
     .container()
     .from(image)
-    .withMountedCache(DB_CACHE, client.cacheVolume(`${cfg.scanner}-db`))
+    .withMountedCache(DB_CACHE, client.cacheVolume(scanCacheVolumeName(cfg)))
     .withEnvVariable('GRYPE_DB_CACHE_DIR', DB_CACHE)
   const platforms = imagePlatforms(cfg)
   const perPlatform = await Promise.all(

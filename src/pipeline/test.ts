@@ -4,7 +4,7 @@
 import type { Client } from '@dagger.io/dagger'
 import { EXPECT_ANY_EXIT_CODE, goModuleContainer, SOURCE_ROOT } from './build.js'
 import type { PipelineConfig } from './config.js'
-import { parseCoverFunc, parseGoTestJson, tailOf, type StageFailure, type TestReport } from './results.js'
+import { parseCoverFunc, parseGoTestJson, tailOf, type Outcome, type TestReport } from './results.js'
 
 
 const STREAM = '/tmp/go-test.json'
@@ -25,12 +25,7 @@ export function testCommand(cfg: PipelineConfig): string[] {
 
 export type TestResult = TestReport
 
-export interface TestOutcome {
-  result: TestResult
-  failure?: StageFailure
-}
-
-export async function runTest(client: Client, cfg: PipelineConfig): Promise<TestOutcome> {
+export async function runTest(client: Client, cfg: PipelineConfig): Promise<Outcome<TestResult>> {
   const command = testCommand(cfg)
   const ran = goModuleContainer(client, cfg)
     // The race detector is cgo; the golang image carries the C toolchain it needs.
