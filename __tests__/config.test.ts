@@ -50,6 +50,42 @@ describe('readActionInputs', () => {
     })
   })
 
+  test('engine-config is parsed, checked against the engine schema and kept for engine.json', () => {
+    const mirrors = { registries: { 'docker.io': { mirrors: ['mirror.corp:5000'] }, 'mirror.corp:5000': { http: true } }, logLevel: 'info' }
+    expect(readActionInputs(reader({ 'engine-config': JSON.stringify(mirrors) })).engine.config).toEqual(mirrors)
+    // Other gc fields are the user's; the limit is cache-max-size's.
+    const sweep = { gc: { sweepSize: '25%', minFreeSpace: '10GB' } }
+    expect(readActionInputs(reader({ 'engine-config': JSON.stringify(sweep) })).engine.config).toEqual(sweep)
+  })
+
+  test.each([
+    ['not JSON', '{registries:', /it is not JSON/],
+    ['an array', '[]', /expected a JSON object/],
+    ['a field the engine does not know', '{"registry":{}}', /unknown field 'registry'/],
+    ['a bad log level', '{"logLevel":"loud"}', /\/logLevel: must be equal to one of the allowed values/],
+    ['a bad mirror list', '{"registries":{"docker.io":{"mirrors":"m:5000"}}}', /\/registries\/docker.io\/mirrors: must be array/],
+    ['the GC limit', '{"gc":{"maxUsedSpace":"50GB"}}', /leave out gc.maxUsedSpace: the action sets the GC limit from cache-max-size/],
+    ['GC switched off', '{"gc":{"enabled":false,"reservedSpace":1}}', /leave out gc.enabled, gc.reservedSpace/]
+  ])('engine-config refuses %s, naming the input and the value', (_, value, allowed) => {
+    const error = (() => {
+      try {
+        readActionInputs(reader({ 'engine-config': value }))
+      } catch (e) {
+        return e
+      }
+    })() as InputError
+    expect(error).toBeInstanceOf(InputError)
+    expect(error.input).toBe('engine-config')
+    expect(error.value).toBe(value)
+    expect(error.allowed).toMatch(allowed)
+  })
+
+  test('engine-config with runner-host is refused: no engine is started to take it', () => {
+    expect(() => readActionInputs(reader({ 'engine-config': '{}', 'runner-host': 'tcp://10.0.0.5:1234' }))).toThrow(
+      /Input 'engine-config' has an invalid value '\{\}': leave it empty when runner-host is set/
+    )
+  })
+
   test.each(RUNNER_HOST_SCHEMES.map(scheme => [scheme]))('runner-host accepts %s://', scheme => {
     const host = `${scheme}://engine-1`
     const config = readActionInputs(reader({ 'runner-host': host }))

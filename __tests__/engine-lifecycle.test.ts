@@ -58,12 +58,25 @@ afterAll(async () => {
 describe('engineConfigJson', () => {
   test('writes a GC limit that the engine config schema accepts', async () => {
     // engine.schema.json: docs/static/reference/engine.schema.json in dagger/dagger at v0.21.8.
-    const schema = JSON.parse(await fs.readFile(path.join(repoRoot, '__tests__/support/engine.schema.json'), 'utf8'))
+    const schema = JSON.parse(await fs.readFile(path.join(repoRoot, 'src/engine/engine.schema.json'), 'utf8'))
     const validate = new Ajv2020({ strict: false }).compile(schema)
     const config = JSON.parse(engineConfigJson({ maxUsedSpaceBytes: 6 * 2 ** 30 }))
     expect(validate(config)).toBe(true)
     expect(config.gc.maxUsedSpace).toBe(6 * 2 ** 30)
     expect(config.gc.reservedSpace).toBeLessThanOrEqual(config.gc.maxUsedSpace)
+    // engine-config is merged over it; the GC limit stays cache-max-size's.
+    const merged = JSON.parse(
+      engineConfigJson({
+        maxUsedSpaceBytes: 2e9,
+        overrides: { logLevel: 'info', gc: { sweepSize: '25%' }, registries: { 'docker.io': { mirrors: ['172.17.0.1:5000'], http: false, insecure: false, ca: [] } } }
+      })
+    )
+    expect(validate(merged)).toBe(true)
+    expect(merged).toEqual({
+      logLevel: 'info',
+      registries: { 'docker.io': { mirrors: ['172.17.0.1:5000'], http: false, insecure: false, ca: [] } },
+      gc: { sweepSize: '25%', enabled: true, maxUsedSpace: 2e9, reservedSpace: 2e8 }
+    })
     // The validator does reject what the engine would reject.
     expect(validate({ gc: { maxUsedSpace: '6 gigs' } })).toBe(false)
     expect(() => engineConfigJson({ maxUsedSpaceBytes: 0 })).toThrow(RangeError)
@@ -91,7 +104,7 @@ describe('engine lifecycle through Docker', () => {
     const wrapperLog = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'gda-wrapper-')), 'rewritten.log')
 
     const first = await withDockerWrapper(
-      () => startEngine({ image: STAND_IN_IMAGE, names, engineConfig }),
+      () => startEngine({ image: STAND_IN_IMAGE, names, engineConfig, stopTimeoutSeconds: 45 }),
       { DOCKER_WRAPPER_LOG: wrapperLog }
     )
     expect(first).toEqual({ runnerHost: `docker-container://${names.container}`, reusedContainer: false })
@@ -104,6 +117,8 @@ describe('engine lifecycle through Docker', () => {
     expect(inspected.HostConfig.CapAdd).toContain('ALL')
     // Set once the engine has settled, so that a crash during start-up keeps its exit code.
     expect(inspected.HostConfig.RestartPolicy.Name).toBe('always')
+    // A docker stop without -t (another step, the daemon shutting down) waits as long as post does.
+    expect(inspected.Config.StopTimeout).toBe(45)
     expect(inspected.Mounts).toEqual([
       expect.objectContaining({ Type: 'volume', Name: names.volume, Destination: '/var/lib/dagger' })
     ])

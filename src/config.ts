@@ -4,6 +4,8 @@
 
 import * as core from '@actions/core'
 import { parseBaseUrl, parseDaggerVersion } from './dagger/install.js'
+import type { EngineConfigOverrides } from './engine/engine-config.js'
+import { parseEngineConfig } from './engine/engine-config-input.js'
 import { InputError, parseBoolean, parseInteger, parseSize, type InputReader } from './inputs.js'
 import { parsePipelineInputs, type PipelineConfig } from './pipeline/config.js'
 
@@ -22,6 +24,8 @@ export interface ActionConfig {
     stopTimeoutSeconds: number
     /** The image whose GNU tar archives and restores the engine's state volume. */
     helperImage: string
+    /** The `engine-config` input: merged into the engine.json the action writes. */
+    config?: EngineConfigOverrides
   }
   cache: {
     /** False when `cache: false` or when `runner-host` names an engine whose state is not ours to save. */
@@ -120,6 +124,11 @@ export function readActionInputs(read: InputReader = coreReader): ActionConfig {
   }
   const image = imageRaw ? parseImageReference('engine-image', imageRaw) : undefined
   const helperImage = parseImageReference('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE)
+  const engineConfigRaw = read('engine-config')
+  if (engineConfigRaw && runnerHost) {
+    throw new InputError('engine-config', engineConfigRaw, 'leave it empty when runner-host is set: the action starts no engine then')
+  }
+  const engineConfig = parseEngineConfig(engineConfigRaw)
   const stopTimeoutSeconds = parseInteger('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
     min: 1,
     max: 3600
@@ -135,7 +144,13 @@ export function readActionInputs(read: InputReader = coreReader): ActionConfig {
 
   return {
     dagger: { version, baseUrl, ...(cloudToken ? { cloudToken } : {}) },
-    engine: { ...(image ? { image } : {}), ...(runnerHost ? { runnerHost } : {}), stopTimeoutSeconds, helperImage },
+    engine: {
+      ...(image ? { image } : {}),
+      ...(runnerHost ? { runnerHost } : {}),
+      stopTimeoutSeconds,
+      helperImage,
+      ...(engineConfig ? { config: engineConfig } : {})
+    },
     cache: { enabled: cacheWanted && !runnerHost, save, keyScope, maxSizeBytes }
   }
 }

@@ -109,7 +109,7 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
   // Saved before the engine starts: whatever fails after that, post stops the engine.
   savePostState(postState(restore?.fingerprint))
 
-  const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes })
+  const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes, overrides: cfg.engine.config })
   const startOptions = { image, names, engineConfig, stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds }
   let started
   try {

@@ -1,20 +1,29 @@
-// The engine's own configuration (/etc/dagger/engine.json, schema in the dagger repository at
-// docs/static/reference/engine.schema.json). Its garbage collector is what keeps the state, and
-// therefore the cached archive, under cache-max-size.
+// The engine's own configuration (/etc/dagger/engine.json). Its garbage collector is what keeps the
+// state, and therefore the cached archive, under cache-max-size; the `engine-config` input adds the
+// rest (registry mirrors, private CAs, insecure registries, log level) for GHES, corporate mirrors
+// and air-gapped runners (checked in engine-config-input.ts).
 
 export const ENGINE_CONFIG_PATH = '/etc/dagger/engine.json'
+
+/** The part of engine.json a user may set (parseEngineConfig checks it): any field but the GC limits. */
+export type EngineConfigOverrides = Record<string, unknown>
 
 export interface EngineConfigOptions {
   /** Upper bound for the engine's state on disk, in bytes. */
   maxUsedSpaceBytes: number
+  /** The `engine-config` input, merged over the action's own settings. */
+  overrides?: EngineConfigOverrides
 }
 
-export function engineConfigJson({ maxUsedSpaceBytes }: EngineConfigOptions): string {
+export function engineConfigJson({ maxUsedSpaceBytes, overrides = {} }: EngineConfigOptions): string {
   if (!Number.isSafeInteger(maxUsedSpaceBytes) || maxUsedSpaceBytes <= 0) {
     throw new RangeError(`maxUsedSpaceBytes must be a positive whole number of bytes, got ${maxUsedSpaceBytes}`)
   }
+  const { gc: userGc, ...rest } = overrides as { gc?: Record<string, unknown> }
   const config = {
+    ...rest,
     gc: {
+      ...userGc,
       enabled: true,
       maxUsedSpace: maxUsedSpaceBytes,
       // The engine's default reserved space is a share of the disk (several GB on a runner), and

@@ -53,7 +53,10 @@ export interface StartEngineOptions {
   readyTimeoutMs?: number
   /** How long it must then stay up, without a restart, to count as started. Default 2 s. */
   settleMs?: number
-  /** How long a leftover engine of the same name gets to stop cleanly before it is replaced. Default 300 s. */
+  /**
+   * How long the engine gets to stop cleanly: a leftover engine of the same name before it is
+   * replaced, and the container's own --stop-timeout. Default 300 s.
+   */
   stopTimeoutSeconds?: number
 }
 
@@ -86,6 +89,10 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
     '--label',
     ENGINE_LABEL,
     '--privileged',
+    // Any `docker stop` without -t (another step, the daemon's own shutdown) gets the same grace
+    // period as ours, instead of Docker's 10 s and a SIGKILL that wipes the cache.
+    '--stop-timeout',
+    String(stopTimeoutSeconds),
     '--restart',
     'no',
     '--volume',

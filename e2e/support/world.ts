@@ -1,0 +1,149 @@
+// The real-engine world that `npm run e2e:setup` leaves up (e2e/setup.sh): the real Dagger CLI and
+// engine image, the local registry with the stand-in images, the state helper image. A suite adds
+// what one job of the runner meets besides: dl.dagger.io with the real CLI as a release, and the
+// Actions cache service (v2), both on loopback; then it runs the committed bundle, main then post.
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { SDK_CLI_VERSION } from '../../src/dagger/install.js'
+import { startCacheServer, type CacheServer } from '../../__tests__/support/cache-server.js'
+import { dockerWrapperEnv } from '../../__tests__/support/docker.js'
+import { startDownloadServer, type DownloadServer } from '../../__tests__/support/download-server.js'
+import { repoRoot, RunnerJob, type StepRun } from '../../__tests__/support/runner.js'
+
+export const run = promisify(execFile)
+export { repoRoot }
+
+export interface WorldDescription {
+  daggerCli: string
+  engineImage: string
+  engineConfig: Record<string, unknown>
+  helperImage: string
+  /** The registry on this host, e.g. 127.0.0.1:5000; engines reach it through `engineConfig`'s mirror. */
+  registry: string
+  world: string
+}
+
+export const WORLD_DIR = process.env.GDA_E2E_WORLD ?? '/var/cache/go-dagger-action-e2e'
+
+export async function readWorld(): Promise<WorldDescription> {
+  const file = path.join(WORLD_DIR, 'world.json')
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as WorldDescription
+  } catch (error) {
+    throw new Error(`no real-engine world at ${file} (${(error as Error).message}): run npm run e2e:setup first`)
+  }
+}
+
+export interface RealWorld {
+  description: WorldDescription
+  mirror: DownloadServer
+  cache: CacheServer
+  work: string
+  /** Inputs every job passes: the installer's mirror, and the engine pointed at the local registry. */
+  inputs: Record<string, string>
+  newJob(): Promise<RealJob>
+  close(): Promise<void>
+}
+
+/** Publishes the built CLI the way dl.dagger.io lays out a release, for the action's own installer. */
+async function publishCli(cli: string, root: string): Promise<void> {
+  const releaseDir = path.join(root, 'dagger', 'releases', SDK_CLI_VERSION)
+  const staging = await mkdtemp(path.join(tmpdir(), 'gda-e2e-cli-'))
+  await mkdir(releaseDir, { recursive: true })
+  await copyFile(cli, path.join(staging, 'dagger'))
+  await writeFile(path.join(staging, 'LICENSE'), 'Apache License 2.0\n')
+  const archiveName = `dagger_v${SDK_CLI_VERSION}_linux_amd64.tar.gz`
+  const archive = path.join(releaseDir, archiveName)
+  await run('tar', ['-czf', archive, '-C', staging, 'dagger', 'LICENSE'])
+  const digest = createHash('sha256').update(await readFile(archive)).digest('hex')
+  await writeFile(path.join(releaseDir, 'checksums.txt'), `${digest}  ${archiveName}\n`)
+  await mkdir(path.join(root, 'dagger', 'versions'), { recursive: true })
+  await writeFile(path.join(root, 'dagger', 'versions', 'latest'), `${SDK_CLI_VERSION}\n`)
+  await rm(staging, { recursive: true, force: true })
+}
+
+export async function startRealWorld(label: string): Promise<RealWorld> {
+  const description = await readWorld()
+  const work = await mkdtemp(path.join(tmpdir(), `gda-e2e-${label}-`))
+  await publishCli(description.daggerCli, path.join(work, 'mirror'))
+  const mirror = await startDownloadServer(path.join(work, 'mirror'))
+  const cache = await startCacheServer({ protocol: 'v2' })
+  const jobs: RealJob[] = []
+  const inputs = {
+    'dagger-base-url': `${mirror.url}/dagger`,
+    'engine-config': JSON.stringify(description.engineConfig)
+  }
+  return {
+    description,
+    mirror,
+    cache,
+    work,
+    inputs,
+    async newJob() {
+      const job = new RealJob(await RunnerJob.create(), cache, `${label}-${jobs.length + 1}`)
+      jobs.push(job)
+      return job
+    },
+    async close() {
+      await Promise.all(jobs.map(job => job.remove()))
+      await Promise.all([mirror.close(), cache.close()])
+      await rm(work, { recursive: true, force: true })
+    }
+  }
+}
+
+/** One job of the runner: main, the user's later steps (reading what main exported), then post. */
+export class RealJob {
+  main?: StepRun
+  constructor(
+    readonly runner: RunnerJob,
+    private readonly cache: CacheServer,
+    readonly runId: string
+  ) {}
+
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    const env = dockerWrapperEnv({
+      GITHUB_RUN_ID: String(Math.abs(hashCode(this.runId))),
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_WORKSPACE: repoRoot,
+      GITHUB_REPOSITORY: 'go-dagger-action/e2e',
+      DO_NOT_TRACK: '1',
+      DAGGER_NO_UPDATE_CHECK: '1',
+      DAGGER_NO_NAG: '1',
+      ...extra
+    })
+    for (const [name, value] of Object.entries(this.cache.env)) {
+      if (value === undefined) delete env[name]
+      else env[name] = value
+    }
+    return env
+  }
+
+  async runMain(inputs: Record<string, string>, extra: NodeJS.ProcessEnv = {}): Promise<StepRun> {
+    this.main = await this.runner.run('main', inputs, this.env(extra))
+    return this.main
+  }
+
+  async runPost(extra: NodeJS.ProcessEnv = {}): Promise<StepRun> {
+    return this.runner.run('post', {}, this.env(extra))
+  }
+
+  remove(): Promise<void> {
+    return this.runner.remove()
+  }
+}
+
+function hashCode(text: string): number {
+  let h = 0
+  for (const c of text) h = (Math.imul(31, h) + c.charCodeAt(0)) | 0
+  return h
+}
+
+/** Throws with the step's whole output when it did not pass. */
+export function expectPassed(step: StepRun): void {
+  if (step.exitCode !== 0) throw new Error(`step failed (${step.exitCode}):\n${step.stdout}\n${step.stderr}`)
+}
