@@ -2,10 +2,12 @@
 // runner runs it, on examples/hello and on modules under examples/ made to fail. The jobs share one
 // engine scope, so the images the first job pulls stay in the engine's state for the others (as on a
 // self-hosted runner); the state cache itself is the subject of cache.test.ts.
-import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { StepRun } from '../__tests__/support/runner.js'
+import { dockerWrapperEnv } from '../__tests__/support/docker.js'
 import { expectPassed, repoRoot, run, startRealWorld, type RealWorld } from './support/world.js'
 
 let world: RealWorld
@@ -204,5 +206,131 @@ describe('scan', () => {
     const { main } = await runJob({ stage: 'scan', source: example('hello'), severity: 'CRITICAL' })
     expectPassed(main)
     expect(main.outputs.vulnerabilities).toBe('0')
+  })
+})
+
+/** A registry of Debian's docker-registry with htpasswd auth, on this host; engines reach it through the bridge. */
+async function startAuthRegistry(port: number, user: string, password: string) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'gda-auth-registry-'))
+  const { stdout: htpasswd } = await run('htpasswd', ['-Bbn', user, password])
+  await writeFile(path.join(dir, 'htpasswd'), htpasswd)
+  await writeFile(
+    path.join(dir, 'config.yml'),
+    [
+      'version: 0.1',
+      'log: { level: warn }',
+      `storage: { filesystem: { rootdirectory: ${dir}/data } }`,
+      `http: { addr: "0.0.0.0:${port}" }`,
+      `auth: { htpasswd: { realm: e2e, path: ${dir}/htpasswd } }`
+    ].join('\n')
+  )
+  const child = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' })
+  for (let i = 0; i < 50; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then(r => r.status === 401, () => false)
+    if (up) break
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+  return { dir, stop: () => child.kill() }
+}
+
+const crane = (...args: string[]) => run(path.join(world.description.world, 'bin', 'crane-v0.21.9'), args)
+
+describe('publish', () => {
+  test('pushes with credentials: image-ref is what the registry serves, and the password is nowhere', async () => {
+    const password = `e2e-pw-${process.pid}-${Date.now()}`
+    const port = 5101
+    const registry = await startAuthRegistry(port, 'pusher', password)
+    try {
+      const gateway = Object.keys(world.description.engineConfig.registries as object).find(h => h.endsWith(':5000'))!.split(':')[0]
+      const host = `${gateway}:${port}`
+      const engineConfig = { ...world.description.engineConfig, registries: { ...(world.description.engineConfig.registries as object), [host]: { http: true } } }
+      const { main, post } = await runJob({
+        stage: 'publish',
+        source: example('hello'),
+        image: `${host}/e2e/hello`,
+        tags: 'e2e',
+        'registry-username': 'pusher',
+        'registry-password': password,
+        'engine-config': JSON.stringify(engineConfig)
+      })
+      expectPassed(main)
+      await crane('auth', 'login', `127.0.0.1:${port}`, '-u', 'pusher', '-p', password)
+      const { stdout: digest } = await crane('digest', `127.0.0.1:${port}/e2e/hello:e2e`)
+      expect(main.outputs['image-ref']).toBe(`${host}/e2e/hello@${digest.trim()}`)
+      // The add-mask command is how the runner learns to hide it; the runner never prints that line.
+      expect(main.stdout).toContain(`::add-mask::${password}\n`)
+      const shown = (text: string) => text.replace(/^::add-mask::.*$/gm, '')
+      for (const text of [main.stdout, main.stderr, post.stdout, post.stderr, main.summary, JSON.stringify(main.outputs)]) {
+        expect(shown(text)).not.toContain(password)
+      }
+      // Nor in any layer or config the registry holds.
+      const { stdout: hits } = await run('grep', ['-rlF', password, path.join(registry.dir, 'data')]).catch((e: { code: number; stdout: string }) => {
+        if (e.code === 1) return { stdout: '' }
+        throw e
+      })
+      expect(hits).toBe('')
+    } finally {
+      registry.stop()
+      await crane('auth', 'logout', `127.0.0.1:${port}`).catch(() => undefined)
+    }
+  })
+})
+
+describe('all', () => {
+  test('every stage in one session, in the order of the DAG in the engine\'s own progress', async () => {
+    const { main } = await runJob({ stage: 'all', source: example('hello'), severity: 'CRITICAL' })
+    expectPassed(main)
+    expect(main.outputs).toMatchObject({ 'lint-findings': '0', 'tests-failed': '0', vulnerabilities: '0' })
+    expect(main.outputs.artifacts).toBeTruthy()
+    expect(main.outputs['image-tarball']).toBeTruthy()
+    // The engine reports each exec as it runs: the scan (trivy's entrypoint, `image --input`) runs on
+    // the image, which holds the build's binary, so it comes after the build in the progress.
+    const progress = main.stdout
+    const firstBuild = progress.search(/withExec go build /)
+    const firstScan = progress.search(/withExec image --input \/scan\/image\.tar/)
+    expect(firstBuild).toBeGreaterThan(-1)
+    expect(firstScan).toBeGreaterThan(firstBuild)
+  })
+})
+
+describe('runner-host', () => {
+  const name = `gdatest-shared-engine-${process.pid}`
+  let port = 0
+
+  beforeAll(async () => {
+    // An engine the team runs itself: started here, with its own engine.json, listening on TCP too.
+    const env = dockerWrapperEnv()
+    await run('docker', ['volume', 'create', name], { env })
+    await run('docker', ['create', '--name', name, '--privileged', '-p', '127.0.0.1::1234', '-v', `${name}:/var/lib/dagger`, world.description.engineImage, '--addr', 'tcp://0.0.0.0:1234'], { env })
+    const config = path.join(await mkdtemp(path.join(tmpdir(), 'gda-shared-')), 'engine.json')
+    await writeFile(config, JSON.stringify(world.description.engineConfig))
+    await run('docker', ['cp', config, `${name}:/etc/dagger/engine.json`], { env })
+    await run('docker', ['start', name], { env })
+    const { stdout } = await run('docker', ['port', name, '1234/tcp'])
+    port = Number(stdout.trim().split('\n')[0].split(':').pop())
+  })
+
+  afterAll(async () => {
+    await run('docker', ['rm', '-f', name]).catch(() => undefined)
+    await run('docker', ['volume', 'rm', name]).catch(() => undefined)
+  })
+
+  test.each([['tcp'], ['docker-container']])('builds on the shared engine through %s://, starting no engine and caching nothing', async scheme => {
+    const before = await run('docker', ['ps', '-a', '--format', '{{.Names}}'])
+    const host = scheme === 'tcp' ? `tcp://127.0.0.1:${port}` : `docker-container://${name}`
+    world.cache.resetStats()
+    const output = await mkdtemp(path.join(tmpdir(), 'gda-e2e-out-'))
+    const job = await world.newJob()
+    const main = await job.runMain({ 'dagger-base-url': world.inputs['dagger-base-url'], 'runner-host': host, stage: 'build', source: example('hello'), output })
+    expectPassed(main)
+    expect(main.exported._EXPERIMENTAL_DAGGER_RUNNER_HOST).toBe(host)
+    const during = await run('docker', ['ps', '-a', '--format', '{{.Names}}'])
+    expect(during.stdout.split('\n').filter(n => n.startsWith('dagger-engine-'))).toEqual(before.stdout.split('\n').filter(n => n.startsWith('dagger-engine-')))
+    expectPassed(await job.runPost())
+    expect(Object.values(world.cache.stats.requests).reduce((a, b) => a + b, 0)).toBe(0)
+    expect((await readdir(output)).sort()).toEqual(['checksums.txt', 'hello_linux_amd64', 'hello_linux_arm64'])
+    // The shared engine is still up for the next job.
+    const { stdout: state } = await run('docker', ['inspect', '-f', '{{.State.Running}}', name])
+    expect(state.trim()).toBe('true')
   })
 })

@@ -39156,7 +39156,8 @@ async function runPublish(client, cfg, variants) {
     const published = [];
     // One tag at a time: the first push uploads the layers, the next ones only add a tag.
     for (const tag of cfg.tags) {
-        published.push(await pusher.publish(`${image}:${tag}`, { platformVariants: variants }));
+        // A copy each time: the SDK replaces the array's containers with their IDs in place.
+        published.push(await pusher.publish(`${image}:${tag}`, { platformVariants: [...variants] }));
     }
     const digest = published[0]?.split('@')[1];
     return { imageRef: digest ? `${image}@${digest}` : published[0] ?? '', tags: cfg.tags, published };
@@ -39474,7 +39475,9 @@ async function runImage(client, cfg, variants) {
     }
     const tarball = (0,config/* imageTarballPath */.PM)(cfg);
     await (0,promises_.mkdir)((0,external_node_path_.dirname)(tarball), { recursive: true });
-    await client.container().export(tarball, { platformVariants: variants });
+    // A copy: the SDK replaces the array's containers with their IDs in place, and the scan stage
+    // reads the same variants afterwards.
+    await client.container().export(tarball, { platformVariants: [...variants] });
     return { platforms, variants: inPlatformOrder(await readOciImageVariants(tarball), platforms, tarball), tarball };
 }
 /** The tarball's variants in the order the user gave; every platform asked for must be there. */

@@ -50,7 +50,9 @@ export async function runImage(client: Client, cfg: PipelineConfig, variants: Co
   }
   const tarball = imageTarballPath(cfg)
   await mkdir(dirname(tarball), { recursive: true })
-  await client.container().export(tarball, { platformVariants: variants })
+  // A copy: the SDK replaces the array's containers with their IDs in place, and the scan stage
+  // reads the same variants afterwards.
+  await client.container().export(tarball, { platformVariants: [...variants] })
   return { platforms, variants: inPlatformOrder(await readOciImageVariants(tarball), platforms, tarball), tarball }
 }
 

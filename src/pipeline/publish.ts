@@ -20,7 +20,8 @@ export async function runPublish(client: Client, cfg: PipelineConfig, variants: 
   const published: string[] = []
   // One tag at a time: the first push uploads the layers, the next ones only add a tag.
   for (const tag of cfg.tags) {
-    published.push(await pusher.publish(`${image}:${tag}`, { platformVariants: variants }))
+    // A copy each time: the SDK replaces the array's containers with their IDs in place.
+    published.push(await pusher.publish(`${image}:${tag}`, { platformVariants: [...variants] }))
   }
   const digest = published[0]?.split('@')[1]
   return { imageRef: digest ? `${image}@${digest}` : published[0] ?? '', tags: cfg.tags, published }
