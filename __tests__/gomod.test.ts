@@ -37,7 +37,8 @@ describe('go.mod parsing', () => {
       path: join(dir, 'go.mod'),
       module: 'example.com/tool',
       go: '1.22.3',
-      toolchain: 'go1.23.4'
+      toolchain: 'go1.23.4',
+      localReplaces: []
     })
     expect(await versionOf(mod)).toBe('1.23.4')
   })
@@ -94,6 +95,42 @@ describe('go.mod parsing', () => {
   it('parses a one-line block and a comment-only file header', () => {
     const parsed = parseGoMod('// header\nrequire ( example.com/a v1.0.0 )\nmodule example.com/m\ngo 1.23\n', 'go.mod')
     expect(parsed).toMatchObject({ module: 'example.com/m', go: '1.23' })
+  })
+
+  it('lists the local directories that replace modules, on a line or in a block', () => {
+    const parsed = parseGoMod(
+      [
+        'module example.com/m',
+        'replace example.com/a => ../a',
+        'replace example.com/b v1.2.0 => "./b" // a comment after it',
+        'replace example.com/c => example.com/c2 v1.0.0',
+        'replace (',
+        '\texample.com/d => /abs/d',
+        '\texample.com/e v0.1.0 => example.com/e v0.2.0',
+        ')',
+        ''
+      ].join('\n'),
+      'go.mod'
+    )
+    expect(parsed.localReplaces).toEqual(['../a', './b', '/abs/d'])
+  })
+
+  it('does not take a commented-out replace for a local one', () => {
+    const parsed = parseGoMod(
+      [
+        'module example.com/m',
+        '// replace example.com/x => ../x',
+        '  //replace example.com/y => ./y',
+        'replace (',
+        '\t// example.com/z => ./z',
+        '\texample.com/v => example.com/v2 v2.0.0 // was => ../v',
+        ')',
+        'require example.com/w v1.0.0 // not => ./w',
+        ''
+      ].join('\n'),
+      'go.mod'
+    )
+    expect(parsed.localReplaces).toEqual([])
   })
 
   it('fails naming source and go.mod when the file is missing', async () => {

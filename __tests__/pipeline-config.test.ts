@@ -149,6 +149,40 @@ describe('defaults', () => {
   })
 })
 
+describe('test-flags are split as shell words, never given to a shell', () => {
+  test.each([
+    ['single quotes keep a regex whole', "-run 'TestA|TestB' -count=1", ['-run', 'TestA|TestB', '-count=1']],
+    ['a flag value as its own word', '-run TestFoo -timeout 5m', ['-run', 'TestFoo', '-timeout', '5m']],
+    ['double quotes, with backslash escapes inside', '-run "Test A" -ldflags="-X \\"main.v=1\\""', ['-run', 'Test A', '-ldflags=-X "main.v=1"']],
+    ['a backslash escapes a space or a quote outside quotes', "-skip Test\\ B -run it\\'s", ['-skip', 'Test B', '-run', "it's"]],
+    ['quoted parts join into one word; an empty quote is an empty word', "-run='A'\"|B\" -skip ''", ['-run=A|B', '-skip', '']],
+    ['$ and operators are literal inside single quotes', "-run '^Test$' -skip ';|&$(x)`y`'", ['-run', '^Test$', '-skip', ';|&$(x)`y`']],
+    ['newlines separate words like spaces', '-count=1\n  -short\n', ['-count=1', '-short']]
+  ])('%s', async (_, raw, expected) => {
+    expect((await parse({ 'test-flags': raw })).testFlags).toEqual(expected)
+  })
+
+  test.each([
+    ['an unterminated single quote', "-run 'TestA|TestB -count=1", /unterminated ' quote/],
+    ['an unterminated double quote', '-run "TestA', /unterminated " quote/],
+    ['a command separator', '-count=1; rm -rf /', /shell operator ;/],
+    ['a pipe outside quotes', '-run A|B', /shell operator \|/],
+    ['a background or and-list operator', '-count=1 && echo', /shell operator &/],
+    ['a redirection', '-count=1 >out', /shell operator >/],
+    ['a command substitution', '-run $(cat tests)', /\$\( expansion/],
+    ['a command substitution in double quotes', '-run "$(cat tests)"', /\$\( expansion/],
+    ['a variable', '-run $TESTS', /\$T expansion/],
+    ['backticks', '-run `cat tests`', /backtick/],
+    ['a comment', '-count=1 # all of them', /comment/]
+  ])('%s is refused, naming the input and its value', async (_, raw, why) => {
+    const error = await parse({ 'test-flags': raw }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(InputError)
+    expect(error).toMatchObject({ input: 'test-flags', value: raw })
+    expect((error as InputError).allowed).toMatch(why)
+    expect((error as InputError).allowed).toContain("-run 'TestA|TestB'")
+  })
+})
+
 describe('bad inputs fail before any session, naming the input and the value', () => {
   const cases: [string, Record<string, string>, string, string][] = [
     ['unknown stage', { stage: 'build,deploy' }, 'stage', 'deploy'],
@@ -179,6 +213,8 @@ describe('bad inputs fail before any session, naming the input and the value', (
     ['golangci-lint v2.0 (no --path-mode)', { 'golangci-lint-version': 'v2.0.2' }, 'golangci-lint-version', 'v2.0.2'],
     ['test flag that is not a flag', { 'test-flags': '-count=1 ./pkg' }, 'test-flags', './pkg'],
     ['-json is always set', { 'test-flags': '-json' }, 'test-flags', '-json'],
+    ['-json among values', { 'test-flags': "-run 'A B' -json=false" }, 'test-flags', '-json=false'],
+    ['a value after a flag that has one already', { 'test-flags': '-count=1 TestFoo' }, 'test-flags', 'TestFoo'],
     ['dry-run not a boolean', { 'dry-run': 'yes' }, 'dry-run', 'yes'],
     ['race not a boolean', { race: 'on' }, 'race', 'on']
   ]
@@ -233,6 +269,15 @@ test('a local replace directive is noticed, a versioned one is not', async () =>
     'module example.com/replaced\n\ngo 1.23\n\nreplace (\n\texample.com/x => example.com/y v1.0.0\n\texample.com/lib => ./lib\n)\n'
   )
   expect((await parse({ source: 'replaced' })).hasLocalReplace).toBe(true)
+})
+
+test('a commented-out local replace is not a local replace', async () => {
+  await mkdir(join(repo, 'commented'), { recursive: true })
+  await writeFile(
+    join(repo, 'commented', 'go.mod'),
+    'module example.com/commented\n\ngo 1.23\n\n// replace example.com/x => ../x\n\nreplace (\n\t// example.com/lib => ./lib\n\texample.com/y => example.com/z v1.0.0\n)\n'
+  )
+  expect((await parse({ source: 'commented' })).hasLocalReplace).toBe(false)
 })
 
 describe('names', () => {

@@ -10,7 +10,8 @@ import {
   parseGrypeJson,
   parseTrivyJson,
   toHostPath,
-  vulnerabilitiesToSarif
+  vulnerabilitiesToSarif,
+  type TestFailure
 } from '../src/pipeline/results.js'
 import { ExecError } from '@dagger.io/dagger'
 
@@ -101,18 +102,69 @@ describe('go test -json', () => {
     expect(panicked?.output).toContain('assignment to entry in nil map')
   })
 
-  test('a package that does not compile (Go 1.24+ build events) is a failure with the compiler error', () => {
-    const built = parseGoTestJson(fixture('go-test-build-failed.json'), 'example.com/failing', inRepo)
-    expect(built).toMatchObject({ passed: 1, failed: 0, skipped: 0 })
-    expect(built.failures).toEqual([
-      expect.objectContaining({
-        test: '',
-        package: 'example.com/failing/broken',
-        file: 'services/api/broken/broken.go',
-        line: 3
-      })
+  // One module recorded with three toolchains: Go 1.24+ sends build events; 1.22-1.23 a bare
+  // package fail event; 1.21 and before a plain FAIL line, or nothing for a package without tests.
+  // The compiler's errors are on stderr before 1.24.
+  test.each(['go1.26.8', 'go1.23.4', 'go1.21.13'])('packages that do not compile are failures with the compiler error (%s)', go => {
+    const built = parseGoTestJson(
+      fixture(`go-test-build-failed-${go}.json`),
+      'example.com/buildfail',
+      inRepo,
+      fixture(`go-test-build-failed-${go}.stderr`)
+    )
+    expect({ passed: built.passed, failed: built.failed, skipped: built.skipped }).toEqual({ passed: 1, failed: 1, skipped: 0 })
+    const where = (f: TestFailure): unknown[] => [f.test, f.package, f.file, f.line]
+    expect(built.failures.map(where).sort()).toEqual([
+      ['', 'example.com/buildfail/broken', 'services/api/broken/broken.go', 4],
+      ['', 'example.com/buildfail/exttest', 'services/api/exttest/exttest_test.go', 10],
+      ['', 'example.com/buildfail/untested', 'services/api/untested/untested.go', 6],
+      ['TestDouble', 'example.com/buildfail/fail', 'services/api/fail/fail_test.go', 7]
     ])
-    expect(built.failures[0].output).toContain('cannot use "not an int"')
+    const outputOf = (pkg: string): string => built.failures.find(f => f.package === `example.com/buildfail/${pkg}`)!.output
+    expect(outputOf('broken')).toContain('cannot use "forty-two" (untyped string constant) as int value')
+    expect(outputOf('exttest')).toContain('cannot use exttest.Count() (value of type int) as string value')
+    expect(outputOf('untested')).toContain('undefined: strings.Shout')
+  })
+
+  test('a cgo warning on stderr does not fail a package that built', () => {
+    const stream = [
+      { Action: 'run', Package: 'example.com/vet/w', Test: 'TestF' },
+      { Action: 'pass', Package: 'example.com/vet/w', Test: 'TestF' },
+      { Action: 'pass', Package: 'example.com/vet/w' }
+    ]
+      .map(e => JSON.stringify(e))
+      .join('\n')
+    // What go1.23.4 printed for a cgo package whose C code gcc warned about.
+    const stderr = [
+      '# example.com/vet/w [example.com/vet/w.test]',
+      'w/w.go: In function ‘f’:',
+      'w/w.go:5:26: warning: ‘x’ is used uninitialized [-Wuninitialized]',
+      'w/w.go:5:23: note: ‘x’ was declared here',
+      ''
+    ].join('\n')
+    expect(parseGoTestJson(stream, 'example.com/vet', inRepo, stderr)).toEqual({ passed: 1, failed: 0, skipped: 0, failures: [] })
+  })
+
+  test('a test printing 40,000 lines keeps every line in order, parsed in linear time', () => {
+    const pkg = 'example.com/chatty'
+    const event = (fields: object): string => JSON.stringify({ Package: pkg, ...fields })
+    const printed = Array.from({ length: 40_000 }, (_, i) => `    chatty_test.go:9: line ${i + 1} of 40000\n`)
+    const stream = [
+      event({ Action: 'run', Test: 'TestChatty' }),
+      ...printed.map(Output => event({ Action: 'output', Test: 'TestChatty', Output })),
+      event({ Action: 'fail', Test: 'TestChatty' }),
+      event({ Action: 'fail' })
+    ].join('\n')
+
+    const started = performance.now()
+    const parsed = parseGoTestJson(stream, pkg, inRepo)
+    const elapsed = performance.now() - started
+
+    expect(parsed.failures).toHaveLength(1)
+    expect(parsed.failures[0]).toMatchObject({ test: 'TestChatty', file: 'services/api/chatty_test.go', line: 9 })
+    expect(parsed.failures[0].output).toBe(printed.join(''))
+    // Linear parsing takes well under a second here; copying the output on every line took 19 s.
+    expect(elapsed).toBeLessThan(2000)
   })
 
   test('lines that are not events are ignored', () => {

@@ -252,6 +252,41 @@ describe('test', () => {
     }
   })
 
+  test('on Go before 1.24 the compiler errors are read from stderr: packages that do not compile fail with file and line', async () => {
+    const module = join(fixtureModule, '..', 'go-build-failing')
+    const cfg = await fixtureConfig({ stage: 'test', coverage: 'false', source: module })
+    const stderr = await fixture('go-test-build-failed-go1.23.4.stderr')
+    try {
+      const { result } = await runInSession(
+        cfg,
+        { test: { exitCode: 1, stream: await fixture('go-test-build-failed-go1.23.4.json'), coverFunc: '' } },
+        session => session.onField(call => (call.field === 'stderr' && call.text.includes('"test"') ? { value: stderr } : undefined))
+      )
+      const test = result.stages.test!
+      expect(test.result!.failures.map(f => [f.test, f.package, f.file, f.line]).sort()).toEqual([
+        ['', 'example.com/buildfail/broken', `${module}/broken/broken.go`, 4],
+        ['', 'example.com/buildfail/exttest', `${module}/exttest/exttest_test.go`, 10],
+        ['', 'example.com/buildfail/untested', `${module}/untested/untested.go`, 6],
+        ['TestDouble', 'example.com/buildfail/fail', `${module}/fail/fail_test.go`, 7]
+      ])
+      expect(test.failure).toMatchObject({ message: '1 test failed, 3 packages failed', exitCode: 1 })
+      expect(test.failure!.outputTail).toContain('undefined: strings.Shout')
+    } finally {
+      await cfg.cleanup()
+    }
+  })
+
+  test('quoted test-flags reach go test as argv words, with no shell in between', async () => {
+    const cfg = await fixtureConfig({ stage: 'test', coverage: 'false', 'test-flags': `-run 'TestHello|TestPanics' -timeout "5m"` })
+    try {
+      const { session } = await runInSession(cfg, await cleanAnswers())
+      const [exitCall] = session.callsTo('exitCode')
+      expect(execArgs(exitCall.parentChain).at(-1)).toEqual(['go', 'test', '-json', '-run', 'TestHello|TestPanics', '-timeout', '5m', './...'])
+    } finally {
+      await cfg.cleanup()
+    }
+  })
+
   test('go mod download failing (ExecError) fails the stage with what failed', async () => {
     const cfg = await fixtureConfig({ stage: 'test' })
     const failure: ExecFailure = {

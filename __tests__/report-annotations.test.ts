@@ -8,6 +8,7 @@ import {
   lintAnnotations,
   testFailureAnnotations
 } from '../src/report/annotations.js'
+import { parseGoTestJson } from '../src/pipeline/results.js'
 import { renderSummary } from '../src/report/summary.js'
 import { MODULE_DIR, recordedFailedRun, recordedLintFindings, recordedTestReport } from './support/report-results.js'
 import { stdoutOf } from './support/stdout.js'
@@ -32,6 +33,27 @@ describe('annotations', () => {
     // Every failing leaf test is annotated at a file inside the module's directory.
     expect(annotations).toHaveLength(failures.length)
     for (const a of annotations) expect(a.properties.file).toMatch(new RegExp(`^${MODULE_DIR}/internal/(greet|table)/\\w+_test\\.go$`))
+  })
+
+  test('a package that does not compile is annotated at the compiler error, without go test framing', () => {
+    const recorded = (name: string): string => readFileSync(join(expectedDir, '..', 'pipeline', name), 'utf8')
+    // Go 1.23: the compiler's errors reach the report through stderr.
+    const report = parseGoTestJson(
+      recorded('go-test-build-failed-go1.23.4.json'),
+      'example.com/buildfail',
+      { containerRoot: '/src', hostRoot: MODULE_DIR },
+      recorded('go-test-build-failed-go1.23.4.stderr')
+    )
+    const annotations = testFailureAnnotations(report.failures)
+    expect(annotations.find(a => a.properties.title === 'package example.com/buildfail/broken failed')).toEqual({
+      level: 'error',
+      message: 'broken/broken.go:4:28: cannot use "forty-two" (untyped string constant) as int value in return statement',
+      properties: {
+        title: 'package example.com/buildfail/broken failed',
+        file: `${MODULE_DIR}/broken/broken.go`,
+        startLine: 4
+      }
+    })
   })
 
   test('lint findings carry file, line, column and linter; a warning severity stays a warning', () => {

@@ -38695,7 +38695,7 @@ var external_node_path_ = __nccwpck_require__(76760);
 var inputs = __nccwpck_require__(38422);
 ;// CONCATENATED MODULE: ./src/pipeline/gomod.ts
 // Reads the few go.mod directives the pipeline needs: the module path (binary name, package
-// checks) and the Go version to pin the toolchain image to.
+// checks), the Go version to pin the toolchain image to, and replacements by local directories.
 
 
 
@@ -38735,6 +38735,13 @@ function tokenize(line) {
 /** Parses go.mod text into its directives; `file` only names it in errors. */
 function parseGoMod(text, file) {
     const directives = new Map();
+    const localReplaces = [];
+    // `replace old [v] => new [v]`: go.mod's own rule is that a target with no version is a directory.
+    const replace = (args) => {
+        const arrow = args.indexOf('=>');
+        if (arrow >= 0 && args.length === arrow + 2)
+            localReplaces.push(args[arrow + 1]);
+    };
     let block;
     const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
     for (const line of lines) {
@@ -38744,16 +38751,20 @@ function parseGoMod(text, file) {
         if (block !== undefined) {
             if (tokens[0] === ')')
                 block = undefined;
+            else if (block === 'replace')
+                replace(tokens);
             continue;
         }
         const [verb, ...rest] = tokens;
         if (rest[0] === '(') {
-            // Block members (require, replace, exclude, retract, godebug, ...) never hold what we read.
+            // Of the block members (require, replace, exclude, retract, godebug, ...) only replace is read.
             if (rest.at(-1) !== ')')
                 block = verb;
             continue;
         }
-        if (!directives.has(verb))
+        if (verb === 'replace')
+            replace(rest);
+        else if (!directives.has(verb))
             directives.set(verb, rest);
     }
     const module = directives.get('module')?.[0];
@@ -38761,7 +38772,7 @@ function parseGoMod(text, file) {
         throw new inputs/* InputError */.dz('source', file, 'expected a go.mod with a module directive');
     const go = directives.get('go')?.[0];
     const toolchain = directives.get('toolchain')?.[0];
-    return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}) };
+    return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}), localReplaces };
 }
 /** Reads `<dir>/go.mod`; a missing file is a bad `source` input. */
 async function readGoMod(dir) {
@@ -38923,8 +38934,6 @@ function parseImageRepository(raw) {
         throw new inputs/* InputError */.dz('image', raw, allowed);
     return host ?? 'docker.io';
 }
-// `replace example.com/x => ../x` (a path, not a module version) on its own line or in a block.
-const LOCAL_REPLACE = /=>\s*(?:\.{1,2}[\\/]|\/)/;
 const BASE_IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/;
 const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** The last element of the module path, skipping a major-version suffix (`example.com/app/v2` → app). */
@@ -38991,6 +39000,98 @@ function ociLabels(env, tags, title) {
         labels['org.opencontainers.image.version'] = version;
     labels['org.opencontainers.image.title'] = title;
     return labels;
+}
+const TEST_FLAGS_ALLOWED = "expected go test flags as shell words, e.g. -run 'TestA|TestB' -count=1 -timeout 5m: quote and escape as in sh, " +
+    'but no shell operators, expansions or comments, since no shell runs them (-json is always set)';
+/**
+ * Splits `test-flags` into words as sh would (quotes, backslashes). The words become argv, so
+ * anything only a shell would act on (operators, expansions, comments) is refused, not kept literal.
+ */
+function splitShellWords(raw) {
+    const refuse = (why) => {
+        throw new inputs/* InputError */.dz('test-flags', raw, `${why}; ${TEST_FLAGS_ALLOWED}`);
+    };
+    const refuseExpansion = (at) => {
+        const next = raw[at + 1] ?? '';
+        if (/[({\w@*#?$!-]/.test(next))
+            refuse(`$${next} expansion`);
+    };
+    const words = [];
+    let word; // undefined between words, so '' can still be a word
+    let i = 0;
+    while (i < raw.length) {
+        const c = raw[i];
+        if (' \t\r\n'.includes(c)) {
+            if (word !== undefined)
+                words.push(word);
+            word = undefined;
+            i++;
+        }
+        else if (c === "'") {
+            const end = raw.indexOf("'", i + 1);
+            if (end < 0)
+                refuse("unterminated ' quote");
+            word = (word ?? '') + raw.slice(i + 1, end);
+            i = end + 1;
+        }
+        else if (c === '"') {
+            let text = '';
+            for (i++; raw[i] !== '"'; i++) {
+                if (i >= raw.length)
+                    refuse('unterminated " quote');
+                // Inside double quotes a backslash escapes only these, as in sh.
+                if (raw[i] === '\\' && '$`"\\\n'.includes(raw[i + 1] ?? '.')) {
+                    i++;
+                    if (raw[i] !== '\n')
+                        text += raw[i];
+                    continue;
+                }
+                if (raw[i] === '`')
+                    refuse('backtick command substitution');
+                if (raw[i] === '$')
+                    refuseExpansion(i);
+                text += raw[i];
+            }
+            word = (word ?? '') + text;
+            i++;
+        }
+        else if (c === '\\') {
+            if (i + 1 >= raw.length)
+                refuse('a backslash at the end');
+            // A backslash-newline joins lines; any other escaped character is itself.
+            if (raw[i + 1] !== '\n')
+                word = (word ?? '') + raw[i + 1];
+            i += 2;
+        }
+        else {
+            if (';&|<>()'.includes(c))
+                refuse(`shell operator ${c}`);
+            if (c === '`')
+                refuse('backtick command substitution');
+            if (c === '#' && word === undefined)
+                refuse('a comment');
+            if (c === '$')
+                refuseExpansion(i);
+            word = (word ?? '') + c;
+            i++;
+        }
+    }
+    if (word !== undefined)
+        words.push(word);
+    return words;
+}
+/** `test-flags` as go test arguments: flags, each followed by its value when it has no `=`. */
+function parseTestFlags(raw) {
+    const words = splitShellWords(raw);
+    words.forEach((word, i) => {
+        const previous = words[i - 1];
+        // Without a list of go's flags, a bare word is taken as a value only where one can stand.
+        const isValue = !word.startsWith('-') && previous?.startsWith('-') && !previous.includes('=');
+        if ((!word.startsWith('-') && !isValue) || /^-{1,2}json(=|$)/.test(word)) {
+            throw new inputs/* InputError */.dz('test-flags', word, TEST_FLAGS_ALLOWED);
+        }
+    });
+    return words;
 }
 /**
  * Reads and validates every pipeline input. Async because it reads `<source>/go.mod` and the
@@ -39067,12 +39168,7 @@ async function parsePipelineInputs(read, env, cwd) {
     if (!/^v2\.([1-9]\d*)\.\d+$/.test(golangciLintVersion)) {
         throw new inputs/* InputError */.dz('golangci-lint-version', golangciLintVersion, 'expected a golangci-lint release from v2.1.0 on, such as v2.12.2');
     }
-    const testFlags = read('test-flags').split(/\s+/).filter(Boolean);
-    for (const flag of testFlags) {
-        if (!flag.startsWith('-') || /^-{1,2}json(=|$)/.test(flag)) {
-            throw new inputs/* InputError */.dz('test-flags', flag, 'expected go test flags such as -count=1 -timeout=5m -tags=integration (-json is always set)');
-        }
-    }
+    const testFlags = parseTestFlags(read('test-flags'));
     const fromRepo = (0,external_node_path_.relative)(cwd, source);
     return {
         stages,
@@ -39083,7 +39179,7 @@ async function parsePipelineInputs(read, env, cwd) {
         goVersion,
         goVersionFrom: goVersionRaw ? 'input' : 'go.mod',
         hasGoSum: await exists((0,external_node_path_.join)(source, 'go.sum')),
-        hasLocalReplace: LOCAL_REPLACE.test(await (0,promises_.readFile)(goMod.path, 'utf8')),
+        hasLocalReplace: goMod.localReplaces.length > 0,
         platforms,
         package: await parsePackage(read('package'), source, goMod.module),
         binaryName,
@@ -39678,15 +39774,59 @@ function locate(output, pkg, modulePath, paths) {
         return { file: toHostPath(traced[1], paths), line: Number(traced[2]) };
     return {};
 }
-/** Reads a `go test -json` stream (test2json events, one per line; other lines are ignored). */
-function parseGoTestJson(stream, modulePath, paths) {
+/**
+ * The package a build belongs to: `p [p.test]` is p built for its tests, `p_test [p.test]` its
+ * external tests, both reported by go test as package p.
+ */
+function packageOfBuild(importPath) {
+    const match = /^(\S+)(?: \[(\S+?)(\.test)?\])?$/.exec(importPath);
+    if (!match)
+        return importPath;
+    return match[3] ? match[2] : match[1];
+}
+// Before Go 1.24 a package that does not compile sends no build events: go test prints
+// `FAIL <pkg> [build failed]` (in an output event from 1.22, as a plain line before) and the
+// compiler's errors go to stderr, each package's under a `# <import path>` header.
+const PLAIN_PACKAGE_FAIL = /^FAIL\s+(\S+) \[(?:build|setup) failed\]$/;
+const BUILD_HEADER = /^# ([^\s[]\S*(?: \[\S+\])?)$/;
+// A located message from a Go file; gcc's cgo warnings and notes are located too, but fail nothing.
+const BUILD_ERROR = /^(?:[\w.-]+\/)*[\w.-]+\.go:\d+:\d+: (?!warning:|note:)/m;
+/**
+ * Reads a `go test -json` stream (test2json events, one per line) and the command's stderr, which
+ * holds the compiler's errors on Go before 1.24. Other lines are ignored.
+ */
+function parseGoTestJson(stream, modulePath, paths, stderr = '') {
     const outputs = new Map();
     const outcomes = new Map();
     const failedPackages = new Set();
     const key = (pkg, test) => `${pkg}\u0000${test}`;
-    for (const line of stream.split('\n')) {
-        if (!line.startsWith('{'))
+    const append = (pkg, test, text) => {
+        // Appended in place: copying the list on every line made a chatty test quadratic.
+        const id = key(pkg, test);
+        let chunks = outputs.get(id);
+        if (!chunks)
+            outputs.set(id, (chunks = []));
+        chunks.push(text);
+    };
+    // stderr first, so a package's compiler errors come before its FAIL line, as in Go 1.24+.
+    for (const block of stderr.split(/^(?=# [^\s[])/m)) {
+        const header = BUILD_HEADER.exec(block.split('\n', 1)[0]);
+        if (!header)
             continue;
+        const pkg = packageOfBuild(header[1]);
+        append(pkg, '', block.endsWith('\n') ? block : block + '\n');
+        if (BUILD_ERROR.test(block))
+            failedPackages.add(pkg);
+    }
+    for (const line of stream.split('\n')) {
+        if (!line.startsWith('{')) {
+            const failed = PLAIN_PACKAGE_FAIL.exec(line.trimEnd());
+            if (failed) {
+                failedPackages.add(failed[1]);
+                append(failed[1], '', line + '\n');
+            }
+            continue;
+        }
         let event;
         try {
             event = JSON.parse(line);
@@ -39695,11 +39835,11 @@ function parseGoTestJson(stream, modulePath, paths) {
             continue;
         }
         // Go 1.24+ reports build errors as build-output/build-fail events keyed by ImportPath.
-        const pkg = event.Package ?? event.ImportPath?.replace(/ \[.*\]$/, '') ?? '';
+        const pkg = event.Package ?? (event.ImportPath ? packageOfBuild(event.ImportPath) : '');
         const test = event.Test ?? '';
         const id = key(pkg, test);
         if ((event.Action === 'output' || event.Action === 'build-output') && event.Output !== undefined) {
-            outputs.set(id, [...(outputs.get(id) ?? []), event.Output]);
+            append(pkg, test, event.Output);
         }
         else if (event.Action === 'pass' || event.Action === 'fail' || event.Action === 'skip') {
             if (test)
@@ -40004,19 +40144,20 @@ async function runTest(client, cfg) {
         measured.file(STREAM).contents(),
         cfg.coverage ? measured.file(COVER_FUNC).contents() : Promise.resolve('')
     ]);
-    const report = (0,_results_js__WEBPACK_IMPORTED_MODULE_1__/* .parseGoTestJson */ .yg)(stream, cfg.modulePath, { containerRoot: _build_js__WEBPACK_IMPORTED_MODULE_0__/* .SOURCE_ROOT */ .r9, hostRoot: cfg.sourceFromRepo });
+    // Before Go 1.24 compiler errors reach stderr only, as do flag errors; a run that passed has none.
+    const stderr = exitCode === 0 ? '' : await ran.stderr();
+    const report = (0,_results_js__WEBPACK_IMPORTED_MODULE_1__/* .parseGoTestJson */ .yg)(stream, cfg.modulePath, { containerRoot: _build_js__WEBPACK_IMPORTED_MODULE_0__/* .SOURCE_ROOT */ .r9, hostRoot: cfg.sourceFromRepo }, stderr);
     const coverage = (0,_results_js__WEBPACK_IMPORTED_MODULE_1__/* .parseCoverFunc */ .vh)(coverFunc);
     const result = { ...report, ...(coverage === undefined ? {} : { coverage }) };
     if (exitCode === 0)
         return { result };
-    // Flag errors and the like never reach the JSON stream; they are on stderr.
     const failedOutput = report.failures.map(f => f.output).join('\n');
-    const output = failedOutput.trim() ? failedOutput : [stream, await ran.stderr()].join('\n');
-    const what = report.failed > 0
-        ? `${report.failed} test${report.failed === 1 ? '' : 's'} failed`
-        : report.failures.length > 0
-            ? `${report.failures.length} package${report.failures.length === 1 ? '' : 's'} failed`
-            : `go test exited with code ${exitCode}`;
+    const output = failedOutput.trim() ? failedOutput : [stream, stderr].join('\n');
+    const failedCount = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'} failed`;
+    const failedPackages = report.failures.filter(f => !f.test).length;
+    const what = [report.failed > 0 ? failedCount(report.failed, 'test') : '', failedPackages > 0 ? failedCount(failedPackages, 'package') : '']
+        .filter(Boolean)
+        .join(', ') || `go test exited with code ${exitCode}`;
     return { result, failure: { message: what, command: command.join(' '), exitCode, outputTail: (0,_results_js__WEBPACK_IMPORTED_MODULE_1__/* .tailOf */ .Cj)(output) } };
 }
 
@@ -47113,11 +47254,13 @@ function lintAnnotations(findings) {
 }
 // test2json's framing lines say nothing the title does not already say.
 const FRAMING_LINE = /^\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\b|--- (?:FAIL|PASS|SKIP):|FAIL\s*$|FAIL\s+\S+\s+[\d.]+s$|ok\s+\S+|PASS\s*$)/;
+// A build's `# <import path>` header and go test's verdict; only a package's output holds them.
+const BUILD_FRAMING_LINE = /^(?:# \S+(?: \[\S+\])?|FAIL\s+\S+ \[(?:build|setup) failed\])\s*$/;
 /** The lines a failing test printed, without test2json's framing and the location prefix. */
 function failureMessage(failure, maxLines = 20) {
     const lines = failure.output
         .split('\n')
-        .filter(line => line.trim() !== '' && !FRAMING_LINE.test(line))
+        .filter(line => line.trim() !== '' && !FRAMING_LINE.test(line) && (failure.test !== '' || !BUILD_FRAMING_LINE.test(line)))
         .map(line => line.replace(/^\s+/, '').replace(/^[\w.-]+\.go:\d+: /, ''));
     const kept = lines.length > maxLines ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines in the log`] : lines;
     return kept.join('\n') || (failure.test ? `${failure.test} failed` : `package ${failure.package} failed`);

@@ -99976,15 +99976,59 @@ function locate(output, pkg, modulePath, paths) {
         return { file: toHostPath(traced[1], paths), line: Number(traced[2]) };
     return {};
 }
-/** Reads a `go test -json` stream (test2json events, one per line; other lines are ignored). */
-function parseGoTestJson(stream, modulePath, paths) {
+/**
+ * The package a build belongs to: `p [p.test]` is p built for its tests, `p_test [p.test]` its
+ * external tests, both reported by go test as package p.
+ */
+function packageOfBuild(importPath) {
+    const match = /^(\S+)(?: \[(\S+?)(\.test)?\])?$/.exec(importPath);
+    if (!match)
+        return importPath;
+    return match[3] ? match[2] : match[1];
+}
+// Before Go 1.24 a package that does not compile sends no build events: go test prints
+// `FAIL <pkg> [build failed]` (in an output event from 1.22, as a plain line before) and the
+// compiler's errors go to stderr, each package's under a `# <import path>` header.
+const PLAIN_PACKAGE_FAIL = /^FAIL\s+(\S+) \[(?:build|setup) failed\]$/;
+const BUILD_HEADER = /^# ([^\s[]\S*(?: \[\S+\])?)$/;
+// A located message from a Go file; gcc's cgo warnings and notes are located too, but fail nothing.
+const BUILD_ERROR = /^(?:[\w.-]+\/)*[\w.-]+\.go:\d+:\d+: (?!warning:|note:)/m;
+/**
+ * Reads a `go test -json` stream (test2json events, one per line) and the command's stderr, which
+ * holds the compiler's errors on Go before 1.24. Other lines are ignored.
+ */
+function parseGoTestJson(stream, modulePath, paths, stderr = '') {
     const outputs = new Map();
     const outcomes = new Map();
     const failedPackages = new Set();
     const key = (pkg, test) => `${pkg}\u0000${test}`;
-    for (const line of stream.split('\n')) {
-        if (!line.startsWith('{'))
+    const append = (pkg, test, text) => {
+        // Appended in place: copying the list on every line made a chatty test quadratic.
+        const id = key(pkg, test);
+        let chunks = outputs.get(id);
+        if (!chunks)
+            outputs.set(id, (chunks = []));
+        chunks.push(text);
+    };
+    // stderr first, so a package's compiler errors come before its FAIL line, as in Go 1.24+.
+    for (const block of stderr.split(/^(?=# [^\s[])/m)) {
+        const header = BUILD_HEADER.exec(block.split('\n', 1)[0]);
+        if (!header)
             continue;
+        const pkg = packageOfBuild(header[1]);
+        append(pkg, '', block.endsWith('\n') ? block : block + '\n');
+        if (BUILD_ERROR.test(block))
+            failedPackages.add(pkg);
+    }
+    for (const line of stream.split('\n')) {
+        if (!line.startsWith('{')) {
+            const failed = PLAIN_PACKAGE_FAIL.exec(line.trimEnd());
+            if (failed) {
+                failedPackages.add(failed[1]);
+                append(failed[1], '', line + '\n');
+            }
+            continue;
+        }
         let event;
         try {
             event = JSON.parse(line);
@@ -99993,11 +100037,11 @@ function parseGoTestJson(stream, modulePath, paths) {
             continue;
         }
         // Go 1.24+ reports build errors as build-output/build-fail events keyed by ImportPath.
-        const pkg = event.Package ?? event.ImportPath?.replace(/ \[.*\]$/, '') ?? '';
+        const pkg = event.Package ?? (event.ImportPath ? packageOfBuild(event.ImportPath) : '');
         const test = event.Test ?? '';
         const id = key(pkg, test);
         if ((event.Action === 'output' || event.Action === 'build-output') && event.Output !== undefined) {
-            outputs.set(id, [...(outputs.get(id) ?? []), event.Output]);
+            append(pkg, test, event.Output);
         }
         else if (event.Action === 'pass' || event.Action === 'fail' || event.Action === 'skip') {
             if (test)
@@ -100213,11 +100257,13 @@ function lintAnnotations(findings) {
 }
 // test2json's framing lines say nothing the title does not already say.
 const FRAMING_LINE = /^\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\b|--- (?:FAIL|PASS|SKIP):|FAIL\s*$|FAIL\s+\S+\s+[\d.]+s$|ok\s+\S+|PASS\s*$)/;
+// A build's `# <import path>` header and go test's verdict; only a package's output holds them.
+const BUILD_FRAMING_LINE = /^(?:# \S+(?: \[\S+\])?|FAIL\s+\S+ \[(?:build|setup) failed\])\s*$/;
 /** The lines a failing test printed, without test2json's framing and the location prefix. */
 function failureMessage(failure, maxLines = 20) {
     const lines = failure.output
         .split('\n')
-        .filter(line => line.trim() !== '' && !FRAMING_LINE.test(line))
+        .filter(line => line.trim() !== '' && !FRAMING_LINE.test(line) && (failure.test !== '' || !BUILD_FRAMING_LINE.test(line)))
         .map(line => line.replace(/^\s+/, '').replace(/^[\w.-]+\.go:\d+: /, ''));
     const kept = lines.length > maxLines ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines in the log`] : lines;
     return kept.join('\n') || (failure.test ? `${failure.test} failed` : `package ${failure.package} failed`);

@@ -153,9 +153,6 @@ export function parseImageRepository(raw: string): string {
   return host ?? 'docker.io'
 }
 
-// `replace example.com/x => ../x` (a path, not a module version) on its own line or in a block.
-const LOCAL_REPLACE = /=>\s*(?:\.{1,2}[\\/]|\/)/
-
 const BASE_IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/
 const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
@@ -222,6 +219,84 @@ function ociLabels(env: NodeJS.ProcessEnv, tags: string[], title: string): Recor
   if (version) labels['org.opencontainers.image.version'] = version
   labels['org.opencontainers.image.title'] = title
   return labels
+}
+
+const TEST_FLAGS_ALLOWED =
+  "expected go test flags as shell words, e.g. -run 'TestA|TestB' -count=1 -timeout 5m: quote and escape as in sh, " +
+  'but no shell operators, expansions or comments, since no shell runs them (-json is always set)'
+
+/**
+ * Splits `test-flags` into words as sh would (quotes, backslashes). The words become argv, so
+ * anything only a shell would act on (operators, expansions, comments) is refused, not kept literal.
+ */
+function splitShellWords(raw: string): string[] {
+  const refuse = (why: string): never => {
+    throw new InputError('test-flags', raw, `${why}; ${TEST_FLAGS_ALLOWED}`)
+  }
+  const refuseExpansion = (at: number): void => {
+    const next = raw[at + 1] ?? ''
+    if (/[({\w@*#?$!-]/.test(next)) refuse(`$${next} expansion`)
+  }
+  const words: string[] = []
+  let word: string | undefined // undefined between words, so '' can still be a word
+  let i = 0
+  while (i < raw.length) {
+    const c = raw[i]
+    if (' \t\r\n'.includes(c)) {
+      if (word !== undefined) words.push(word)
+      word = undefined
+      i++
+    } else if (c === "'") {
+      const end = raw.indexOf("'", i + 1)
+      if (end < 0) refuse("unterminated ' quote")
+      word = (word ?? '') + raw.slice(i + 1, end)
+      i = end + 1
+    } else if (c === '"') {
+      let text = ''
+      for (i++; raw[i] !== '"'; i++) {
+        if (i >= raw.length) refuse('unterminated " quote')
+        // Inside double quotes a backslash escapes only these, as in sh.
+        if (raw[i] === '\\' && '$`"\\\n'.includes(raw[i + 1] ?? '.')) {
+          i++
+          if (raw[i] !== '\n') text += raw[i]
+          continue
+        }
+        if (raw[i] === '`') refuse('backtick command substitution')
+        if (raw[i] === '$') refuseExpansion(i)
+        text += raw[i]
+      }
+      word = (word ?? '') + text
+      i++
+    } else if (c === '\\') {
+      if (i + 1 >= raw.length) refuse('a backslash at the end')
+      // A backslash-newline joins lines; any other escaped character is itself.
+      if (raw[i + 1] !== '\n') word = (word ?? '') + raw[i + 1]
+      i += 2
+    } else {
+      if (';&|<>()'.includes(c)) refuse(`shell operator ${c}`)
+      if (c === '`') refuse('backtick command substitution')
+      if (c === '#' && word === undefined) refuse('a comment')
+      if (c === '$') refuseExpansion(i)
+      word = (word ?? '') + c
+      i++
+    }
+  }
+  if (word !== undefined) words.push(word)
+  return words
+}
+
+/** `test-flags` as go test arguments: flags, each followed by its value when it has no `=`. */
+function parseTestFlags(raw: string): string[] {
+  const words = splitShellWords(raw)
+  words.forEach((word, i) => {
+    const previous = words[i - 1]
+    // Without a list of go's flags, a bare word is taken as a value only where one can stand.
+    const isValue = !word.startsWith('-') && previous?.startsWith('-') && !previous.includes('=')
+    if ((!word.startsWith('-') && !isValue) || /^-{1,2}json(=|$)/.test(word)) {
+      throw new InputError('test-flags', word, TEST_FLAGS_ALLOWED)
+    }
+  })
+  return words
 }
 
 /**
@@ -305,12 +380,7 @@ export async function parsePipelineInputs(read: InputReader, env: NodeJS.Process
     throw new InputError('golangci-lint-version', golangciLintVersion, 'expected a golangci-lint release from v2.1.0 on, such as v2.12.2')
   }
 
-  const testFlags = read('test-flags').split(/\s+/).filter(Boolean)
-  for (const flag of testFlags) {
-    if (!flag.startsWith('-') || /^-{1,2}json(=|$)/.test(flag)) {
-      throw new InputError('test-flags', flag, 'expected go test flags such as -count=1 -timeout=5m -tags=integration (-json is always set)')
-    }
-  }
+  const testFlags = parseTestFlags(read('test-flags'))
 
   const fromRepo = relative(cwd, source)
   return {
@@ -322,7 +392,7 @@ export async function parsePipelineInputs(read: InputReader, env: NodeJS.Process
     goVersion,
     goVersionFrom: goVersionRaw ? 'input' : 'go.mod',
     hasGoSum: await exists(join(source, 'go.sum')),
-    hasLocalReplace: LOCAL_REPLACE.test(await readFile(goMod.path, 'utf8')),
+    hasLocalReplace: goMod.localReplaces.length > 0,
     platforms,
     package: await parsePackage(read('package'), source, goMod.module),
     binaryName,

@@ -1,5 +1,5 @@
 // Reads the few go.mod directives the pipeline needs: the module path (binary name, package
-// checks) and the Go version to pin the toolchain image to.
+// checks), the Go version to pin the toolchain image to, and replacements by local directories.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError } from '../inputs.js'
@@ -12,6 +12,8 @@ export interface GoMod {
   go?: string
   /** The `toolchain` directive, e.g. `go1.23.4` (absent, or `default`, means none). */
   toolchain?: string
+  /** The directories of `replace old => ./dir` directives (a target without a version is a path). */
+  localReplaces: string[]
 }
 
 /** Splits one go.mod line into tokens, honouring quoted strings and dropping a `//` comment. */
@@ -45,6 +47,12 @@ function tokenize(line: string): string[] {
 /** Parses go.mod text into its directives; `file` only names it in errors. */
 export function parseGoMod(text: string, file: string): GoMod {
   const directives = new Map<string, string[]>()
+  const localReplaces: string[] = []
+  // `replace old [v] => new [v]`: go.mod's own rule is that a target with no version is a directory.
+  const replace = (args: string[]): void => {
+    const arrow = args.indexOf('=>')
+    if (arrow >= 0 && args.length === arrow + 2) localReplaces.push(args[arrow + 1])
+  }
   let block: string | undefined
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/)
   for (const line of lines) {
@@ -52,21 +60,23 @@ export function parseGoMod(text: string, file: string): GoMod {
     if (tokens.length === 0) continue
     if (block !== undefined) {
       if (tokens[0] === ')') block = undefined
+      else if (block === 'replace') replace(tokens)
       continue
     }
     const [verb, ...rest] = tokens
     if (rest[0] === '(') {
-      // Block members (require, replace, exclude, retract, godebug, ...) never hold what we read.
+      // Of the block members (require, replace, exclude, retract, godebug, ...) only replace is read.
       if (rest.at(-1) !== ')') block = verb
       continue
     }
-    if (!directives.has(verb)) directives.set(verb, rest)
+    if (verb === 'replace') replace(rest)
+    else if (!directives.has(verb)) directives.set(verb, rest)
   }
   const module = directives.get('module')?.[0]
   if (!module) throw new InputError('source', file, 'expected a go.mod with a module directive')
   const go = directives.get('go')?.[0]
   const toolchain = directives.get('toolchain')?.[0]
-  return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}) }
+  return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}), localReplaces }
 }
 
 /** Reads `<dir>/go.mod`; a missing file is a bad `source` input. */

@@ -129,15 +129,59 @@ function locate(
   return {}
 }
 
-/** Reads a `go test -json` stream (test2json events, one per line; other lines are ignored). */
-export function parseGoTestJson(stream: string, modulePath: string, paths: PathMapping): TestReport {
+/**
+ * The package a build belongs to: `p [p.test]` is p built for its tests, `p_test [p.test]` its
+ * external tests, both reported by go test as package p.
+ */
+function packageOfBuild(importPath: string): string {
+  const match = /^(\S+)(?: \[(\S+?)(\.test)?\])?$/.exec(importPath)
+  if (!match) return importPath
+  return match[3] ? match[2] : match[1]
+}
+
+// Before Go 1.24 a package that does not compile sends no build events: go test prints
+// `FAIL <pkg> [build failed]` (in an output event from 1.22, as a plain line before) and the
+// compiler's errors go to stderr, each package's under a `# <import path>` header.
+const PLAIN_PACKAGE_FAIL = /^FAIL\s+(\S+) \[(?:build|setup) failed\]$/
+const BUILD_HEADER = /^# ([^\s[]\S*(?: \[\S+\])?)$/
+// A located message from a Go file; gcc's cgo warnings and notes are located too, but fail nothing.
+const BUILD_ERROR = /^(?:[\w.-]+\/)*[\w.-]+\.go:\d+:\d+: (?!warning:|note:)/m
+
+/**
+ * Reads a `go test -json` stream (test2json events, one per line) and the command's stderr, which
+ * holds the compiler's errors on Go before 1.24. Other lines are ignored.
+ */
+export function parseGoTestJson(stream: string, modulePath: string, paths: PathMapping, stderr = ''): TestReport {
   const outputs = new Map<string, string[]>()
   const outcomes = new Map<string, { pkg: string; test: string; action: string }>()
   const failedPackages = new Set<string>()
   const key = (pkg: string, test: string): string => `${pkg}\u0000${test}`
+  const append = (pkg: string, test: string, text: string): void => {
+    // Appended in place: copying the list on every line made a chatty test quadratic.
+    const id = key(pkg, test)
+    let chunks = outputs.get(id)
+    if (!chunks) outputs.set(id, (chunks = []))
+    chunks.push(text)
+  }
+
+  // stderr first, so a package's compiler errors come before its FAIL line, as in Go 1.24+.
+  for (const block of stderr.split(/^(?=# [^\s[])/m)) {
+    const header = BUILD_HEADER.exec(block.split('\n', 1)[0])
+    if (!header) continue
+    const pkg = packageOfBuild(header[1])
+    append(pkg, '', block.endsWith('\n') ? block : block + '\n')
+    if (BUILD_ERROR.test(block)) failedPackages.add(pkg)
+  }
 
   for (const line of stream.split('\n')) {
-    if (!line.startsWith('{')) continue
+    if (!line.startsWith('{')) {
+      const failed = PLAIN_PACKAGE_FAIL.exec(line.trimEnd())
+      if (failed) {
+        failedPackages.add(failed[1])
+        append(failed[1], '', line + '\n')
+      }
+      continue
+    }
     let event: TestEvent
     try {
       event = JSON.parse(line)
@@ -145,11 +189,11 @@ export function parseGoTestJson(stream: string, modulePath: string, paths: PathM
       continue
     }
     // Go 1.24+ reports build errors as build-output/build-fail events keyed by ImportPath.
-    const pkg = event.Package ?? event.ImportPath?.replace(/ \[.*\]$/, '') ?? ''
+    const pkg = event.Package ?? (event.ImportPath ? packageOfBuild(event.ImportPath) : '')
     const test = event.Test ?? ''
     const id = key(pkg, test)
     if ((event.Action === 'output' || event.Action === 'build-output') && event.Output !== undefined) {
-      outputs.set(id, [...(outputs.get(id) ?? []), event.Output])
+      append(pkg, test, event.Output)
     } else if (event.Action === 'pass' || event.Action === 'fail' || event.Action === 'skip') {
       if (test) outcomes.set(id, { pkg, test, action: event.Action })
       else if (event.Action === 'fail') failedPackages.add(pkg)

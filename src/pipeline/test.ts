@@ -6,7 +6,6 @@ import { EXPECT_ANY_EXIT_CODE, goModuleContainer, SOURCE_ROOT } from './build.js
 import type { PipelineConfig } from './config.js'
 import { parseCoverFunc, parseGoTestJson, tailOf, type Outcome, type TestReport } from './results.js'
 
-
 const STREAM = '/tmp/go-test.json'
 const PROFILE = '/tmp/coverage.out'
 const COVER_FUNC = '/tmp/coverage.txt'
@@ -40,19 +39,20 @@ export async function runTest(client: Client, cfg: PipelineConfig): Promise<Outc
     measured.file(STREAM).contents(),
     cfg.coverage ? measured.file(COVER_FUNC).contents() : Promise.resolve('')
   ])
-  const report = parseGoTestJson(stream, cfg.modulePath, { containerRoot: SOURCE_ROOT, hostRoot: cfg.sourceFromRepo })
+  // Before Go 1.24 compiler errors reach stderr only, as do flag errors; a run that passed has none.
+  const stderr = exitCode === 0 ? '' : await ran.stderr()
+  const report = parseGoTestJson(stream, cfg.modulePath, { containerRoot: SOURCE_ROOT, hostRoot: cfg.sourceFromRepo }, stderr)
   const coverage = parseCoverFunc(coverFunc)
   const result: TestResult = { ...report, ...(coverage === undefined ? {} : { coverage }) }
   if (exitCode === 0) return { result }
 
-  // Flag errors and the like never reach the JSON stream; they are on stderr.
   const failedOutput = report.failures.map(f => f.output).join('\n')
-  const output = failedOutput.trim() ? failedOutput : [stream, await ran.stderr()].join('\n')
+  const output = failedOutput.trim() ? failedOutput : [stream, stderr].join('\n')
+  const failedCount = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'} failed`
+  const failedPackages = report.failures.filter(f => !f.test).length
   const what =
-    report.failed > 0
-      ? `${report.failed} test${report.failed === 1 ? '' : 's'} failed`
-      : report.failures.length > 0
-        ? `${report.failures.length} package${report.failures.length === 1 ? '' : 's'} failed`
-        : `go test exited with code ${exitCode}`
+    [report.failed > 0 ? failedCount(report.failed, 'test') : '', failedPackages > 0 ? failedCount(failedPackages, 'package') : '']
+      .filter(Boolean)
+      .join(', ') || `go test exited with code ${exitCode}`
   return { result, failure: { message: what, command: command.join(' '), exitCode, outputTail: tailOf(output) } }
 }
