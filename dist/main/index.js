@@ -46871,17 +46871,17 @@ function readActionInputs(read = coreReader) {
     const version = parseDaggerVersion(read('dagger-version'));
     const baseUrl = parseBaseUrl(read('dagger-base-url'));
     const runnerHost = parseRunnerHost(read('runner-host'));
-    const imageRaw = read('engine-image');
-    if (imageRaw && runnerHost) {
-        throw new inputs/* InputError */.dz('engine-image', imageRaw, 'leave it empty when runner-host is set: the action starts no engine then');
-    }
+    // Inputs for the engine the action starts: none is started when runner-host names one.
+    const forOwnEngine = (name) => {
+        const raw = read(name);
+        if (raw && runnerHost)
+            throw new inputs/* InputError */.dz(name, raw, 'leave it empty when runner-host is set: the action starts no engine then');
+        return raw;
+    };
+    const imageRaw = forOwnEngine('engine-image');
     const image = imageRaw ? parseImageReference('engine-image', imageRaw) : undefined;
     const helperImage = parseImageReference('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE);
-    const engineConfigRaw = read('engine-config');
-    if (engineConfigRaw && runnerHost) {
-        throw new inputs/* InputError */.dz('engine-config', engineConfigRaw, 'leave it empty when runner-host is set: the action starts no engine then');
-    }
-    const engineConfig = parseEngineConfig(engineConfigRaw);
+    const engineConfig = parseEngineConfig(forOwnEngine('engine-config'));
     const stopTimeoutSeconds = (0,inputs/* parseInteger */.cG)('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
         min: 1,
         max: 3600

@@ -13,6 +13,7 @@ import { startCacheServer, type CacheServer } from '../../__tests__/support/cach
 import { dockerWrapperEnv } from '../../__tests__/support/docker.js'
 import { startDownloadServer, type DownloadServer } from '../../__tests__/support/download-server.js'
 import { repoRoot, RunnerJob, type StepRun } from '../../__tests__/support/runner.js'
+export { expectOk as expectPassed } from '../../__tests__/support/action-world.js'
 
 export const run = promisify(execFile)
 export { repoRoot }
@@ -84,7 +85,7 @@ export async function startRealWorld(label: string): Promise<RealWorld> {
     work,
     inputs,
     async newJob() {
-      const job = new RealJob(await RunnerJob.create(), cache, `${label}-${jobs.length + 1}`)
+      const job = new RealJob(await RunnerJob.create(), cache, jobs.length + 1)
       jobs.push(job)
       return job
     },
@@ -98,16 +99,16 @@ export async function startRealWorld(label: string): Promise<RealWorld> {
 
 /** One job of the runner: main, the user's later steps (reading what main exported), then post. */
 export class RealJob {
-  main?: StepRun
   constructor(
     readonly runner: RunnerJob,
     private readonly cache: CacheServer,
-    readonly runId: string
+    /** GITHUB_RUN_ID: each job of a suite is a run of its own. */
+    readonly runId: number
   ) {}
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     const env = dockerWrapperEnv({
-      GITHUB_RUN_ID: String(Math.abs(hashCode(this.runId))),
+      GITHUB_RUN_ID: String(this.runId),
       GITHUB_RUN_ATTEMPT: '1',
       GITHUB_WORKSPACE: repoRoot,
       GITHUB_REPOSITORY: 'go-dagger-action/e2e',
@@ -123,27 +124,15 @@ export class RealJob {
     return env
   }
 
-  async runMain(inputs: Record<string, string>, extra: NodeJS.ProcessEnv = {}): Promise<StepRun> {
-    this.main = await this.runner.run('main', inputs, this.env(extra))
-    return this.main
+  runMain(inputs: Record<string, string>, extra: NodeJS.ProcessEnv = {}): Promise<StepRun> {
+    return this.runner.run('main', inputs, this.env(extra))
   }
 
-  async runPost(extra: NodeJS.ProcessEnv = {}): Promise<StepRun> {
+  runPost(extra: NodeJS.ProcessEnv = {}): Promise<StepRun> {
     return this.runner.run('post', {}, this.env(extra))
   }
 
   remove(): Promise<void> {
     return this.runner.remove()
   }
-}
-
-function hashCode(text: string): number {
-  let h = 0
-  for (const c of text) h = (Math.imul(31, h) + c.charCodeAt(0)) | 0
-  return h
-}
-
-/** Throws with the step's whole output when it did not pass. */
-export function expectPassed(step: StepRun): void {
-  if (step.exitCode !== 0) throw new Error(`step failed (${step.exitCode}):\n${step.stdout}\n${step.stderr}`)
 }
