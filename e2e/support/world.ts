@@ -136,3 +136,17 @@ export class RealJob {
     return this.runner.remove()
   }
 }
+
+/** How each exec span matching `command` ended in the engine's plain progress: `DONE`, `CACHED`, `ERROR`… */
+export function execOutcomes(progress: string, command: RegExp): string[] {
+  // Plain progress prints a call as `<span> : ┆ withExec <args>` and, later, its end on the same span:
+  // `<span> : ┆ Container.withExec CACHED [0.0s]` or `… DONE [12.3s]`. A cached call may also not be printed at all.
+  const lines = progress.split('\n').map(line => /^\s*(\d+)\s*:\s*┆?\s*(.*)$/.exec(line)).filter(match => match !== null)
+  const outcomes: string[] = []
+  lines.forEach(([, span, text], index) => {
+    if (!/^withExec /.test(text) || !command.test(text)) return
+    const end = lines.slice(index + 1).find(([, other, rest]) => other === span && /^Container\.withExec [A-Z]+\b/.test(rest))
+    outcomes.push(end ? /^Container\.withExec ([A-Z]+)/.exec(end[2])![1] : 'UNFINISHED')
+  })
+  return outcomes
+}
