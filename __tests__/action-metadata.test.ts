@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { promisify } from 'node:util'
 import { parse } from 'yaml'
-import { readConfig } from '../src/config.js'
-import type { InputReader } from '../src/inputs.js'
+import { readConfig } from '../src/inputs/action-config.js'
+import type { InputReader } from '../src/inputs/parse.js'
 
 interface ActionInput {
   description?: unknown

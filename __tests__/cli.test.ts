@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { main, PIPELINE_FLAGS } from '../src/cli.js'
-import { parsePipelineInputs } from '../src/pipeline/config.js'
+import { main, PIPELINE_FLAGS } from '../src/local/command.js'
+import { parsePipelineInputs } from '../src/inputs/pipeline-config.js'
 import { startEngineSession } from './support/engine-session.js'
 import { answerTools } from './support/pipeline-session.js'
 
@@ -41,7 +41,7 @@ function run(command: string[], env: NodeJS.ProcessEnv, cwd = repoRoot): Promise
 }
 
 // The TypeScript entry through tsx, and the committed bundle when it has been built.
-const entries: [string, string[]][] = [['src/cli.ts', [tsxCli, join(repoRoot, 'src', 'cli.ts')]]]
+const entries: [string, string[]][] = [['src/local/command.ts', [tsxCli, join(repoRoot, 'src', 'local', 'command.ts')]]]
 if (existsSync(bundle)) entries.push(['dist/cli/index.js', [bundle]])
 
 describe.each(entries)('%s', (_name, command) => {

@@ -5,9 +5,9 @@ import {
   readConfig,
   RUNNER_HOST_SCHEMES,
   SECRET_INPUTS
-} from '../src/config.js'
-import { DEFAULT_BASE_URL, SDK_CLI_VERSION } from '../src/dagger/install.js'
-import { InputError, type InputReader } from '../src/inputs.js'
+} from '../src/inputs/action-config.js'
+import { DEFAULT_BASE_URL, SDK_CLI_VERSION } from '../src/dagger-cli/install.js'
+import { InputError, type InputReader } from '../src/inputs/parse.js'
 import { stdoutOf } from './support/stdout.js'
 
 const HELLO = path.resolve('examples/hello')

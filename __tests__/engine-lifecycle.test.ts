@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import ts from 'typescript'
-import { containerLogTail, DockerUnavailableError, inspectContainer, volumeExists } from '../src/engine/docker.js'
-import { engineConfigJson } from '../src/engine/engine-config.js'
-import { engineNames, removeVolume, startEngine, stopEngine, volumeHasState } from '../src/engine/lifecycle.js'
+import { containerLogTail, DockerUnavailableError, inspectContainer, volumeExists } from '../src/shared/docker.js'
+import { engineConfigJson } from '../src/engine/engine-json.js'
+import { engineNames, removeVolume, startEngine, stopEngine, volumeHasState } from '../src/engine/container.js'
 import {
   ensureStandInImages,
   inVolume,
@@ -58,7 +58,7 @@ afterAll(async () => {
 describe('engineConfigJson', () => {
   test('writes a GC limit that the engine config schema accepts', async () => {
     // engine.schema.json: docs/static/reference/engine.schema.json in dagger/dagger at v0.21.8.
-    const schema = JSON.parse(await fs.readFile(path.join(repoRoot, 'src/engine/engine.schema.json'), 'utf8'))
+    const schema = JSON.parse(await fs.readFile(path.join(repoRoot, 'src/inputs/engine.schema.json'), 'utf8'))
     const validate = new Ajv2020({ strict: false }).compile(schema)
     const config = JSON.parse(engineConfigJson({ maxUsedSpaceBytes: 6 * 2 ** 30 }))
     expect(validate(config)).toBe(true)
@@ -271,15 +271,16 @@ describe('engine lifecycle as a non-root user', () => {
    */
   async function unprivilegedSandbox(): Promise<string> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gda-nonroot-'))
-    await fs.mkdir(path.join(dir, 'engine'))
     await fs.mkdir(path.join(dir, 'bin'))
     await fs.mkdir(path.join(dir, 'home'))
-    for (const module of ['docker', 'lifecycle', 'engine-config', 'state-container', 'state-listing']) {
-      const source = await fs.readFile(path.join(repoRoot, 'src/engine', `${module}.ts`), 'utf8')
+    // The modules keep their places under src/, so their relative imports resolve as they do there.
+    for (const module of ['shared/docker', 'engine/container', 'engine/engine-json', 'engine-state/helper-container', 'engine-state/listing']) {
+      const source = await fs.readFile(path.join(repoRoot, 'src', `${module}.ts`), 'utf8')
       const { outputText } = ts.transpileModule(source, {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 }
       })
-      await fs.writeFile(path.join(dir, 'engine', `${module}.js`), outputText)
+      await fs.mkdir(path.join(dir, path.dirname(module)), { recursive: true })
+      await fs.writeFile(path.join(dir, `${module}.js`), outputText)
     }
     await fs.writeFile(path.join(dir, 'package.json'), '{"type":"module"}\n')
     await fs.link(process.execPath, path.join(dir, 'bin', 'node')).catch(() =>
@@ -301,8 +302,8 @@ describe('engine lifecycle as a non-root user', () => {
     const names = namesFor('nonroot')
     const dir = await unprivilegedSandbox()
     const cycle = `
-      import { engineNames, startEngine, stopEngine, volumeHasState } from './engine/lifecycle.js'
-      import { engineConfigJson } from './engine/engine-config.js'
+      import { engineNames, startEngine, stopEngine, volumeHasState } from './engine/container.js'
+      import { engineConfigJson } from './engine/engine-json.js'
       const names = ${JSON.stringify(names)}
       const image = ${JSON.stringify(STAND_IN_IMAGE)}
       const engineConfig = engineConfigJson({ maxUsedSpaceBytes: 1e9 })

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { InputError } from '../src/inputs.js'
-import { goVersionFromGoMod, parseGoMod, readGoMod } from '../src/pipeline/gomod.js'
+import { InputError } from '../src/inputs/parse.js'
+import { goVersionFromGoMod, parseGoMod, readGoMod } from '../src/inputs/gomod.js'
 
 describe('go.mod parsing', () => {
   let dir: string

@@ -1,4 +1,4 @@
-import { InputError, parseBoolean, parseInteger, parseList, parseSize } from '../src/inputs.js'
+import { InputError, parseBoolean, parseInteger, parseList, parseSize } from '../src/inputs/parse.js'
 
 function inputError(fn: () => unknown): InputError {
   try {

@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import * as tc from '@actions/tool-cache'
-import { InputError } from '../src/inputs.js'
+import { InputError } from '../src/inputs/parse.js'
 import {
   DEFAULT_BASE_URL,
   exportCli,
@@ -15,7 +15,7 @@ import {
   parseBaseUrl,
   parseDaggerVersion,
   SDK_CLI_VERSION
-} from '../src/dagger/install.js'
+} from '../src/dagger-cli/install.js'
 import {
   fakeVersionLine,
   startDownloadServer,

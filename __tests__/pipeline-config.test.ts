@@ -2,15 +2,15 @@ import { mkdtempSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { InputError } from '../src/inputs.js'
+import { InputError } from '../src/inputs/parse.js'
 import {
   defaultBinaryName,
   parsePipelineInputs,
   pipelineSecrets,
   stateScopeForStages,
   type PipelineConfig
-} from '../src/pipeline/config.js'
-import { defaultTags, sanitizeTag } from '../src/pipeline/tags.js'
+} from '../src/inputs/pipeline-config.js'
+import { defaultTags, sanitizeTag } from '../src/inputs/tags.js'
 
 const repo = mkdtempSync(join(tmpdir(), 'pipeline-config-'))
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
-import { fingerprintOf, parseListing, stateStamp, unchangedSince } from '../src/engine/state-listing.js'
+import { fingerprintOf, parseListing, stateStamp, unchangedSince } from '../src/engine-state/listing.js'
 
 /** A listing as the helper's `find -printf FIND_FORMAT` prints it. */
 function listing(entries: Array<{ path: string; ctime: string; inode?: string; mtime?: string; size?: number }>): Buffer {

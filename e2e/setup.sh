@@ -20,8 +20,8 @@ REGISTRY_PORT=${GDA_E2E_REGISTRY_PORT:-5000}
 DAGGER_VERSION=$(node -p "require('$repo/node_modules/@dagger.io/dagger/package.json').version")
 CNI_VERSION=v1.9.0
 CRANE_VERSION=v0.21.9
-GOLANGCI_LINT_VERSION=$(sed -n "s/^export const DEFAULT_GOLANGCI_LINT_VERSION = '\(.*\)'$/\1/p" "$repo/src/pipeline/config.ts")
-TRIVY_VERSION=$(sed -n "s/^  trivy: 'aquasec\/trivy:\(.*\)',\{0,1\}$/\1/p" "$repo/src/pipeline/config.ts")
+GOLANGCI_LINT_VERSION=$(sed -n "s/^export const DEFAULT_GOLANGCI_LINT_VERSION = '\(.*\)'$/\1/p" "$repo/src/inputs/pipeline-config.ts")
+TRIVY_VERSION=$(sed -n "s/^  trivy: 'aquasec\/trivy:\(.*\)',\{0,1\}$/\1/p" "$repo/src/inputs/pipeline-config.ts")
 # The golang images the examples build with: each example's `toolchain` (or `go`) line.
 GO_VERSIONS=$(sed -n 's/^toolchain go\([0-9.]*\)$/\1/p' "$repo"/examples/*/go.mod | sort -u)
 HOST_GO=$(go env GOVERSION | sed 's/^go//')

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process'
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { restoreEngineState, saveEngineState, type RestoreOptions, type SaveOptions } from '../src/engine/state.js'
-import { collectStatePhases, type PhaseSpan } from '../src/engine/state-phases.js'
+import { restoreEngineState, saveEngineState, type RestoreOptions, type SaveOptions } from '../src/engine-state/store.js'
+import { collectStatePhases, type PhaseSpan } from '../src/engine-state/phases.js'
 
 export type StoreRequest =
   | { op: 'save'; options: SaveOptions }

@@ -24,7 +24,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const ENTRIES = {
   main: 'src/entry/main.ts',
   post: 'src/entry/post.ts',
-  cli: 'src/cli.ts'
+  cli: 'src/local/command.ts'
 }
 
 export const COMMONJS_PRELUDE = [

@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { SDK_CLI_VERSION } from '../../src/dagger/install.js'
+import { SDK_CLI_VERSION } from '../../src/dagger-cli/install.js'
 import { ensureStandInImages, inVolume, removeTestEngines } from './docker.js'
 import { startDownloadServer, writeFakeReleases, type DownloadServer } from './download-server.js'
 import { startEngineSession, type EngineSession } from './engine-session.js'

@@ -37810,213 +37810,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 43620:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Bl: () => (/* binding */ volumeExists),
-/* harmony export */   CD: () => (/* binding */ assertDockerReachable),
-/* harmony export */   Gr: () => (/* binding */ tarArchive),
-/* harmony export */   T3: () => (/* binding */ docker),
-/* harmony export */   XE: () => (/* binding */ dockerOk),
-/* harmony export */   YJ: () => (/* binding */ DockerCommandError),
-/* harmony export */   Yt: () => (/* binding */ ensureImage),
-/* harmony export */   aH: () => (/* binding */ inspectContainer),
-/* harmony export */   uO: () => (/* binding */ containerLogTail)
-/* harmony export */ });
-/* unused harmony export DockerUnavailableError */
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-// A small typed wrapper over the docker CLI. The action talks to whatever daemon the CLI is
-// configured for (DOCKER_HOST, contexts), so it works inside a container that shares the host's
-// socket: nothing here touches a host path on the daemon's side.
-
-
-/** Chunks of stderr kept: errors report its first line or its tail, and a tar warning per file must not grow memory. */
-const STDERR_CHUNKS_KEPT = 64;
-/** Docker is missing or its daemon cannot be reached: one line that says which. */
-class DockerUnavailableError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'DockerUnavailableError';
-    }
-}
-class DockerCommandError extends Error {
-    args;
-    result;
-    constructor(args, result) {
-        super(`docker ${args.join(' ')} failed with exit code ${result.exitCode}: ${firstLine(result.stderr)}`);
-        this.args = args;
-        this.result = result;
-        this.name = 'DockerCommandError';
-    }
-}
-function firstLine(text) {
-    return text.trim().split('\n')[0] ?? '';
-}
-/** Runs `docker ...args` and resolves with its exit code and output, whatever the exit code. */
-async function docker(args, options = {}) {
-    const { input } = options;
-    const inputFile = input && typeof input === 'object' && 'file' in input ? await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open)(input.file, 'r') : undefined;
-    const outputFile = options.output ? await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open)(options.output.file, 'w') : undefined;
-    try {
-        return await new Promise((resolve, reject) => {
-            const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)('docker', args, {
-                // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
-                env: process.env,
-                stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe', 'pipe']
-            });
-            const stdout = [];
-            const stderr = [];
-            child.stdout?.on('data', (chunk) => stdout.push(chunk));
-            child.stderr?.on('data', (chunk) => {
-                stderr.push(chunk);
-                if (stderr.length > STDERR_CHUNKS_KEPT)
-                    stderr.splice(1, stderr.length - STDERR_CHUNKS_KEPT);
-            });
-            child.on('error', (error) => {
-                reject(error.code === 'ENOENT'
-                    ? new DockerUnavailableError('Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)')
-                    : error);
-            });
-            // EPIPE when docker exits before reading all of stdin; its exit code tells the story.
-            child.stdin?.on('error', () => { });
-            child.stdin?.end(inputFile ? undefined : (input ?? ''));
-            child.on('close', (code, signal) => {
-                resolve({
-                    exitCode: code ?? (signal ? 128 : 1),
-                    stdout: Buffer.concat(stdout).toString('utf8'),
-                    stderr: Buffer.concat(stderr).toString('utf8')
-                });
-            });
-        });
-    }
-    finally {
-        await inputFile?.close();
-        await outputFile?.close();
-    }
-}
-/** Runs `docker ...args`, returns its stdout, and throws a DockerCommandError when it fails. */
-async function dockerOk(args, options = {}) {
-    const result = await docker(args, options);
-    if (result.exitCode !== 0)
-        throw new DockerCommandError(args, result);
-    return result.stdout;
-}
-async function assertDockerReachable() {
-    const result = await docker(['version', '--format', '{{.Server.Version}}']);
-    if (result.exitCode !== 0) {
-        const reason = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${result.exitCode}`;
-        throw new DockerUnavailableError(`Cannot reach the Docker daemon: ${reason}`);
-    }
-}
-/** The container's state, or null when no container has that name. */
-async function inspectContainer(name) {
-    const args = ['container', 'inspect', name];
-    const result = await docker(args);
-    if (result.exitCode !== 0) {
-        if (/no such (container|object)/i.test(result.stderr))
-            return null;
-        throw new DockerCommandError(args, result);
-    }
-    const [inspected] = JSON.parse(result.stdout);
-    const { State: state } = inspected;
-    return {
-        status: state.Status,
-        running: state.Running,
-        restarting: state.Restarting,
-        oomKilled: state.OOMKilled,
-        exitCode: state.ExitCode,
-        startedAt: state.StartedAt,
-        finishedAt: state.FinishedAt,
-        restartCount: inspected.RestartCount
-    };
-}
-/**
- * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
- * the two streams, so both are read with timestamps and merged.
- */
-async function containerLogTail(name, lines = 30) {
-    const result = await docker(['logs', '--timestamps', '--tail', String(lines), name]);
-    if (result.exitCode !== 0)
-        return `(no log: ${firstLine(result.stderr)})`;
-    const stamped = [result.stdout, result.stderr]
-        .flatMap(text => text.split('\n'))
-        .filter(line => line !== '')
-        .map(line => {
-        const space = line.indexOf(' ');
-        return { at: line.slice(0, space), text: line.slice(space + 1) };
-    });
-    // RFC 3339 timestamps with nanoseconds sort as strings once padded to the same width.
-    const key = (at) => at.replace(/(\.\d+)?Z$/, fraction => (fraction.slice(0, -1) || '.').padEnd(10, '0') + 'Z');
-    stamped.sort((a, b) => (key(a.at) < key(b.at) ? -1 : key(a.at) > key(b.at) ? 1 : 0));
-    return stamped
-        .slice(-lines)
-        .map(line => line.text)
-        .join('\n');
-}
-async function volumeExists(name) {
-    const args = ['volume', 'inspect', name];
-    const result = await docker(args);
-    if (result.exitCode === 0)
-        return true;
-    if (/no such volume/i.test(result.stderr))
-        return false;
-    throw new DockerCommandError(args, result);
-}
-/**
- * Pulls the image unless the daemon already has it, and returns its local ID (the digest of its
- * config): what a tag pointed at when it was pulled.
- */
-async function ensureImage(image) {
-    const inspect = ['image', 'inspect', '--format', '{{.Id}}', image];
-    const present = await docker(inspect);
-    if (present.exitCode === 0)
-        return present.stdout.trim();
-    await dockerOk(['pull', '--quiet', image]);
-    return (await dockerOk(inspect)).trim();
-}
-/** A ustar archive of small files and directories, owned by root, for `docker cp -`. */
-function tarArchive(entries) {
-    const blocks = [];
-    const mtime = Math.floor(Date.now() / 1000);
-    for (const entry of entries) {
-        const isDir = entry.path.endsWith('/');
-        const body = Buffer.from(entry.content ?? '', 'utf8');
-        if (Buffer.byteLength(entry.path) > 99)
-            throw new Error(`tar path too long: ${entry.path}`);
-        const header = Buffer.alloc(512);
-        const field = (offset, length, value) => header.write(value, offset, length, 'utf8');
-        const octal = (value, length) => value.toString(8).padStart(length - 1, '0');
-        field(0, 100, entry.path);
-        field(100, 8, octal(entry.mode, 8));
-        field(108, 8, octal(0, 8));
-        field(116, 8, octal(0, 8));
-        field(124, 12, octal(isDir ? 0 : body.length, 12));
-        field(136, 12, octal(mtime, 12));
-        field(148, 8, ' '.repeat(8));
-        field(156, 1, isDir ? '5' : '0');
-        field(257, 6, 'ustar');
-        field(263, 2, '00');
-        field(265, 32, 'root');
-        field(297, 32, 'root');
-        const checksum = header.reduce((sum, byte) => sum + byte, 0);
-        field(148, 8, `${checksum.toString(8).padStart(6, '0')}\0 `);
-        blocks.push(header);
-        if (!isDir) {
-            blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
-        }
-    }
-    blocks.push(Buffer.alloc(1024));
-    return Buffer.concat(blocks);
-}
-
-
-/***/ }),
-
-/***/ 81621:
+/***/ 73686:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -38030,8 +37824,8 @@ function tarArchive(entries) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(43620);
-/* harmony import */ var _state_listing_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(58794);
+/* harmony import */ var _shared_docker_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(43933);
+/* harmony import */ var _listing_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(71998);
 // The only door to the engine's state: a helper container on the same Docker daemon with the state
 // volume mounted. Archives move between the helper and the host in one of two ways:
 // - shared: the host directory that holds the part archives is bind-mounted into the helper, which
@@ -38057,7 +37851,7 @@ class HelperCommandError extends Error {
     }
 }
 async function runDocker(args, options = {}) {
-    const result = await (0,_docker_js__WEBPACK_IMPORTED_MODULE_3__/* .docker */ .T3)(args, options);
+    const result = await (0,_shared_docker_js__WEBPACK_IMPORTED_MODULE_3__/* .docker */ .T3)(args, options);
     if (result.exitCode !== 0)
         throw new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, result.exitCode, result.stderr);
     return result.stdout;
@@ -38094,7 +37888,7 @@ class StateHelper {
             'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
             // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
             '--cap-add', 'SYS_ADMIN',
-            '--volume', `${volume}:${_state_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$}`, ...mount,
+            '--volume', `${volume}:${_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$}`, ...mount,
             '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
         ];
         let id;
@@ -38118,7 +37912,7 @@ class StateHelper {
      * directory when there is one: megabytes of output cost far more through `docker exec`.
      */
     async listing() {
-        const find = `cd ${_state_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$} && find . -printf '${_state_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .FIND_FORMAT */ .Cc}'`;
+        const find = `cd ${_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$} && find . -printf '${_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .FIND_FORMAT */ .Cc}'`;
         if (!this.sharedDir)
             return this.exec(['sh', '-c', find]);
         const file = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(this.sharedDir, `listing-${++this.scratchCounter}`);
@@ -38134,7 +37928,7 @@ class StateHelper {
     async createArchive(members, recursive, hostFile) {
         const args = [
             'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
-            ...attributeFlags(await this.tarOptions), '--sparse', '--directory', _state_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$,
+            ...attributeFlags(await this.tarOptions), '--sparse', '--directory', _listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$,
             ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
         ];
         await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) });
@@ -38142,7 +37936,7 @@ class StateHelper {
     /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
     async extract(hostArchive, members) {
         const extractArgs = [
-            'tar', '--extract', ...attributeFlags(await this.tarOptions), '--preserve-permissions', '--same-owner', '--directory', _state_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$
+            'tar', '--extract', ...attributeFlags(await this.tarOptions), '--preserve-permissions', '--same-owner', '--directory', _listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$
         ];
         const shared = this.sharedPath(hostArchive);
         if (shared) {
@@ -38165,11 +37959,11 @@ class StateHelper {
         const parents = [...new Set(members.map(member => member.slice(0, member.lastIndexOf('/'))).filter(Boolean))];
         if (parents.length === 0)
             return;
-        await this.exec(['sh', '-c', `cd ${_state_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$} && xargs -0 mkdir -p`], { input: nulList(parents) });
+        await this.exec(['sh', '-c', `cd ${_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$} && xargs -0 mkdir -p`], { input: nulList(parents) });
     }
     /** Empties the state: what a failed restore leaves, never half a state. */
     async wipe() {
-        await this.exec(['find', _state_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$, '-mindepth', '1', '-delete']);
+        await this.exec(['find', _listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$, '-mindepth', '1', '-delete']);
     }
     /**
      * The Docker host's clock, as the volume's ctimes read it: the ctime of a file made now (in the
@@ -38228,7 +38022,7 @@ function nulList(items) {
 
 /***/ }),
 
-/***/ 58794:
+/***/ 71998:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -38425,7 +38219,7 @@ function splitState(entries) {
 
 /***/ }),
 
-/***/ 38422:
+/***/ 13718:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -38437,7 +38231,7 @@ function splitState(entries) {
 /* harmony export */ });
 // Shared input parsing. Every parser is pure: it takes the raw string that the runner (or the
 // local command) gave for one input and returns a typed value, or throws an InputError that names
-// the input, the value and what is allowed. config.ts is the only module that reads the raw inputs.
+// the input, the value and what is allowed. action-config.ts is the only module that reads the raw inputs.
 class InputError extends Error {
     input;
     value;
@@ -38511,6 +38305,560 @@ function parseList(raw) {
         .split(/[,\n]/)
         .map(s => s.trim())
         .filter(s => s !== '');
+}
+
+
+/***/ }),
+
+/***/ 62048:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  yQ: () => (/* binding */ IMAGE_USER),
+  Qr: () => (/* binding */ SCANNER_IMAGES),
+  UM: () => (/* binding */ imagePlatforms),
+  PM: () => (/* binding */ imageTarballPath),
+  vO: () => (/* binding */ parsePipelineInputs),
+  tK: () => (/* binding */ sarifPath),
+  S9: () => (/* binding */ stateScopeForStages)
+});
+
+// UNUSED EXPORTS: DEFAULT_BASE_IMAGE, DEFAULT_GOLANGCI_LINT_VERSION, SCANNERS, STAGES, defaultBinaryName, parseImageRepository, parsePlatforms, parseStages, pipelineSecrets
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./src/inputs/parse.ts
+var parse = __nccwpck_require__(13718);
+;// CONCATENATED MODULE: ./src/inputs/gomod.ts
+// Reads the few go.mod directives the pipeline needs: the module path (binary name, package
+// checks), the Go version to pin the toolchain image to, and replacements by local directories.
+
+
+
+/** Splits one go.mod line into tokens, honouring quoted strings and dropping a `//` comment. */
+function tokenize(line) {
+    const tokens = [];
+    let i = 0;
+    while (i < line.length) {
+        const c = line[i];
+        if (c === ' ' || c === '\t') {
+            i++;
+        }
+        else if (line.startsWith('//', i)) {
+            break;
+        }
+        else if (c === '"' || c === '`') {
+            let end = i + 1;
+            while (end < line.length && line[end] !== c)
+                end += c === '"' && line[end] === '\\' ? 2 : 1;
+            tokens.push(c === '"' ? JSON.parse(line.slice(i, end + 1)) : line.slice(i + 1, end));
+            i = end + 1;
+        }
+        else if (c === '(' || c === ')') {
+            tokens.push(c);
+            i++;
+        }
+        else {
+            let end = i;
+            while (end < line.length && !' \t()"`'.includes(line[end]) && !line.startsWith('//', end))
+                end++;
+            tokens.push(line.slice(i, end));
+            i = end;
+        }
+    }
+    return tokens;
+}
+/** Parses go.mod text into its directives; `file` only names it in errors. */
+function parseGoMod(text, file) {
+    const directives = new Map();
+    const localReplaces = [];
+    // `replace old [v] => new [v]`: go.mod's own rule is that a target with no version is a directory.
+    const replace = (args) => {
+        const arrow = args.indexOf('=>');
+        if (arrow >= 0 && args.length === arrow + 2)
+            localReplaces.push(args[arrow + 1]);
+    };
+    let block;
+    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+    for (const line of lines) {
+        const tokens = tokenize(line);
+        if (tokens.length === 0)
+            continue;
+        if (block !== undefined) {
+            if (tokens[0] === ')')
+                block = undefined;
+            else if (block === 'replace')
+                replace(tokens);
+            continue;
+        }
+        const [verb, ...rest] = tokens;
+        if (rest[0] === '(') {
+            // Of the block members (require, replace, exclude, retract, godebug, ...) only replace is read.
+            if (rest.at(-1) !== ')')
+                block = verb;
+            continue;
+        }
+        if (verb === 'replace')
+            replace(rest);
+        else if (!directives.has(verb))
+            directives.set(verb, rest);
+    }
+    const module = directives.get('module')?.[0];
+    if (!module)
+        throw new parse/* InputError */.dz('source', file, 'expected a go.mod with a module directive');
+    const go = directives.get('go')?.[0];
+    const toolchain = directives.get('toolchain')?.[0];
+    return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}), localReplaces };
+}
+/** Reads `<dir>/go.mod`; a missing file is a bad `source` input. */
+async function readGoMod(dir) {
+    const file = (0,external_node_path_.join)(dir, 'go.mod');
+    let text;
+    try {
+        text = await (0,promises_.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        const code = error.code;
+        throw new parse/* InputError */.dz('source', dir, `expected the directory of a Go module, but ${file} cannot be read (${code})`);
+    }
+    return parseGoMod(text, file);
+}
+const GO_VERSION = /^(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)$/;
+/**
+ * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
+ * as the go command itself picks the newer toolchain the module asks for.
+ */
+function goVersionFromGoMod(mod) {
+    const toolchain = mod.toolchain?.match(/^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:-.*)?$/);
+    if (toolchain)
+        return toolchain[1];
+    if (mod.go && GO_VERSION.test(mod.go))
+        return mod.go;
+    throw new parse/* InputError */.dz('go-version', '', `${mod.path} declares no usable go version (go ${mod.go ?? 'missing'}${mod.toolchain ? `, toolchain ${mod.toolchain}` : ''}); set go-version, e.g. 1.23`);
+}
+
+// EXTERNAL MODULE: ./src/pipeline/results.ts
+var results = __nccwpck_require__(65464);
+;// CONCATENATED MODULE: ./src/inputs/tags.ts
+// Image tags derived from the GitHub context the way docker/metadata-action's defaults name them,
+// so a repository moving to this action keeps the tags its users already pull.
+/** A Docker tag: 1 to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const SEMVER = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/;
+/** Replaces what a tag cannot hold by '-', as metadata-action does for branch names like `feat/x`. */
+function sanitizeTag(raw) {
+    const cleaned = raw.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]+/, '');
+    return cleaned.slice(0, 128);
+}
+/**
+ * The default tags for a ref: the branch name (+ `latest` on the default branch), the Git tag or
+ * its semver forms `1.2.3`, `1.2`, `1` (only `1.2.3-rc.1` for a pre-release), `pr-N`, and `sha-<7>`.
+ * Outside GitHub (no ref, no SHA) the image is tagged `latest`.
+ */
+function defaultTags({ ref = '', sha = '', defaultBranch }) {
+    const tags = [];
+    const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
+    const gitTag = /^refs\/tags\/(.+)$/.exec(ref)?.[1];
+    const pullRequest = /^refs\/pull\/(\d+)\//.exec(ref)?.[1];
+    if (branch) {
+        tags.push(sanitizeTag(branch));
+        if (branch === defaultBranch)
+            tags.push('latest');
+    }
+    else if (gitTag) {
+        const semver = SEMVER.exec(gitTag);
+        if (semver) {
+            const [, major, minor, patch, prerelease, build] = semver;
+            tags.push(sanitizeTag(`${major}.${minor}.${patch}${prerelease ? `-${prerelease}` : ''}${build ? `+${build}` : ''}`));
+            if (!prerelease)
+                tags.push(`${major}.${minor}`, major);
+        }
+        else {
+            tags.push(sanitizeTag(gitTag));
+        }
+    }
+    else if (pullRequest) {
+        tags.push(`pr-${pullRequest}`);
+    }
+    if (/^[0-9a-f]{7,}$/i.test(sha))
+        tags.push(`sha-${sha.slice(0, 7).toLowerCase()}`);
+    const unique = [...new Set(tags.filter(t => TAG_PATTERN.test(t)))];
+    return unique.length > 0 ? unique : ['latest'];
+}
+/** The version an image carries in `org.opencontainers.image.version`: the semver tag, else the first tag. */
+function imageVersion(tags) {
+    return tags.find(t => /^\d+\.\d+\.\d+/.test(t)) ?? tags[0] ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/inputs/pipeline-config.ts
+// The pipeline's inputs, validated as a whole before any engine or network is touched: each bad
+// value fails with an InputError that names the input, the value and what is allowed.
+
+
+
+
+
+
+const STAGES = ['build', 'lint', 'test', 'image', 'scan', 'publish'];
+const SCANNERS = ['trivy', 'grype'];
+/** Tool images, pinned so a run today and a run next month lint and scan with the same tools. */
+const DEFAULT_GOLANGCI_LINT_VERSION = 'v2.12.2';
+const SCANNER_IMAGES = {
+    trivy: 'aquasec/trivy:0.74.0',
+    grype: 'anchore/grype:v0.117.0'
+};
+const DEFAULT_BASE_IMAGE = 'gcr.io/distroless/static-debian12:nonroot';
+/** The uid:gid of distroless's `nonroot` user, used for every base image (scratch has no users). */
+const IMAGE_USER = '65532:65532';
+// `go tool dist list` (Go 1.23), the os/arch pairs the toolchain can build for.
+const GO_PLATFORMS = new Set(('aix/ppc64 android/386 android/amd64 android/arm android/arm64 darwin/amd64 darwin/arm64 dragonfly/amd64 ' +
+    'freebsd/386 freebsd/amd64 freebsd/arm freebsd/arm64 freebsd/riscv64 illumos/amd64 ios/amd64 ios/arm64 ' +
+    'js/wasm linux/386 linux/amd64 linux/arm linux/arm64 linux/loong64 linux/mips linux/mips64 linux/mips64le ' +
+    'linux/mipsle linux/ppc64 linux/ppc64le linux/riscv64 linux/s390x netbsd/386 netbsd/amd64 netbsd/arm ' +
+    'netbsd/arm64 openbsd/386 openbsd/amd64 openbsd/arm openbsd/arm64 openbsd/ppc64 openbsd/riscv64 plan9/386 ' +
+    'plan9/amd64 plan9/arm solaris/amd64 wasip1/wasm windows/386 windows/amd64 windows/arm windows/arm64').split(' '));
+// The variants that map to a Go setting: GOARM for arm, GOAMD64 for amd64.
+const PLATFORM_VARIANTS = {
+    arm: ['v5', 'v6', 'v7'],
+    amd64: ['v1', 'v2', 'v3', 'v4'],
+    arm64: ['v8']
+};
+function parsePlatforms(raw) {
+    const names = (0,parse/* parseList */.E1)(raw || 'linux/amd64,linux/arm64');
+    const platforms = names.map(name => {
+        const [os, arch, variant, ...extra] = name.split('/');
+        const allowed = 'expected os/arch[/variant] from `go tool dist list`, e.g. linux/amd64, linux/arm64, linux/arm/v7, windows/amd64';
+        if (!os || !arch || extra.length > 0 || !GO_PLATFORMS.has(`${os}/${arch}`)) {
+            throw new parse/* InputError */.dz('platforms', name, allowed);
+        }
+        if (variant !== undefined && !PLATFORM_VARIANTS[arch]?.includes(variant)) {
+            const variants = PLATFORM_VARIANTS[arch];
+            throw new parse/* InputError */.dz('platforms', name, variants ? `the variant of ${arch} is one of ${variants.join(', ')}` : `${arch} takes no variant`);
+        }
+        return { os, arch, ...(variant ? { variant } : {}), name };
+    });
+    if (platforms.length === 0)
+        throw new parse/* InputError */.dz('platforms', raw, 'expected at least one os/arch');
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate)
+        throw new parse/* InputError */.dz('platforms', raw, `${duplicate} is listed twice`);
+    return platforms;
+}
+function parseStages(raw, imageSet) {
+    const names = (0,parse/* parseList */.E1)(raw || 'all');
+    for (const name of names) {
+        if (name !== 'all' && !STAGES.includes(name)) {
+            throw new parse/* InputError */.dz('stage', name, `expected one or more of ${STAGES.join(', ')}, all`);
+        }
+    }
+    const allStages = names.includes('all');
+    // `all` pushes only when there is somewhere to push to.
+    const chosen = allStages ? STAGES.filter(s => s !== 'publish' || imageSet) : names;
+    return { stages: STAGES.filter(s => chosen.includes(s)), allStages };
+}
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const REGISTRY_HOST = /^(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|\[[0-9a-fA-F:]+\])(?::\d+)?$|^[A-Za-z0-9-]+:\d+$/;
+/** Validates a repository reference without tag or digest; returns the registry host it pushes to. */
+function parseImageRepository(raw) {
+    const allowed = 'expected a repository without tag or digest, e.g. ghcr.io/acme/hello or acme/hello (tags go in the tags input)';
+    if (raw.includes('@'))
+        throw new parse/* InputError */.dz('image', raw, allowed);
+    const parts = raw.split('/');
+    const host = parts.length > 1 && REGISTRY_HOST.test(parts[0]) ? parts[0] : undefined;
+    const path = host ? parts.slice(1) : parts;
+    if (path.length === 0 || !path.every(p => PATH_COMPONENT.test(p)))
+        throw new parse/* InputError */.dz('image', raw, allowed);
+    return host ?? 'docker.io';
+}
+const BASE_IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/;
+const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** The last element of the module path, skipping a major-version suffix (`example.com/app/v2` → app). */
+function defaultBinaryName(modulePath) {
+    const elements = modulePath.split('/');
+    const last = elements.at(-1) ?? modulePath;
+    return /^v\d+$/.test(last) && elements.length > 1 ? elements.at(-2) : last;
+}
+async function exists(path) {
+    try {
+        await (0,promises_.access)(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** Resolves `package` to a directory of this module: `./cmd/app`, `cmd/app` or `<module>/cmd/app`. */
+async function parsePackage(raw, source, modulePath) {
+    const value = raw || '.';
+    const allowed = `expected the main package as a path inside the module ${modulePath}, e.g. . or ./cmd/app`;
+    const inModule = value === modulePath ? '.' : value.startsWith(modulePath + '/') ? value.slice(modulePath.length + 1) : value;
+    if ((0,external_node_path_.isAbsolute)(inModule) || inModule.includes('...') || inModule.includes('\\')) {
+        throw new parse/* InputError */.dz('package', raw, allowed);
+    }
+    const normalized = external_node_path_.posix.normalize(inModule).replace(/\/+$/, '');
+    if (normalized === '..' || normalized.startsWith('../'))
+        throw new parse/* InputError */.dz('package', raw, allowed);
+    const dir = (0,external_node_path_.join)(source, normalized);
+    const info = await (0,promises_.stat)(dir).catch(() => undefined);
+    if (!info?.isDirectory())
+        throw new parse/* InputError */.dz('package', raw, `${allowed}; ${dir} is not a directory`);
+    if (normalized !== '.' && (await exists((0,external_node_path_.join)(dir, 'go.mod')))) {
+        throw new parse/* InputError */.dz('package', raw, `${allowed}; ${normalized} has its own go.mod, so it is another module`);
+    }
+    return normalized === '.' ? '.' : `./${normalized}`;
+}
+async function defaultBranchOf(eventPath) {
+    if (!eventPath)
+        return undefined;
+    try {
+        const event = JSON.parse(await (0,promises_.readFile)(eventPath, 'utf8'));
+        return event.repository?.default_branch;
+    }
+    catch {
+        return undefined;
+    }
+}
+function createdAt(env) {
+    // SOURCE_DATE_EPOCH keeps the label (and so the image digest) reproducible when a build sets it.
+    const epoch = Number(env.SOURCE_DATE_EPOCH);
+    return (Number.isFinite(epoch) && env.SOURCE_DATE_EPOCH ? new Date(epoch * 1000) : new Date()).toISOString();
+}
+function ociLabels(env, tags, title) {
+    const labels = {};
+    if (env.GITHUB_REPOSITORY) {
+        labels['org.opencontainers.image.source'] = `${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}`;
+    }
+    if (env.GITHUB_SHA)
+        labels['org.opencontainers.image.revision'] = env.GITHUB_SHA;
+    labels['org.opencontainers.image.created'] = createdAt(env);
+    const version = imageVersion(tags);
+    if (version)
+        labels['org.opencontainers.image.version'] = version;
+    labels['org.opencontainers.image.title'] = title;
+    return labels;
+}
+const TEST_FLAGS_ALLOWED = "expected go test flags as shell words, e.g. -run 'TestA|TestB' -count=1 -timeout 5m: quote and escape as in sh, " +
+    'but no shell operators, expansions or comments, since no shell runs them (-json is always set)';
+/**
+ * Splits `test-flags` into words as sh would (quotes, backslashes). The words become argv, so
+ * anything only a shell would act on (operators, expansions, comments) is refused, not kept literal.
+ */
+function splitShellWords(raw) {
+    const refuse = (why) => {
+        throw new parse/* InputError */.dz('test-flags', raw, `${why}; ${TEST_FLAGS_ALLOWED}`);
+    };
+    const refuseExpansion = (at) => {
+        const next = raw[at + 1] ?? '';
+        if (/[({\w@*#?$!-]/.test(next))
+            refuse(`$${next} expansion`);
+    };
+    const words = [];
+    let word; // undefined between words, so '' can still be a word
+    let i = 0;
+    while (i < raw.length) {
+        const c = raw[i];
+        if (' \t\r\n'.includes(c)) {
+            if (word !== undefined)
+                words.push(word);
+            word = undefined;
+            i++;
+        }
+        else if (c === "'") {
+            const end = raw.indexOf("'", i + 1);
+            if (end < 0)
+                refuse("unterminated ' quote");
+            word = (word ?? '') + raw.slice(i + 1, end);
+            i = end + 1;
+        }
+        else if (c === '"') {
+            let text = '';
+            for (i++; raw[i] !== '"'; i++) {
+                if (i >= raw.length)
+                    refuse('unterminated " quote');
+                // Inside double quotes a backslash escapes only these, as in sh.
+                if (raw[i] === '\\' && '$`"\\\n'.includes(raw[i + 1] ?? '.')) {
+                    i++;
+                    if (raw[i] !== '\n')
+                        text += raw[i];
+                    continue;
+                }
+                if (raw[i] === '`')
+                    refuse('backtick command substitution');
+                if (raw[i] === '$')
+                    refuseExpansion(i);
+                text += raw[i];
+            }
+            word = (word ?? '') + text;
+            i++;
+        }
+        else if (c === '\\') {
+            if (i + 1 >= raw.length)
+                refuse('a backslash at the end');
+            // A backslash-newline joins lines; any other escaped character is itself.
+            if (raw[i + 1] !== '\n')
+                word = (word ?? '') + raw[i + 1];
+            i += 2;
+        }
+        else {
+            if (';&|<>()'.includes(c))
+                refuse(`shell operator ${c}`);
+            if (c === '`')
+                refuse('backtick command substitution');
+            if (c === '#' && word === undefined)
+                refuse('a comment');
+            if (c === '$')
+                refuseExpansion(i);
+            word = (word ?? '') + c;
+            i++;
+        }
+    }
+    if (word !== undefined)
+        words.push(word);
+    return words;
+}
+/** `test-flags` as go test arguments: flags, each followed by its value when it has no `=`. */
+function parseTestFlags(raw) {
+    const words = splitShellWords(raw);
+    words.forEach((word, i) => {
+        const previous = words[i - 1];
+        // Without a list of go's flags, a bare word is taken as a value only where one can stand.
+        const isValue = !word.startsWith('-') && previous?.startsWith('-') && !previous.includes('=');
+        if ((!word.startsWith('-') && !isValue) || /^-{1,2}json(=|$)/.test(word)) {
+            throw new parse/* InputError */.dz('test-flags', word, TEST_FLAGS_ALLOWED);
+        }
+    });
+    return words;
+}
+/**
+ * Reads and validates every pipeline input. Async because it reads `<source>/go.mod` and the
+ * event payload; it touches neither the engine nor the network.
+ */
+async function parsePipelineInputs(read, env, cwd) {
+    const imageRaw = read('image');
+    const registryAddress = imageRaw ? parseImageRepository(imageRaw) : undefined;
+    const { stages, allStages } = parseStages(read('stage'), imageRaw !== '');
+    const publishing = stages.includes('publish');
+    const sourceRaw = read('source') || '.';
+    const source = (0,external_node_path_.resolve)(cwd, sourceRaw);
+    const goMod = await readGoMod(source);
+    const goVersionRaw = read('go-version');
+    if (goVersionRaw && !/^\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?$/.test(goVersionRaw)) {
+        throw new parse/* InputError */.dz('go-version', goVersionRaw, 'expected a Go release such as 1.23, 1.23.4 or 1.24rc1');
+    }
+    const goVersion = goVersionRaw || goVersionFromGoMod(goMod);
+    const platforms = parsePlatforms(read('platforms'));
+    const imageStage = stages.find(s => s === 'image' || s === 'scan' || s === 'publish');
+    if (imageStage && !platforms.some(p => p.os === 'linux')) {
+        throw new parse/* InputError */.dz('platforms', read('platforms'), `stage ${imageStage} builds a Linux image, so list at least one linux/… platform`);
+    }
+    const binaryName = read('binary-name') || defaultBinaryName(goMod.module);
+    if (!BINARY_NAME.test(binaryName)) {
+        throw new parse/* InputError */.dz('binary-name', binaryName, 'expected a file name of letters, digits, ., _ and -');
+    }
+    const tagsRaw = read('tags');
+    const tags = tagsRaw
+        ? (0,parse/* parseList */.E1)(tagsRaw)
+        : defaultTags({ ref: env.GITHUB_REF, sha: env.GITHUB_SHA, defaultBranch: await defaultBranchOf(env.GITHUB_EVENT_PATH) });
+    for (const tag of tags) {
+        if (!TAG_PATTERN.test(tag)) {
+            throw new parse/* InputError */.dz('tags', tag, 'each tag is 1 to 128 of A-Z a-z 0-9 _ . - and does not start with . or -');
+        }
+    }
+    const username = read('registry-username');
+    const password = read('registry-password');
+    if (publishing) {
+        const why = allStages ? 'stage all publishes because image is set' : 'stage publish';
+        if (!imageRaw)
+            throw new parse/* InputError */.dz('image', '', `${why} needs the repository to push to, e.g. ghcr.io/acme/hello`);
+        if (!username)
+            throw new parse/* InputError */.dz('registry-username', '', `${why} needs registry-username and registry-password`);
+        if (!password)
+            throw new parse/* InputError */.dz('registry-password', '', `${why} needs registry-username and registry-password`);
+    }
+    const baseImage = read('base-image') || DEFAULT_BASE_IMAGE;
+    if (!BASE_IMAGE.test(baseImage)) {
+        throw new parse/* InputError */.dz('base-image', baseImage, 'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot');
+    }
+    const scanner = read('scanner') || 'trivy';
+    if (!SCANNERS.includes(scanner)) {
+        throw new parse/* InputError */.dz('scanner', scanner, `expected one of ${SCANNERS.join(', ')}`);
+    }
+    const severities = (0,parse/* parseList */.E1)(read('severity') || 'CRITICAL,HIGH').map(s => {
+        const upper = s.toUpperCase();
+        if (!results/* SEVERITIES */.oC.includes(upper)) {
+            throw new parse/* InputError */.dz('severity', s, `expected one or more of ${results/* SEVERITIES */.oC.join(', ')}`);
+        }
+        return upper;
+    });
+    const goPrivate = (0,parse/* parseList */.E1)(read('go-private'));
+    for (const pattern of goPrivate) {
+        if (/\s/.test(pattern))
+            throw new parse/* InputError */.dz('go-private', pattern, 'expected GOPRIVATE glob patterns such as github.com/acme/*');
+    }
+    const goPrivateToken = read('go-private-token');
+    if (goPrivateToken && goPrivate.length === 0) {
+        throw new parse/* InputError */.dz('go-private', '', 'go-private-token is set, so list the private module patterns (GOPRIVATE), e.g. github.com/acme/*');
+    }
+    const golangciLintVersion = read('golangci-lint-version') || DEFAULT_GOLANGCI_LINT_VERSION;
+    // --path-mode, which the lint stage relies on, came with v2.1.
+    if (!/^v2\.([1-9]\d*)\.\d+$/.test(golangciLintVersion)) {
+        throw new parse/* InputError */.dz('golangci-lint-version', golangciLintVersion, 'expected a golangci-lint release from v2.1.0 on, such as v2.12.2');
+    }
+    const testFlags = parseTestFlags(read('test-flags'));
+    const fromRepo = (0,external_node_path_.relative)(cwd, source);
+    return {
+        stages,
+        allStages,
+        source,
+        sourceFromRepo: fromRepo.split(external_node_path_.sep).join('/'),
+        modulePath: goMod.module,
+        goVersion,
+        goVersionFrom: goVersionRaw ? 'input' : 'go.mod',
+        hasGoSum: await exists((0,external_node_path_.join)(source, 'go.sum')),
+        hasLocalReplace: goMod.localReplaces.length > 0,
+        platforms,
+        package: await parsePackage(read('package'), source, goMod.module),
+        binaryName,
+        ldflags: read('ldflags') || '-s -w',
+        output: (0,external_node_path_.normalize)((0,external_node_path_.resolve)(cwd, read('output') || 'bin')),
+        ...(imageRaw ? { image: imageRaw } : {}),
+        tags,
+        ...(registryAddress && username && password ? { registry: { address: registryAddress, username, password } } : {}),
+        baseImage,
+        scanner: scanner,
+        severities,
+        dryRun: (0,parse/* parseBoolean */.yG)('dry-run', read('dry-run'), false),
+        goPrivate,
+        ...(goPrivateToken ? { goPrivateToken } : {}),
+        race: (0,parse/* parseBoolean */.yG)('race', read('race'), false),
+        coverage: (0,parse/* parseBoolean */.yG)('coverage', read('coverage'), true),
+        golangciLintVersion,
+        testFlags,
+        labels: ociLabels(env, tags, binaryName)
+    };
+}
+/** The platforms the image is assembled for: the Linux ones of `platforms`. */
+function imagePlatforms(cfg) {
+    return cfg.platforms.filter(p => p.os === 'linux');
+}
+/** A short name of the stages a job runs, for the engine-state cache key (`all`, `build+lint`). */
+function stateScopeForStages(cfg) {
+    return cfg.allStages ? 'all' : cfg.stages.join('+');
+}
+/** Where the scan stage writes its SARIF report and the image stage its OCI tarball. */
+function sarifPath(cfg) {
+    return (0,external_node_path_.join)(cfg.output, `${cfg.binaryName}.sarif`);
+}
+function imageTarballPath(cfg) {
+    return (0,external_node_path_.join)(cfg.output, `${cfg.binaryName}-image.tar`);
+}
+/** The secret values in a configuration, for the caller to mask before anything is logged. */
+function pipelineSecrets(cfg) {
+    return [cfg.registry?.password, cfg.goPrivateToken].filter((s) => Boolean(s));
 }
 
 
@@ -38670,560 +39018,6 @@ async function runBuild(client, cfg, binaries) {
 
 /***/ }),
 
-/***/ 30783:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  yQ: () => (/* binding */ IMAGE_USER),
-  Qr: () => (/* binding */ SCANNER_IMAGES),
-  UM: () => (/* binding */ imagePlatforms),
-  PM: () => (/* binding */ imageTarballPath),
-  vO: () => (/* binding */ parsePipelineInputs),
-  tK: () => (/* binding */ sarifPath),
-  S9: () => (/* binding */ stateScopeForStages)
-});
-
-// UNUSED EXPORTS: DEFAULT_BASE_IMAGE, DEFAULT_GOLANGCI_LINT_VERSION, SCANNERS, STAGES, defaultBinaryName, parseImageRepository, parsePlatforms, parseStages, pipelineSecrets
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
-// EXTERNAL MODULE: ./src/inputs.ts
-var inputs = __nccwpck_require__(38422);
-;// CONCATENATED MODULE: ./src/pipeline/gomod.ts
-// Reads the few go.mod directives the pipeline needs: the module path (binary name, package
-// checks), the Go version to pin the toolchain image to, and replacements by local directories.
-
-
-
-/** Splits one go.mod line into tokens, honouring quoted strings and dropping a `//` comment. */
-function tokenize(line) {
-    const tokens = [];
-    let i = 0;
-    while (i < line.length) {
-        const c = line[i];
-        if (c === ' ' || c === '\t') {
-            i++;
-        }
-        else if (line.startsWith('//', i)) {
-            break;
-        }
-        else if (c === '"' || c === '`') {
-            let end = i + 1;
-            while (end < line.length && line[end] !== c)
-                end += c === '"' && line[end] === '\\' ? 2 : 1;
-            tokens.push(c === '"' ? JSON.parse(line.slice(i, end + 1)) : line.slice(i + 1, end));
-            i = end + 1;
-        }
-        else if (c === '(' || c === ')') {
-            tokens.push(c);
-            i++;
-        }
-        else {
-            let end = i;
-            while (end < line.length && !' \t()"`'.includes(line[end]) && !line.startsWith('//', end))
-                end++;
-            tokens.push(line.slice(i, end));
-            i = end;
-        }
-    }
-    return tokens;
-}
-/** Parses go.mod text into its directives; `file` only names it in errors. */
-function parseGoMod(text, file) {
-    const directives = new Map();
-    const localReplaces = [];
-    // `replace old [v] => new [v]`: go.mod's own rule is that a target with no version is a directory.
-    const replace = (args) => {
-        const arrow = args.indexOf('=>');
-        if (arrow >= 0 && args.length === arrow + 2)
-            localReplaces.push(args[arrow + 1]);
-    };
-    let block;
-    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-    for (const line of lines) {
-        const tokens = tokenize(line);
-        if (tokens.length === 0)
-            continue;
-        if (block !== undefined) {
-            if (tokens[0] === ')')
-                block = undefined;
-            else if (block === 'replace')
-                replace(tokens);
-            continue;
-        }
-        const [verb, ...rest] = tokens;
-        if (rest[0] === '(') {
-            // Of the block members (require, replace, exclude, retract, godebug, ...) only replace is read.
-            if (rest.at(-1) !== ')')
-                block = verb;
-            continue;
-        }
-        if (verb === 'replace')
-            replace(rest);
-        else if (!directives.has(verb))
-            directives.set(verb, rest);
-    }
-    const module = directives.get('module')?.[0];
-    if (!module)
-        throw new inputs/* InputError */.dz('source', file, 'expected a go.mod with a module directive');
-    const go = directives.get('go')?.[0];
-    const toolchain = directives.get('toolchain')?.[0];
-    return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}), localReplaces };
-}
-/** Reads `<dir>/go.mod`; a missing file is a bad `source` input. */
-async function readGoMod(dir) {
-    const file = (0,external_node_path_.join)(dir, 'go.mod');
-    let text;
-    try {
-        text = await (0,promises_.readFile)(file, 'utf8');
-    }
-    catch (error) {
-        const code = error.code;
-        throw new inputs/* InputError */.dz('source', dir, `expected the directory of a Go module, but ${file} cannot be read (${code})`);
-    }
-    return parseGoMod(text, file);
-}
-const GO_VERSION = /^(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)$/;
-/**
- * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
- * as the go command itself picks the newer toolchain the module asks for.
- */
-function goVersionFromGoMod(mod) {
-    const toolchain = mod.toolchain?.match(/^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:-.*)?$/);
-    if (toolchain)
-        return toolchain[1];
-    if (mod.go && GO_VERSION.test(mod.go))
-        return mod.go;
-    throw new inputs/* InputError */.dz('go-version', '', `${mod.path} declares no usable go version (go ${mod.go ?? 'missing'}${mod.toolchain ? `, toolchain ${mod.toolchain}` : ''}); set go-version, e.g. 1.23`);
-}
-
-// EXTERNAL MODULE: ./src/pipeline/results.ts
-var results = __nccwpck_require__(65464);
-;// CONCATENATED MODULE: ./src/pipeline/tags.ts
-// Image tags derived from the GitHub context the way docker/metadata-action's defaults name them,
-// so a repository moving to this action keeps the tags its users already pull.
-/** A Docker tag: 1 to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const SEMVER = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/;
-/** Replaces what a tag cannot hold by '-', as metadata-action does for branch names like `feat/x`. */
-function sanitizeTag(raw) {
-    const cleaned = raw.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]+/, '');
-    return cleaned.slice(0, 128);
-}
-/**
- * The default tags for a ref: the branch name (+ `latest` on the default branch), the Git tag or
- * its semver forms `1.2.3`, `1.2`, `1` (only `1.2.3-rc.1` for a pre-release), `pr-N`, and `sha-<7>`.
- * Outside GitHub (no ref, no SHA) the image is tagged `latest`.
- */
-function defaultTags({ ref = '', sha = '', defaultBranch }) {
-    const tags = [];
-    const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
-    const gitTag = /^refs\/tags\/(.+)$/.exec(ref)?.[1];
-    const pullRequest = /^refs\/pull\/(\d+)\//.exec(ref)?.[1];
-    if (branch) {
-        tags.push(sanitizeTag(branch));
-        if (branch === defaultBranch)
-            tags.push('latest');
-    }
-    else if (gitTag) {
-        const semver = SEMVER.exec(gitTag);
-        if (semver) {
-            const [, major, minor, patch, prerelease, build] = semver;
-            tags.push(sanitizeTag(`${major}.${minor}.${patch}${prerelease ? `-${prerelease}` : ''}${build ? `+${build}` : ''}`));
-            if (!prerelease)
-                tags.push(`${major}.${minor}`, major);
-        }
-        else {
-            tags.push(sanitizeTag(gitTag));
-        }
-    }
-    else if (pullRequest) {
-        tags.push(`pr-${pullRequest}`);
-    }
-    if (/^[0-9a-f]{7,}$/i.test(sha))
-        tags.push(`sha-${sha.slice(0, 7).toLowerCase()}`);
-    const unique = [...new Set(tags.filter(t => TAG_PATTERN.test(t)))];
-    return unique.length > 0 ? unique : ['latest'];
-}
-/** The version an image carries in `org.opencontainers.image.version`: the semver tag, else the first tag. */
-function imageVersion(tags) {
-    return tags.find(t => /^\d+\.\d+\.\d+/.test(t)) ?? tags[0] ?? '';
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/config.ts
-// The pipeline's inputs, validated as a whole before any engine or network is touched: each bad
-// value fails with an InputError that names the input, the value and what is allowed.
-
-
-
-
-
-
-const STAGES = ['build', 'lint', 'test', 'image', 'scan', 'publish'];
-const SCANNERS = ['trivy', 'grype'];
-/** Tool images, pinned so a run today and a run next month lint and scan with the same tools. */
-const DEFAULT_GOLANGCI_LINT_VERSION = 'v2.12.2';
-const SCANNER_IMAGES = {
-    trivy: 'aquasec/trivy:0.74.0',
-    grype: 'anchore/grype:v0.117.0'
-};
-const DEFAULT_BASE_IMAGE = 'gcr.io/distroless/static-debian12:nonroot';
-/** The uid:gid of distroless's `nonroot` user, used for every base image (scratch has no users). */
-const IMAGE_USER = '65532:65532';
-// `go tool dist list` (Go 1.23), the os/arch pairs the toolchain can build for.
-const GO_PLATFORMS = new Set(('aix/ppc64 android/386 android/amd64 android/arm android/arm64 darwin/amd64 darwin/arm64 dragonfly/amd64 ' +
-    'freebsd/386 freebsd/amd64 freebsd/arm freebsd/arm64 freebsd/riscv64 illumos/amd64 ios/amd64 ios/arm64 ' +
-    'js/wasm linux/386 linux/amd64 linux/arm linux/arm64 linux/loong64 linux/mips linux/mips64 linux/mips64le ' +
-    'linux/mipsle linux/ppc64 linux/ppc64le linux/riscv64 linux/s390x netbsd/386 netbsd/amd64 netbsd/arm ' +
-    'netbsd/arm64 openbsd/386 openbsd/amd64 openbsd/arm openbsd/arm64 openbsd/ppc64 openbsd/riscv64 plan9/386 ' +
-    'plan9/amd64 plan9/arm solaris/amd64 wasip1/wasm windows/386 windows/amd64 windows/arm windows/arm64').split(' '));
-// The variants that map to a Go setting: GOARM for arm, GOAMD64 for amd64.
-const PLATFORM_VARIANTS = {
-    arm: ['v5', 'v6', 'v7'],
-    amd64: ['v1', 'v2', 'v3', 'v4'],
-    arm64: ['v8']
-};
-function parsePlatforms(raw) {
-    const names = (0,inputs/* parseList */.E1)(raw || 'linux/amd64,linux/arm64');
-    const platforms = names.map(name => {
-        const [os, arch, variant, ...extra] = name.split('/');
-        const allowed = 'expected os/arch[/variant] from `go tool dist list`, e.g. linux/amd64, linux/arm64, linux/arm/v7, windows/amd64';
-        if (!os || !arch || extra.length > 0 || !GO_PLATFORMS.has(`${os}/${arch}`)) {
-            throw new inputs/* InputError */.dz('platforms', name, allowed);
-        }
-        if (variant !== undefined && !PLATFORM_VARIANTS[arch]?.includes(variant)) {
-            const variants = PLATFORM_VARIANTS[arch];
-            throw new inputs/* InputError */.dz('platforms', name, variants ? `the variant of ${arch} is one of ${variants.join(', ')}` : `${arch} takes no variant`);
-        }
-        return { os, arch, ...(variant ? { variant } : {}), name };
-    });
-    if (platforms.length === 0)
-        throw new inputs/* InputError */.dz('platforms', raw, 'expected at least one os/arch');
-    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-    if (duplicate)
-        throw new inputs/* InputError */.dz('platforms', raw, `${duplicate} is listed twice`);
-    return platforms;
-}
-function parseStages(raw, imageSet) {
-    const names = (0,inputs/* parseList */.E1)(raw || 'all');
-    for (const name of names) {
-        if (name !== 'all' && !STAGES.includes(name)) {
-            throw new inputs/* InputError */.dz('stage', name, `expected one or more of ${STAGES.join(', ')}, all`);
-        }
-    }
-    const allStages = names.includes('all');
-    // `all` pushes only when there is somewhere to push to.
-    const chosen = allStages ? STAGES.filter(s => s !== 'publish' || imageSet) : names;
-    return { stages: STAGES.filter(s => chosen.includes(s)), allStages };
-}
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const REGISTRY_HOST = /^(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|\[[0-9a-fA-F:]+\])(?::\d+)?$|^[A-Za-z0-9-]+:\d+$/;
-/** Validates a repository reference without tag or digest; returns the registry host it pushes to. */
-function parseImageRepository(raw) {
-    const allowed = 'expected a repository without tag or digest, e.g. ghcr.io/acme/hello or acme/hello (tags go in the tags input)';
-    if (raw.includes('@'))
-        throw new inputs/* InputError */.dz('image', raw, allowed);
-    const parts = raw.split('/');
-    const host = parts.length > 1 && REGISTRY_HOST.test(parts[0]) ? parts[0] : undefined;
-    const path = host ? parts.slice(1) : parts;
-    if (path.length === 0 || !path.every(p => PATH_COMPONENT.test(p)))
-        throw new inputs/* InputError */.dz('image', raw, allowed);
-    return host ?? 'docker.io';
-}
-const BASE_IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/;
-const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** The last element of the module path, skipping a major-version suffix (`example.com/app/v2` → app). */
-function defaultBinaryName(modulePath) {
-    const elements = modulePath.split('/');
-    const last = elements.at(-1) ?? modulePath;
-    return /^v\d+$/.test(last) && elements.length > 1 ? elements.at(-2) : last;
-}
-async function exists(path) {
-    try {
-        await (0,promises_.access)(path);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/** Resolves `package` to a directory of this module: `./cmd/app`, `cmd/app` or `<module>/cmd/app`. */
-async function parsePackage(raw, source, modulePath) {
-    const value = raw || '.';
-    const allowed = `expected the main package as a path inside the module ${modulePath}, e.g. . or ./cmd/app`;
-    const inModule = value === modulePath ? '.' : value.startsWith(modulePath + '/') ? value.slice(modulePath.length + 1) : value;
-    if ((0,external_node_path_.isAbsolute)(inModule) || inModule.includes('...') || inModule.includes('\\')) {
-        throw new inputs/* InputError */.dz('package', raw, allowed);
-    }
-    const normalized = external_node_path_.posix.normalize(inModule).replace(/\/+$/, '');
-    if (normalized === '..' || normalized.startsWith('../'))
-        throw new inputs/* InputError */.dz('package', raw, allowed);
-    const dir = (0,external_node_path_.join)(source, normalized);
-    const info = await (0,promises_.stat)(dir).catch(() => undefined);
-    if (!info?.isDirectory())
-        throw new inputs/* InputError */.dz('package', raw, `${allowed}; ${dir} is not a directory`);
-    if (normalized !== '.' && (await exists((0,external_node_path_.join)(dir, 'go.mod')))) {
-        throw new inputs/* InputError */.dz('package', raw, `${allowed}; ${normalized} has its own go.mod, so it is another module`);
-    }
-    return normalized === '.' ? '.' : `./${normalized}`;
-}
-async function defaultBranchOf(eventPath) {
-    if (!eventPath)
-        return undefined;
-    try {
-        const event = JSON.parse(await (0,promises_.readFile)(eventPath, 'utf8'));
-        return event.repository?.default_branch;
-    }
-    catch {
-        return undefined;
-    }
-}
-function createdAt(env) {
-    // SOURCE_DATE_EPOCH keeps the label (and so the image digest) reproducible when a build sets it.
-    const epoch = Number(env.SOURCE_DATE_EPOCH);
-    return (Number.isFinite(epoch) && env.SOURCE_DATE_EPOCH ? new Date(epoch * 1000) : new Date()).toISOString();
-}
-function ociLabels(env, tags, title) {
-    const labels = {};
-    if (env.GITHUB_REPOSITORY) {
-        labels['org.opencontainers.image.source'] = `${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}`;
-    }
-    if (env.GITHUB_SHA)
-        labels['org.opencontainers.image.revision'] = env.GITHUB_SHA;
-    labels['org.opencontainers.image.created'] = createdAt(env);
-    const version = imageVersion(tags);
-    if (version)
-        labels['org.opencontainers.image.version'] = version;
-    labels['org.opencontainers.image.title'] = title;
-    return labels;
-}
-const TEST_FLAGS_ALLOWED = "expected go test flags as shell words, e.g. -run 'TestA|TestB' -count=1 -timeout 5m: quote and escape as in sh, " +
-    'but no shell operators, expansions or comments, since no shell runs them (-json is always set)';
-/**
- * Splits `test-flags` into words as sh would (quotes, backslashes). The words become argv, so
- * anything only a shell would act on (operators, expansions, comments) is refused, not kept literal.
- */
-function splitShellWords(raw) {
-    const refuse = (why) => {
-        throw new inputs/* InputError */.dz('test-flags', raw, `${why}; ${TEST_FLAGS_ALLOWED}`);
-    };
-    const refuseExpansion = (at) => {
-        const next = raw[at + 1] ?? '';
-        if (/[({\w@*#?$!-]/.test(next))
-            refuse(`$${next} expansion`);
-    };
-    const words = [];
-    let word; // undefined between words, so '' can still be a word
-    let i = 0;
-    while (i < raw.length) {
-        const c = raw[i];
-        if (' \t\r\n'.includes(c)) {
-            if (word !== undefined)
-                words.push(word);
-            word = undefined;
-            i++;
-        }
-        else if (c === "'") {
-            const end = raw.indexOf("'", i + 1);
-            if (end < 0)
-                refuse("unterminated ' quote");
-            word = (word ?? '') + raw.slice(i + 1, end);
-            i = end + 1;
-        }
-        else if (c === '"') {
-            let text = '';
-            for (i++; raw[i] !== '"'; i++) {
-                if (i >= raw.length)
-                    refuse('unterminated " quote');
-                // Inside double quotes a backslash escapes only these, as in sh.
-                if (raw[i] === '\\' && '$`"\\\n'.includes(raw[i + 1] ?? '.')) {
-                    i++;
-                    if (raw[i] !== '\n')
-                        text += raw[i];
-                    continue;
-                }
-                if (raw[i] === '`')
-                    refuse('backtick command substitution');
-                if (raw[i] === '$')
-                    refuseExpansion(i);
-                text += raw[i];
-            }
-            word = (word ?? '') + text;
-            i++;
-        }
-        else if (c === '\\') {
-            if (i + 1 >= raw.length)
-                refuse('a backslash at the end');
-            // A backslash-newline joins lines; any other escaped character is itself.
-            if (raw[i + 1] !== '\n')
-                word = (word ?? '') + raw[i + 1];
-            i += 2;
-        }
-        else {
-            if (';&|<>()'.includes(c))
-                refuse(`shell operator ${c}`);
-            if (c === '`')
-                refuse('backtick command substitution');
-            if (c === '#' && word === undefined)
-                refuse('a comment');
-            if (c === '$')
-                refuseExpansion(i);
-            word = (word ?? '') + c;
-            i++;
-        }
-    }
-    if (word !== undefined)
-        words.push(word);
-    return words;
-}
-/** `test-flags` as go test arguments: flags, each followed by its value when it has no `=`. */
-function parseTestFlags(raw) {
-    const words = splitShellWords(raw);
-    words.forEach((word, i) => {
-        const previous = words[i - 1];
-        // Without a list of go's flags, a bare word is taken as a value only where one can stand.
-        const isValue = !word.startsWith('-') && previous?.startsWith('-') && !previous.includes('=');
-        if ((!word.startsWith('-') && !isValue) || /^-{1,2}json(=|$)/.test(word)) {
-            throw new inputs/* InputError */.dz('test-flags', word, TEST_FLAGS_ALLOWED);
-        }
-    });
-    return words;
-}
-/**
- * Reads and validates every pipeline input. Async because it reads `<source>/go.mod` and the
- * event payload; it touches neither the engine nor the network.
- */
-async function parsePipelineInputs(read, env, cwd) {
-    const imageRaw = read('image');
-    const registryAddress = imageRaw ? parseImageRepository(imageRaw) : undefined;
-    const { stages, allStages } = parseStages(read('stage'), imageRaw !== '');
-    const publishing = stages.includes('publish');
-    const sourceRaw = read('source') || '.';
-    const source = (0,external_node_path_.resolve)(cwd, sourceRaw);
-    const goMod = await readGoMod(source);
-    const goVersionRaw = read('go-version');
-    if (goVersionRaw && !/^\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?$/.test(goVersionRaw)) {
-        throw new inputs/* InputError */.dz('go-version', goVersionRaw, 'expected a Go release such as 1.23, 1.23.4 or 1.24rc1');
-    }
-    const goVersion = goVersionRaw || goVersionFromGoMod(goMod);
-    const platforms = parsePlatforms(read('platforms'));
-    const imageStage = stages.find(s => s === 'image' || s === 'scan' || s === 'publish');
-    if (imageStage && !platforms.some(p => p.os === 'linux')) {
-        throw new inputs/* InputError */.dz('platforms', read('platforms'), `stage ${imageStage} builds a Linux image, so list at least one linux/… platform`);
-    }
-    const binaryName = read('binary-name') || defaultBinaryName(goMod.module);
-    if (!BINARY_NAME.test(binaryName)) {
-        throw new inputs/* InputError */.dz('binary-name', binaryName, 'expected a file name of letters, digits, ., _ and -');
-    }
-    const tagsRaw = read('tags');
-    const tags = tagsRaw
-        ? (0,inputs/* parseList */.E1)(tagsRaw)
-        : defaultTags({ ref: env.GITHUB_REF, sha: env.GITHUB_SHA, defaultBranch: await defaultBranchOf(env.GITHUB_EVENT_PATH) });
-    for (const tag of tags) {
-        if (!TAG_PATTERN.test(tag)) {
-            throw new inputs/* InputError */.dz('tags', tag, 'each tag is 1 to 128 of A-Z a-z 0-9 _ . - and does not start with . or -');
-        }
-    }
-    const username = read('registry-username');
-    const password = read('registry-password');
-    if (publishing) {
-        const why = allStages ? 'stage all publishes because image is set' : 'stage publish';
-        if (!imageRaw)
-            throw new inputs/* InputError */.dz('image', '', `${why} needs the repository to push to, e.g. ghcr.io/acme/hello`);
-        if (!username)
-            throw new inputs/* InputError */.dz('registry-username', '', `${why} needs registry-username and registry-password`);
-        if (!password)
-            throw new inputs/* InputError */.dz('registry-password', '', `${why} needs registry-username and registry-password`);
-    }
-    const baseImage = read('base-image') || DEFAULT_BASE_IMAGE;
-    if (!BASE_IMAGE.test(baseImage)) {
-        throw new inputs/* InputError */.dz('base-image', baseImage, 'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot');
-    }
-    const scanner = read('scanner') || 'trivy';
-    if (!SCANNERS.includes(scanner)) {
-        throw new inputs/* InputError */.dz('scanner', scanner, `expected one of ${SCANNERS.join(', ')}`);
-    }
-    const severities = (0,inputs/* parseList */.E1)(read('severity') || 'CRITICAL,HIGH').map(s => {
-        const upper = s.toUpperCase();
-        if (!results/* SEVERITIES */.oC.includes(upper)) {
-            throw new inputs/* InputError */.dz('severity', s, `expected one or more of ${results/* SEVERITIES */.oC.join(', ')}`);
-        }
-        return upper;
-    });
-    const goPrivate = (0,inputs/* parseList */.E1)(read('go-private'));
-    for (const pattern of goPrivate) {
-        if (/\s/.test(pattern))
-            throw new inputs/* InputError */.dz('go-private', pattern, 'expected GOPRIVATE glob patterns such as github.com/acme/*');
-    }
-    const goPrivateToken = read('go-private-token');
-    if (goPrivateToken && goPrivate.length === 0) {
-        throw new inputs/* InputError */.dz('go-private', '', 'go-private-token is set, so list the private module patterns (GOPRIVATE), e.g. github.com/acme/*');
-    }
-    const golangciLintVersion = read('golangci-lint-version') || DEFAULT_GOLANGCI_LINT_VERSION;
-    // --path-mode, which the lint stage relies on, came with v2.1.
-    if (!/^v2\.([1-9]\d*)\.\d+$/.test(golangciLintVersion)) {
-        throw new inputs/* InputError */.dz('golangci-lint-version', golangciLintVersion, 'expected a golangci-lint release from v2.1.0 on, such as v2.12.2');
-    }
-    const testFlags = parseTestFlags(read('test-flags'));
-    const fromRepo = (0,external_node_path_.relative)(cwd, source);
-    return {
-        stages,
-        allStages,
-        source,
-        sourceFromRepo: fromRepo.split(external_node_path_.sep).join('/'),
-        modulePath: goMod.module,
-        goVersion,
-        goVersionFrom: goVersionRaw ? 'input' : 'go.mod',
-        hasGoSum: await exists((0,external_node_path_.join)(source, 'go.sum')),
-        hasLocalReplace: goMod.localReplaces.length > 0,
-        platforms,
-        package: await parsePackage(read('package'), source, goMod.module),
-        binaryName,
-        ldflags: read('ldflags') || '-s -w',
-        output: (0,external_node_path_.normalize)((0,external_node_path_.resolve)(cwd, read('output') || 'bin')),
-        ...(imageRaw ? { image: imageRaw } : {}),
-        tags,
-        ...(registryAddress && username && password ? { registry: { address: registryAddress, username, password } } : {}),
-        baseImage,
-        scanner: scanner,
-        severities,
-        dryRun: (0,inputs/* parseBoolean */.yG)('dry-run', read('dry-run'), false),
-        goPrivate,
-        ...(goPrivateToken ? { goPrivateToken } : {}),
-        race: (0,inputs/* parseBoolean */.yG)('race', read('race'), false),
-        coverage: (0,inputs/* parseBoolean */.yG)('coverage', read('coverage'), true),
-        golangciLintVersion,
-        testFlags,
-        labels: ociLabels(env, tags, binaryName)
-    };
-}
-/** The platforms the image is assembled for: the Linux ones of `platforms`. */
-function imagePlatforms(cfg) {
-    return cfg.platforms.filter(p => p.os === 'linux');
-}
-/** A short name of the stages a job runs, for the engine-state cache key (`all`, `build+lint`). */
-function stateScopeForStages(cfg) {
-    return cfg.allStages ? 'all' : cfg.stages.join('+');
-}
-/** Where the scan stage writes its SARIF report and the image stage its OCI tarball. */
-function sarifPath(cfg) {
-    return (0,external_node_path_.join)(cfg.output, `${cfg.binaryName}.sarif`);
-}
-function imageTarballPath(cfg) {
-    return (0,external_node_path_.join)(cfg.output, `${cfg.binaryName}-image.tar`);
-}
-/** The secret values in a configuration, for the caller to mask before anything is logged. */
-function pipelineSecrets(cfg) {
-    return [cfg.registry?.password, cfg.goPrivateToken].filter((s) => Boolean(s));
-}
-
-
-/***/ }),
-
 /***/ 88747:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -39356,8 +39150,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
-// EXTERNAL MODULE: ./src/pipeline/config.ts + 2 modules
-var config = __nccwpck_require__(30783);
+// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 2 modules
+var pipeline_config = __nccwpck_require__(62048);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: ./node_modules/tar/dist/esm/index.min.js
@@ -39548,11 +39342,11 @@ function binaryPathInImage(cfg) {
 /** One container per image platform (lazy), in the order of `platforms`. */
 function imageVariants(client, cfg, binaries) {
     const entrypoint = binaryPathInImage(cfg);
-    return (0,config/* imagePlatforms */.UM)(cfg).map(platform => {
+    return (0,pipeline_config/* imagePlatforms */.UM)(cfg).map(platform => {
         const empty = client.container({ platform: platform.name });
         let ctr = (cfg.baseImage === 'scratch' ? empty : empty.from(cfg.baseImage))
             .withFile(entrypoint, binaries.get(platform.name), { permissions: 0o755 })
-            .withUser(config/* IMAGE_USER */.yQ)
+            .withUser(pipeline_config/* IMAGE_USER */.yQ)
             .withEntrypoint([entrypoint]);
         for (const [name, value] of Object.entries(cfg.labels))
             ctr = ctr.withLabel(name, value);
@@ -39564,12 +39358,12 @@ function imageVariants(client, cfg, binaries) {
  * as one multi-platform OCI tarball (`docker load` or `crane push` can take it from there).
  */
 async function runImage(client, cfg, variants) {
-    const platforms = (0,config/* imagePlatforms */.UM)(cfg).map(p => p.name);
+    const platforms = (0,pipeline_config/* imagePlatforms */.UM)(cfg).map(p => p.name);
     if (cfg.stages.includes('publish')) {
         await Promise.all(variants.map(v => v.sync()));
         return { platforms, variants: [] };
     }
-    const tarball = (0,config/* imageTarballPath */.PM)(cfg);
+    const tarball = (0,pipeline_config/* imageTarballPath */.PM)(cfg);
     await (0,promises_.mkdir)((0,external_node_path_.dirname)(tarball), { recursive: true });
     // A copy: the SDK replaces the array's containers with their IDs in place, and the scan stage
     // reads the same variants afterwards.
@@ -40037,7 +39831,7 @@ function failureFromError(error) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(30783);
+/* harmony import */ var _inputs_pipeline_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(62048);
 /* harmony import */ var _results_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(65464);
 // The scan stage: each platform of the image, as an OCI tarball, scanned by trivy or grype running
 // as a container in the engine (no registry login, nothing pushed); one SARIF report for code scanning.
@@ -40059,14 +39853,14 @@ function scanArguments(cfg) {
         : [`oci-archive:${TARBALL}`, '--output', `json=${REPORT}`];
 }
 async function runScan(client, cfg, variants) {
-    const image = _config_js__WEBPACK_IMPORTED_MODULE_2__/* .SCANNER_IMAGES */ .Qr[cfg.scanner];
+    const image = _inputs_pipeline_config_js__WEBPACK_IMPORTED_MODULE_2__/* .SCANNER_IMAGES */ .Qr[cfg.scanner];
     // The vulnerability database is the slow part; the engine keeps it between runs.
     const scanner = client
         .container()
         .from(image)
         .withMountedCache(DB_CACHE, client.cacheVolume(scanCacheVolumeName(cfg)))
         .withEnvVariable('GRYPE_DB_CACHE_DIR', DB_CACHE);
-    const platforms = (0,_config_js__WEBPACK_IMPORTED_MODULE_2__/* .imagePlatforms */ .UM)(cfg);
+    const platforms = (0,_inputs_pipeline_config_js__WEBPACK_IMPORTED_MODULE_2__/* .imagePlatforms */ .UM)(cfg);
     const perPlatform = await Promise.all(variants.map(async (variant, i) => {
         const report = await scanner
             .withMountedFile(TARBALL, variant.asTarball())
@@ -40077,7 +39871,7 @@ async function runScan(client, cfg, variants) {
         return cfg.scanner === 'trivy' ? (0,_results_js__WEBPACK_IMPORTED_MODULE_3__/* .parseTrivyJson */ .e7)(report, platform) : (0,_results_js__WEBPACK_IMPORTED_MODULE_3__/* .parseGrypeJson */ .Xb)(report, platform);
     }));
     const vulnerabilities = (0,_results_js__WEBPACK_IMPORTED_MODULE_3__/* .mergeVulnerabilities */ .Nr)(perPlatform);
-    const sarif = (0,_config_js__WEBPACK_IMPORTED_MODULE_2__/* .sarifPath */ .tK)(cfg);
+    const sarif = (0,_inputs_pipeline_config_js__WEBPACK_IMPORTED_MODULE_2__/* .sarifPath */ .tK)(cfg);
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(sarif), { recursive: true });
     const subject = cfg.image ?? cfg.binaryName;
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(sarif, JSON.stringify((0,_results_js__WEBPACK_IMPORTED_MODULE_3__/* .vulnerabilitiesToSarif */ .L$)(vulnerabilities, cfg.scanner, subject), null, 2));
@@ -40159,6 +39953,212 @@ async function runTest(client, cfg) {
         .filter(Boolean)
         .join(', ') || `go test exited with code ${exitCode}`;
     return { result, failure: { message: what, command: command.join(' '), exitCode, outputTail: (0,_results_js__WEBPACK_IMPORTED_MODULE_1__/* .tailOf */ .Cj)(output) } };
+}
+
+
+/***/ }),
+
+/***/ 43933:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bl: () => (/* binding */ volumeExists),
+/* harmony export */   CD: () => (/* binding */ assertDockerReachable),
+/* harmony export */   Gr: () => (/* binding */ tarArchive),
+/* harmony export */   T3: () => (/* binding */ docker),
+/* harmony export */   XE: () => (/* binding */ dockerOk),
+/* harmony export */   YJ: () => (/* binding */ DockerCommandError),
+/* harmony export */   Yt: () => (/* binding */ ensureImage),
+/* harmony export */   aH: () => (/* binding */ inspectContainer),
+/* harmony export */   uO: () => (/* binding */ containerLogTail)
+/* harmony export */ });
+/* unused harmony export DockerUnavailableError */
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+// A small typed wrapper over the docker CLI. The action talks to whatever daemon the CLI is
+// configured for (DOCKER_HOST, contexts), so it works inside a container that shares the host's
+// socket: nothing here touches a host path on the daemon's side.
+
+
+/** Chunks of stderr kept: errors report its first line or its tail, and a tar warning per file must not grow memory. */
+const STDERR_CHUNKS_KEPT = 64;
+/** Docker is missing or its daemon cannot be reached: one line that says which. */
+class DockerUnavailableError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DockerUnavailableError';
+    }
+}
+class DockerCommandError extends Error {
+    args;
+    result;
+    constructor(args, result) {
+        super(`docker ${args.join(' ')} failed with exit code ${result.exitCode}: ${firstLine(result.stderr)}`);
+        this.args = args;
+        this.result = result;
+        this.name = 'DockerCommandError';
+    }
+}
+function firstLine(text) {
+    return text.trim().split('\n')[0] ?? '';
+}
+/** Runs `docker ...args` and resolves with its exit code and output, whatever the exit code. */
+async function docker(args, options = {}) {
+    const { input } = options;
+    const inputFile = input && typeof input === 'object' && 'file' in input ? await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open)(input.file, 'r') : undefined;
+    const outputFile = options.output ? await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open)(options.output.file, 'w') : undefined;
+    try {
+        return await new Promise((resolve, reject) => {
+            const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)('docker', args, {
+                // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
+                env: process.env,
+                stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe', 'pipe']
+            });
+            const stdout = [];
+            const stderr = [];
+            child.stdout?.on('data', (chunk) => stdout.push(chunk));
+            child.stderr?.on('data', (chunk) => {
+                stderr.push(chunk);
+                if (stderr.length > STDERR_CHUNKS_KEPT)
+                    stderr.splice(1, stderr.length - STDERR_CHUNKS_KEPT);
+            });
+            child.on('error', (error) => {
+                reject(error.code === 'ENOENT'
+                    ? new DockerUnavailableError('Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)')
+                    : error);
+            });
+            // EPIPE when docker exits before reading all of stdin; its exit code tells the story.
+            child.stdin?.on('error', () => { });
+            child.stdin?.end(inputFile ? undefined : (input ?? ''));
+            child.on('close', (code, signal) => {
+                resolve({
+                    exitCode: code ?? (signal ? 128 : 1),
+                    stdout: Buffer.concat(stdout).toString('utf8'),
+                    stderr: Buffer.concat(stderr).toString('utf8')
+                });
+            });
+        });
+    }
+    finally {
+        await inputFile?.close();
+        await outputFile?.close();
+    }
+}
+/** Runs `docker ...args`, returns its stdout, and throws a DockerCommandError when it fails. */
+async function dockerOk(args, options = {}) {
+    const result = await docker(args, options);
+    if (result.exitCode !== 0)
+        throw new DockerCommandError(args, result);
+    return result.stdout;
+}
+async function assertDockerReachable() {
+    const result = await docker(['version', '--format', '{{.Server.Version}}']);
+    if (result.exitCode !== 0) {
+        const reason = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${result.exitCode}`;
+        throw new DockerUnavailableError(`Cannot reach the Docker daemon: ${reason}`);
+    }
+}
+/** The container's state, or null when no container has that name. */
+async function inspectContainer(name) {
+    const args = ['container', 'inspect', name];
+    const result = await docker(args);
+    if (result.exitCode !== 0) {
+        if (/no such (container|object)/i.test(result.stderr))
+            return null;
+        throw new DockerCommandError(args, result);
+    }
+    const [inspected] = JSON.parse(result.stdout);
+    const { State: state } = inspected;
+    return {
+        status: state.Status,
+        running: state.Running,
+        restarting: state.Restarting,
+        oomKilled: state.OOMKilled,
+        exitCode: state.ExitCode,
+        startedAt: state.StartedAt,
+        finishedAt: state.FinishedAt,
+        restartCount: inspected.RestartCount
+    };
+}
+/**
+ * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
+ * the two streams, so both are read with timestamps and merged.
+ */
+async function containerLogTail(name, lines = 30) {
+    const result = await docker(['logs', '--timestamps', '--tail', String(lines), name]);
+    if (result.exitCode !== 0)
+        return `(no log: ${firstLine(result.stderr)})`;
+    const stamped = [result.stdout, result.stderr]
+        .flatMap(text => text.split('\n'))
+        .filter(line => line !== '')
+        .map(line => {
+        const space = line.indexOf(' ');
+        return { at: line.slice(0, space), text: line.slice(space + 1) };
+    });
+    // RFC 3339 timestamps with nanoseconds sort as strings once padded to the same width.
+    const key = (at) => at.replace(/(\.\d+)?Z$/, fraction => (fraction.slice(0, -1) || '.').padEnd(10, '0') + 'Z');
+    stamped.sort((a, b) => (key(a.at) < key(b.at) ? -1 : key(a.at) > key(b.at) ? 1 : 0));
+    return stamped
+        .slice(-lines)
+        .map(line => line.text)
+        .join('\n');
+}
+async function volumeExists(name) {
+    const args = ['volume', 'inspect', name];
+    const result = await docker(args);
+    if (result.exitCode === 0)
+        return true;
+    if (/no such volume/i.test(result.stderr))
+        return false;
+    throw new DockerCommandError(args, result);
+}
+/**
+ * Pulls the image unless the daemon already has it, and returns its local ID (the digest of its
+ * config): what a tag pointed at when it was pulled.
+ */
+async function ensureImage(image) {
+    const inspect = ['image', 'inspect', '--format', '{{.Id}}', image];
+    const present = await docker(inspect);
+    if (present.exitCode === 0)
+        return present.stdout.trim();
+    await dockerOk(['pull', '--quiet', image]);
+    return (await dockerOk(inspect)).trim();
+}
+/** A ustar archive of small files and directories, owned by root, for `docker cp -`. */
+function tarArchive(entries) {
+    const blocks = [];
+    const mtime = Math.floor(Date.now() / 1000);
+    for (const entry of entries) {
+        const isDir = entry.path.endsWith('/');
+        const body = Buffer.from(entry.content ?? '', 'utf8');
+        if (Buffer.byteLength(entry.path) > 99)
+            throw new Error(`tar path too long: ${entry.path}`);
+        const header = Buffer.alloc(512);
+        const field = (offset, length, value) => header.write(value, offset, length, 'utf8');
+        const octal = (value, length) => value.toString(8).padStart(length - 1, '0');
+        field(0, 100, entry.path);
+        field(100, 8, octal(entry.mode, 8));
+        field(108, 8, octal(0, 8));
+        field(116, 8, octal(0, 8));
+        field(124, 12, octal(isDir ? 0 : body.length, 12));
+        field(136, 12, octal(mtime, 12));
+        field(148, 8, ' '.repeat(8));
+        field(156, 1, isDir ? '5' : '0');
+        field(257, 6, 'ustar');
+        field(263, 2, '00');
+        field(265, 32, 'root');
+        field(297, 32, 'root');
+        const checksum = header.reduce((sum, byte) => sum + byte, 0);
+        field(148, 8, `${checksum.toString(8).padStart(6, '0')}\0 `);
+        blocks.push(header);
+        if (!isDir) {
+            blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+        }
+    }
+    blocks.push(Buffer.alloc(1024));
+    return Buffer.concat(blocks);
 }
 
 
@@ -46582,9 +46582,9 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
-// EXTERNAL MODULE: ./src/inputs.ts
-var inputs = __nccwpck_require__(38422);
-;// CONCATENATED MODULE: ./src/dagger/install.ts
+// EXTERNAL MODULE: ./src/inputs/parse.ts
+var parse = __nccwpck_require__(13718);
+;// CONCATENATED MODULE: ./src/dagger-cli/install.ts
 // Installs the Dagger CLI the way setup-* actions install tools: the runner's tool cache first,
 // otherwise the release archive from `dagger-base-url`, verified against the release's checksums.txt
 // before anything lands in the tool cache.
@@ -46613,7 +46613,7 @@ function parseDaggerVersion(raw) {
         return value;
     const match = SEMVER.exec(value);
     if (!match) {
-        throw new inputs/* InputError */.dz('dagger-version', value, 'expected X.Y.Z, vX.Y.Z (e.g. 0.21.8) or latest');
+        throw new parse/* InputError */.dz('dagger-version', value, 'expected X.Y.Z, vX.Y.Z (e.g. 0.21.8) or latest');
     }
     return match[1];
 }
@@ -46628,15 +46628,15 @@ function parseBaseUrl(raw) {
         url = new URL(value);
     }
     catch {
-        throw new inputs/* InputError */.dz('dagger-base-url', value, allowed);
+        throw new parse/* InputError */.dz('dagger-base-url', value, allowed);
     }
     if (url.username || url.password) {
         // The URL shows up in logs and errors, so credentials in it would leak (and are not echoed here).
         const redacted = `${url.protocol}//***@${url.host}${url.pathname}`;
-        throw new inputs/* InputError */.dz('dagger-base-url', redacted, 'expected a URL without credentials');
+        throw new parse/* InputError */.dz('dagger-base-url', redacted, 'expected a URL without credentials');
     }
     if ((url.protocol !== 'http:' && url.protocol !== 'https:') || /[?#]/.test(value)) {
-        throw new inputs/* InputError */.dz('dagger-base-url', value, allowed);
+        throw new parse/* InputError */.dz('dagger-base-url', value, allowed);
     }
     return url.href.replace(/\/+$/, '');
 }
@@ -46736,12 +46736,12 @@ async function sha256File(file) {
 
 // EXTERNAL MODULE: ./node_modules/ajv/dist/2020.js
 var _2020 = __nccwpck_require__(52210);
-;// CONCATENATED MODULE: ./src/engine/engine.schema.json
+;// CONCATENATED MODULE: ./src/inputs/engine.schema.json
 const engine_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://github.com/dagger/dagger/engine/config/config","$ref":"#/$defs/Config","$defs":{"Config":{"properties":{"logLevel":{"type":"string","enum":["error","warn","info","debug","debugextra","trace"],"description":"LogLevel defines the engine\'s logging level."},"gc":{"$ref":"#/$defs/GCConfig","description":"GC configures the engine\'s garbage collector."},"security":{"$ref":"#/$defs/Security","description":"Security allows configuring various security settings for the engine."},"registries":{"additionalProperties":{"$ref":"#/$defs/RegistryConfig"},"type":"object","description":"Registries configures custom registry mirrors, root CAs, and insecure/HTTP access."}},"additionalProperties":false,"type":"object"},"DiskSpace":{"anyOf":[{"type":"string","pattern":"^[0-9][0-9.]*([kKmMgGtTpP][iI]?)?[bB]?$"},{"type":"string","pattern":"^[0-9]+%$"},{"type":"number"}],"description":"DiskSpace is either an integer number of bytes (e.g. 512000000), a string with a byte unit suffix (e.g. \\"512MB\\"), or a string percentage of the total disk space (e.g. \\"10%\\")."},"Duration":{"anyOf":[{"type":"string","pattern":"^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"},{"type":"string","pattern":"^[0-9]+$"},{"type":"number"}],"description":"Duration is either an integer number of seconds (e.g. 3600), or a string representation of the time (e.g. \\"1h30m\\")."},"GCConfig":{"properties":{"enabled":{"type":"boolean","description":"Enabled controls whether the garbage collector is enabled - it is switched on by default (and generally shouldn\'t be turned off, except for very short-lived dagger instances)."},"reservedSpace":{"$ref":"#/$defs/DiskSpace","description":"ReservedSpace is the minimum amount of disk space this policy is guaranteed to retain. Any usage below this threshold will not be reclaimed during garbage collection."},"maxUsedSpace":{"$ref":"#/$defs/DiskSpace","description":"MaxUsedSpace is the maximum amount of disk space this policy is allowed to use. Any usage exceeding this limit will be cleaned up during a garbage collection sweep."},"minFreeSpace":{"$ref":"#/$defs/DiskSpace","description":"MinFreeSpace is the target amount of free disk space the garbage collector will attempt to leave. However, it will never let the available space fall below ReservedSpace."},"sweepSize":{"$ref":"#/$defs/DiskSpace","description":"SweepSize is the minimum amount of space to sweep during a single gc pass. Either an absolute number of bytes, or a percentage of the \\"allowed space\\" between reserved and max."},"policies":{"items":{"$ref":"#/$defs/GCPolicy"},"type":"array","description":"Policies are a list of manually configured policies - if not specified, an automatic default will be generated from the top-level disk space parameters."}},"additionalProperties":false,"type":"object"},"GCPolicy":{"properties":{"all":{"type":"boolean","description":"All matches every cache record."},"filters":{"items":{"type":"string"},"type":"array","description":"Filters are a list of containerd filters to match specific cache records. The available filters are: \\"id\\", \\"parents\\", \\"description\\", \\"inuse\\", \\"mutable\\", \\"immutable\\", \\"type\\", \\"shared\\", and \\"private\\"."},"keepDuration":{"$ref":"#/$defs/Duration","description":"KeepDuration specifies the minimum amount of time to keep records in this policy."},"reservedSpace":{"$ref":"#/$defs/DiskSpace","description":"ReservedSpace is the minimum amount of disk space this policy is guaranteed to retain. Any usage below this threshold will not be reclaimed during garbage collection."},"maxUsedSpace":{"$ref":"#/$defs/DiskSpace","description":"MaxUsedSpace is the maximum amount of disk space this policy is allowed to use. Any usage exceeding this limit will be cleaned up during a garbage collection sweep."},"minFreeSpace":{"$ref":"#/$defs/DiskSpace","description":"MinFreeSpace is the target amount of free disk space the garbage collector will attempt to leave. However, it will never let the available space fall below ReservedSpace."},"sweepSize":{"$ref":"#/$defs/DiskSpace","description":"SweepSize is the minimum amount of space to sweep during a single gc pass. Either an absolute number of bytes, or a percentage of the \\"allowed space\\" between reserved and max."}},"additionalProperties":false,"type":"object"},"RegistryConfig":{"properties":{"mirrors":{"items":{"type":"string"},"type":"array"},"http":{"type":"boolean"},"insecure":{"type":"boolean"},"ca":{"items":{"type":"string"},"type":"array"}},"additionalProperties":false,"type":"object","required":["mirrors","http","insecure","ca"]},"Security":{"properties":{"insecureRootCapabilities":{"type":"boolean","description":"InsecureRootCapabilities controls whether the argument of the same name is permitted in Container.withExec - it is allowed by default. Disabling this option ensures that dagger build containers do not run as privileged, and is a basic form of security hardening."}},"additionalProperties":false,"type":"object"}}}');
-;// CONCATENATED MODULE: ./src/engine/engine-config-input.ts
+;// CONCATENATED MODULE: ./src/inputs/engine-config.ts
 // The `engine-config` input. The engine refuses to start on a field it does not know, so the value
 // is checked against the engine's own schema (docs/static/reference/engine.schema.json in the
-// dagger repository at v0.21.8) before anything runs. Kept apart from engine-config.ts, which
+// dagger repository at v0.21.8) before anything runs. Kept apart from engine/engine-json.ts, which
 // writes engine.json and needs no validator.
 
 
@@ -46783,28 +46783,28 @@ function parseEngineConfig(raw) {
         parsed = JSON.parse(value);
     }
     catch (error) {
-        throw new inputs/* InputError */.dz('engine-config', value, `${ALLOWED}; it is not JSON (${error.message})`);
+        throw new parse/* InputError */.dz('engine-config', value, `${ALLOWED}; it is not JSON (${error.message})`);
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new inputs/* InputError */.dz('engine-config', value, ALLOWED);
+        throw new parse/* InputError */.dz('engine-config', value, ALLOWED);
     }
     const errors = validate(parsed);
     if (errors.length > 0) {
         // anyOf branches repeat one another; the first few distinct messages say what is wrong.
         const messages = [...new Set(errors.map(describe))].slice(0, 3);
-        throw new inputs/* InputError */.dz('engine-config', value, `the engine's schema refuses it: ${messages.join('; ')}`);
+        throw new parse/* InputError */.dz('engine-config', value, `the engine's schema refuses it: ${messages.join('; ')}`);
     }
     const gc = parsed.gc;
     const owned = OWNED_GC_FIELDS.filter(field => gc && field in gc);
     if (owned.length > 0) {
-        throw new inputs/* InputError */.dz('engine-config', value, `leave out gc.${owned.join(', gc.')}: the action sets the GC limit from cache-max-size, so that the saved state fits the cache (other gc fields are allowed)`);
+        throw new parse/* InputError */.dz('engine-config', value, `leave out gc.${owned.join(', gc.')}: the action sets the GC limit from cache-max-size, so that the saved state fits the cache (other gc fields are allowed)`);
     }
     return parsed;
 }
 
-// EXTERNAL MODULE: ./src/pipeline/config.ts + 2 modules
-var config = __nccwpck_require__(30783);
-;// CONCATENATED MODULE: ./src/config.ts
+// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 2 modules
+var pipeline_config = __nccwpck_require__(62048);
+;// CONCATENATED MODULE: ./src/inputs/action-config.ts
 // The one module that reads the action's inputs. Everything is parsed and validated here, before
 // any download or Docker call, so a typo fails the step in a second with a message that names the
 // input, the value and what is allowed.
@@ -46841,7 +46841,7 @@ const coreReader = name => lib_core/* getInput */.V4(name);
 function parseImageReference(input, raw) {
     const value = raw.trim();
     if (!IMAGE_REFERENCE.test(value)) {
-        throw new inputs/* InputError */.dz(input, value, 'expected an image reference such as registry.dagger.io/engine:v0.21.8 or host:5000/team/image@sha256:<digest>');
+        throw new parse/* InputError */.dz(input, value, 'expected an image reference such as registry.dagger.io/engine:v0.21.8 or host:5000/team/image@sha256:<digest>');
     }
     return value;
 }
@@ -46851,7 +46851,7 @@ function parseRunnerHost(raw) {
         return undefined;
     const match = /^([a-z][a-z0-9+.-]*):\/\/(.+)$/.exec(value);
     if (!match || !RUNNER_HOST_SCHEMES.includes(match[1]) || /\s/.test(match[2])) {
-        throw new inputs/* InputError */.dz('runner-host', value, `expected <scheme>://<address> with a scheme of ${RUNNER_HOST_SCHEMES.join(', ')}, e.g. tcp://10.0.0.5:1234 or container://dagger-engine`);
+        throw new parse/* InputError */.dz('runner-host', value, `expected <scheme>://<address> with a scheme of ${RUNNER_HOST_SCHEMES.join(', ')}, e.g. tcp://10.0.0.5:1234 or container://dagger-engine`);
     }
     return value;
 }
@@ -46860,7 +46860,7 @@ function parseCacheKey(raw) {
     if (value === '')
         return '';
     if (!CACHE_KEY.test(value)) {
-        throw new inputs/* InputError */.dz('cache-key', value, 'expected 1 to 100 of A-Z a-z 0-9 . _ - + = / (no commas or spaces)');
+        throw new parse/* InputError */.dz('cache-key', value, 'expected 1 to 100 of A-Z a-z 0-9 . _ - + = / (no commas or spaces)');
     }
     return value;
 }
@@ -46875,23 +46875,23 @@ function readActionInputs(read = coreReader) {
     const forOwnEngine = (name) => {
         const raw = read(name);
         if (raw && runnerHost)
-            throw new inputs/* InputError */.dz(name, raw, 'leave it empty when runner-host is set: the action starts no engine then');
+            throw new parse/* InputError */.dz(name, raw, 'leave it empty when runner-host is set: the action starts no engine then');
         return raw;
     };
     const imageRaw = forOwnEngine('engine-image');
     const image = imageRaw ? parseImageReference('engine-image', imageRaw) : undefined;
     const helperImage = parseImageReference('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE);
     const engineConfig = parseEngineConfig(forOwnEngine('engine-config'));
-    const stopTimeoutSeconds = (0,inputs/* parseInteger */.cG)('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
+    const stopTimeoutSeconds = (0,parse/* parseInteger */.cG)('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
         min: 1,
         max: 3600
     });
-    const cacheWanted = (0,inputs/* parseBoolean */.yG)('cache', read('cache'), true);
-    const save = (0,inputs/* parseBoolean */.yG)('cache-save', read('cache-save'), true);
+    const cacheWanted = (0,parse/* parseBoolean */.yG)('cache', read('cache'), true);
+    const save = (0,parse/* parseBoolean */.yG)('cache-save', read('cache-save'), true);
     const keyScope = parseCacheKey(read('cache-key'));
-    const maxSizeBytes = (0,inputs/* parseSize */.DB)('cache-max-size', read('cache-max-size'), (0,inputs/* parseSize */.DB)('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0));
+    const maxSizeBytes = (0,parse/* parseSize */.DB)('cache-max-size', read('cache-max-size'), (0,parse/* parseSize */.DB)('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0));
     if (maxSizeBytes < MIN_CACHE_MAX_SIZE) {
-        throw new inputs/* InputError */.dz('cache-max-size', read('cache-max-size'), 'expected at least 100MB: the engine needs room for one build');
+        throw new parse/* InputError */.dz('cache-max-size', read('cache-max-size'), 'expected at least 100MB: the engine needs room for one build');
     }
     return {
         dagger: { version, baseUrl, ...(cloudToken ? { cloudToken } : {}) },
@@ -46914,13 +46914,13 @@ async function readConfig(read = coreReader, { env = process.env, cwd = process.
             lib_core/* setSecret */.Pq(secret);
     }
     const action = readActionInputs(read);
-    const pipeline = await (0,config/* parsePipelineInputs */.vO)(read, env, cwd);
+    const pipeline = await (0,pipeline_config/* parsePipelineInputs */.vO)(read, env, cwd);
     return { ...action, pipeline };
 }
 
-// EXTERNAL MODULE: ./src/engine/docker.ts
-var docker = __nccwpck_require__(43620);
-;// CONCATENATED MODULE: ./src/engine/engine-config.ts
+// EXTERNAL MODULE: ./src/shared/docker.ts
+var docker = __nccwpck_require__(43933);
+;// CONCATENATED MODULE: ./src/engine/engine-json.ts
 // The engine's own configuration (/etc/dagger/engine.json). Its garbage collector is what keeps the
 // state, and therefore the cached archive, under cache-max-size; the `engine-config` input adds the
 // rest (registry mirrors, private CAs, insecure registries, log level) for GHES, corporate mirrors
@@ -46945,9 +46945,9 @@ function engineConfigJson({ maxUsedSpaceBytes, overrides = {} }) {
     return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-// EXTERNAL MODULE: ./src/engine/state-container.ts
-var state_container = __nccwpck_require__(81621);
-;// CONCATENATED MODULE: ./src/engine/lifecycle.ts
+// EXTERNAL MODULE: ./src/engine-state/helper-container.ts
+var helper_container = __nccwpck_require__(73686);
+;// CONCATENATED MODULE: ./src/engine/container.ts
 // The engine container's life: started the way the Dagger CLI starts it, with its state in a
 // Docker named volume (never a host path, so it works when the action itself runs in a container
 // that shares the host's Docker socket, and when the action's user cannot read root-owned state),
@@ -47112,7 +47112,7 @@ async function volumeHasState({ volume, image }) {
 async function removeVolume(volume) {
     await (0,docker/* assertDockerReachable */.CD)();
     // A state helper still on its way out would hold the volume.
-    await (0,state_container/* helpersRemoved */.IK)();
+    await (0,helper_container/* helpersRemoved */.IK)();
     const args = ['volume', 'rm', volume];
     const result = await (0,docker/* docker */.T3)(args);
     if (result.exitCode !== 0 && !/no such volume/i.test(result.stderr))
@@ -47154,7 +47154,7 @@ function describePlan(cfg) {
     };
     const has = (stage) => cfg.stages.includes(stage);
     const caches = (0,build/* cacheVolumeNames */.ZE)(cfg);
-    const platforms = (0,config/* imagePlatforms */.UM)(cfg).map(p => p.name);
+    const platforms = (0,pipeline_config/* imagePlatforms */.UM)(cfg).map(p => p.name);
     lines.push('Plan (dry run: no engine is started and nothing is pulled, built or pushed)');
     row('module', `${cfg.modulePath} in ${cfg.sourceFromRepo || '.'} (Go ${cfg.goVersion} from ${cfg.goVersionFrom === 'input' ? 'go-version' : 'go.mod'})`);
     const skippedPublish = cfg.allStages && !has('publish') ? ' (publish left out: no image set)' : '';
@@ -47180,15 +47180,15 @@ function describePlan(cfg) {
         row('test', `golang:${cfg.goVersion}: ${quote((0,test/* testCommand */.e)(cfg))}${cfg.coverage ? ', then go tool cover -func' : ''}`);
     }
     if (has('image')) {
-        row('image', `${cfg.baseImage} + ${(0,pipeline_image/* binaryPathInImage */.N0)(cfg)}, user ${config/* IMAGE_USER */.yQ}, entrypoint ${(0,pipeline_image/* binaryPathInImage */.N0)(cfg)}`);
+        row('image', `${cfg.baseImage} + ${(0,pipeline_image/* binaryPathInImage */.N0)(cfg)}, user ${pipeline_config/* IMAGE_USER */.yQ}, entrypoint ${(0,pipeline_image/* binaryPathInImage */.N0)(cfg)}`);
         more(`platforms ${platforms.join(', ')}`);
         for (const [name, value] of Object.entries(cfg.labels))
             more(`label ${name}=${value}`);
-        more(has('publish') ? 'published, so no tarball is written' : `export → ${(0,config/* imageTarballPath */.PM)(cfg)} (OCI, all platforms)`);
+        more(has('publish') ? 'published, so no tarball is written' : `export → ${(0,pipeline_config/* imageTarballPath */.PM)(cfg)} (OCI, all platforms)`);
     }
     if (has('scan')) {
-        row('scan', `${config/* SCANNER_IMAGES */.Qr[cfg.scanner]}: ${cfg.scanner} ${quote((0,scan/* scanArguments */.y6)(cfg))}, per platform`);
-        more(`fails on ${cfg.severities.join(', ')}; SARIF → ${(0,config/* sarifPath */.tK)(cfg)}`);
+        row('scan', `${pipeline_config/* SCANNER_IMAGES */.Qr[cfg.scanner]}: ${cfg.scanner} ${quote((0,scan/* scanArguments */.y6)(cfg))}, per platform`);
+        more(`fails on ${cfg.severities.join(', ')}; SARIF → ${(0,pipeline_config/* sarifPath */.tK)(cfg)}`);
     }
     if (has('publish') && cfg.image) {
         row('publish', `${cfg.image} for ${platforms.join(', ')}`);
@@ -47760,7 +47760,7 @@ function writeCacheSaveSummary(save) {
     return appendToSummary(renderCacheSaveSummary(save));
 }
 
-;// CONCATENATED MODULE: ./src/state-helper.ts
+;// CONCATENATED MODULE: ./src/action/handoff.ts
 // Everything the post step needs from the main step passes through here, as one JSON value in the
 // runner's step state (GITHUB_STATE), so both sides agree on its shape in one place.
 
@@ -47775,7 +47775,7 @@ function readPostState() {
     return JSON.parse(raw);
 }
 
-;// CONCATENATED MODULE: ./src/main.ts
+;// CONCATENATED MODULE: ./src/action/main-step.ts
 // The main step: inputs → CLI → engine (state restored first) → pipeline → report. Every input is
 // validated by readConfig before any download or Docker call. The Dagger SDK is imported only
 // when a pipeline really runs: it loads the TypeScript compiler, which a dry run does not need.
@@ -47811,7 +47811,7 @@ function engineStateVersion(cliVersion, customImageId) {
 /** The fingerprint of state already on the daemon; '' (post then saves) when it cannot be taken. */
 async function localFingerprint(volume, cfg) {
     try {
-        const { stateFingerprint } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(735)]).then(__nccwpck_require__.bind(__nccwpck_require__, 52735));
+        const { stateFingerprint } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 51582));
         return await stateFingerprint(volume, cfg.engine.helperImage);
     }
     catch (error) {
@@ -47830,7 +47830,7 @@ async function bringUpEngine(cfg, cliVersion) {
     const enginePulled = (0,docker/* ensureImage */.Yt)(image);
     enginePulled.catch(() => undefined);
     const engineVersion = engineStateVersion(cliVersion, cfg.engine.image ? await enginePulled : undefined);
-    const scope = [cfg.cache.keyScope, (0,config/* stateScopeForStages */.S9)(cfg.pipeline)].filter(Boolean).join('-');
+    const scope = [cfg.cache.keyScope, (0,pipeline_config/* stateScopeForStages */.S9)(cfg.pipeline)].filter(Boolean).join('-');
     // Per runner too: several self-hosted runners can share one Docker daemon, and each job must stop
     // only its own engine.
     const names = engineNames({ engineVersion, scope: [scope, process.env.RUNNER_NAME].filter(Boolean).join('-') });
@@ -47853,7 +47853,7 @@ async function bringUpEngine(cfg, cliVersion) {
         restore = cfg.cache.enabled ? { cacheHit: 'true', bytes: 0, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg) } : undefined;
     }
     else if (cfg.cache.enabled) {
-        const { restoreEngineState } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(735)]).then(__nccwpck_require__.bind(__nccwpck_require__, 52735));
+        const { restoreEngineState } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 51582));
         restore = await lib_core/* group */.Os('Restore the engine state', () => restoreEngineState(stateOptions));
         stateBeforeStart = restore.cacheHit !== 'false';
     }

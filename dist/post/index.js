@@ -41931,7 +41931,7 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/engine/docker.ts
+;// CONCATENATED MODULE: ./src/shared/docker.ts
 // A small typed wrapper over the docker CLI. The action talks to whatever daemon the CLI is
 // configured for (DOCKER_HOST, contexts), so it works inside a container that shares the host's
 // socket: nothing here touches a host path on the daemon's side.
@@ -42119,7 +42119,7 @@ function docker_tarArchive(entries) {
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-;// CONCATENATED MODULE: ./src/engine/state-listing.ts
+;// CONCATENATED MODULE: ./src/engine-state/listing.ts
 // The engine state seen through one `find -printf` listing: a fingerprint of the whole tree, and
 // its split into units (the parts of the state that never change once written, stored once and
 // reused across saves) and the mutable remainder (uploaded in every save). Pure: no I/O here.
@@ -42133,7 +42133,7 @@ const STATE_MOUNT = '/var/lib/dagger';
  */
 const FIND_FORMAT = '%y\\0%m\\0%U\\0%G\\0%s\\0%T@\\0%C@\\0%i\\0%n\\0%l\\0%p\\0';
 const FIELDS_PER_ENTRY = 11;
-function state_listing_parseListing(raw) {
+function listing_parseListing(raw) {
     const fields = raw.toString('utf8').split('\0');
     // The output ends with a NUL, so the split leaves one empty trailing field.
     if ((fields.length - 1) % FIELDS_PER_ENTRY !== 0) {
@@ -42162,7 +42162,7 @@ function state_listing_parseListing(raw) {
  * path order: a save's fingerprint, carried in its manifest, is the fingerprint of the state
  * restored from it, so a restore need not list the state again.
  */
-function state_listing_fingerprintOf(entries) {
+function listing_fingerprintOf(entries) {
     // Each line starts with its path and a NUL, so sorting the lines sorts by path.
     const lines = entries.map(identityLine).sort();
     return (0,external_node_crypto_.createHash)('sha256').update(`${lines.join('\n')}\n`).digest('hex');
@@ -42173,10 +42173,10 @@ function state_listing_fingerprintOf(entries) {
  * the volume) once the restore was done. A write, chmod, chown or xattr change after it gives the
  * entry a later ctime even when it keeps its size and mtime; a removal changes the fingerprint.
  */
-function state_listing_stateStamp(fingerprint, since) {
+function listing_stateStamp(fingerprint, since) {
     return `${fingerprint}@${since}`;
 }
-function unchangedSince(entries, stamp, fingerprint = state_listing_fingerprintOf(entries)) {
+function unchangedSince(entries, stamp, fingerprint = listing_fingerprintOf(entries)) {
     const at = stamp.lastIndexOf('@');
     if (at < 0)
         return false;
@@ -42301,7 +42301,7 @@ function splitState(entries) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/engine/state-container.ts
+;// CONCATENATED MODULE: ./src/engine-state/helper-container.ts
 // The only door to the engine's state: a helper container on the same Docker daemon with the state
 // volume mounted. Archives move between the helper and the host in one of two ways:
 // - shared: the host directory that holds the part archives is bind-mounted into the helper, which
@@ -42337,11 +42337,11 @@ function attributeFlags(options) {
 }
 const removals = new Set();
 /** Resolves once every helper asked to go is gone, e.g. before the state volume is removed. */
-async function state_container_helpersRemoved() {
+async function helper_container_helpersRemoved() {
     await Promise.all([...removals]);
 }
 /** One helper container for a whole save or restore: a `docker exec` costs far less than a `docker run`. */
-class state_container_StateHelper {
+class helper_container_StateHelper {
     id;
     sharedDir;
     scratchCounter = 0;
@@ -42378,7 +42378,7 @@ class state_container_StateHelper {
                 sharedDir = dir;
         }
         id ??= (await runDocker(runArgs([]))).trim();
-        return new state_container_StateHelper(id, sharedDir);
+        return new helper_container_StateHelper(id, sharedDir);
     }
     exec(command, options = {}) {
         return runDocker(['exec', ...(options.input ? ['--interactive'] : []), this.id, ...command], options);
@@ -42495,7 +42495,7 @@ function nulList(items) {
     return Buffer.from(items.map(item => `${item}\0`).join(''), 'utf8');
 }
 
-;// CONCATENATED MODULE: ./src/engine/lifecycle.ts
+;// CONCATENATED MODULE: ./src/engine/container.ts
 // The engine container's life: started the way the Dagger CLI starts it, with its state in a
 // Docker named volume (never a host path, so it works when the action itself runs in a container
 // that shares the host's Docker socket, and when the action's user cannot read root-owned state),
@@ -99336,7 +99336,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
     });
 }
 //# sourceMappingURL=cache.js.map
-;// CONCATENATED MODULE: ./src/engine/state-parts.ts
+;// CONCATENATED MODULE: ./src/engine-state/manifest.ts
 // The manifest of a saved engine state and the plan of a save: which stored parts to reuse, which
 // to repack, and how new units are packed into part archives. Pure: no I/O here.
 
@@ -99436,7 +99436,7 @@ function buildManifest(plan, stored, meta) {
     return { format: MANIFEST_FORMAT, engineVersion: meta.engineVersion, fingerprint: meta.fingerprint, savedAt: new Date().toISOString(), parts, units };
 }
 /** Throws when a manifest read from the cache is not one this code wrote. */
-function state_parts_validateManifest(value, engineVersion) {
+function manifest_validateManifest(value, engineVersion) {
     const manifest = value;
     if (!manifest || manifest.format !== MANIFEST_FORMAT)
         throw new Error('unknown manifest format');
@@ -99460,7 +99460,7 @@ function state_parts_validateManifest(value, engineVersion) {
     return manifest;
 }
 
-;// CONCATENATED MODULE: ./src/engine/state-phases.ts
+;// CONCATENATED MODULE: ./src/engine-state/phases.ts
 // Timings of the phases of a state save or restore (archive, upload, download, extract...), logged
 // at debug level so a slow save can be explained from a run's log, and collected by `npm run bench`.
 
@@ -99469,7 +99469,7 @@ let collector;
 function collectStatePhases(spans) {
     collector = spans;
 }
-async function state_phases_phase(name, subject, body) {
+async function phases_phase(name, subject, body) {
     const start = performance.now();
     try {
         return await body();
@@ -99481,7 +99481,7 @@ async function state_phases_phase(name, subject, body) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/engine/state.ts
+;// CONCATENATED MODULE: ./src/engine-state/store.ts
 // The engine-state store: saves and restores the Dagger engine's state volume through the Actions
 // cache, incrementally. Units of the state that never change once written (committed snapshots,
 // content blobs) are stored once in part archives keyed by their identity and reused by later
@@ -99705,11 +99705,11 @@ async function saveInCacheRoot(options) {
     const keys = engineStateKeys(options);
     let helper;
     try {
-        helper = await state_phases_phase('start helper', undefined, () => state_container_StateHelper.start(options.volume, options.helperImage, external_node_path_default().resolve(PARTS_DIR)));
-        const listing = await state_phases_phase('list', undefined, () => helper.listing());
-        const { entries, fingerprint, unchanged } = await state_phases_phase('compare', undefined, async () => {
-            const entries = state_listing_parseListing(listing);
-            const fingerprint = state_listing_fingerprintOf(entries);
+        helper = await phases_phase('start helper', undefined, () => helper_container_StateHelper.start(options.volume, options.helperImage, external_node_path_default().resolve(PARTS_DIR)));
+        const listing = await phases_phase('list', undefined, () => helper.listing());
+        const { entries, fingerprint, unchanged } = await phases_phase('compare', undefined, async () => {
+            const entries = listing_parseListing(listing);
+            const fingerprint = listing_fingerprintOf(entries);
             return { entries, fingerprint, unchanged: !!options.restored && unchangedSince(entries, options.restored.fingerprint, fingerprint) };
         });
         if (unchanged)
@@ -99773,7 +99773,7 @@ async function saveInCacheRoot(options) {
 async function storePart(helper, archiving, part, options, storedAlready) {
     const file = partPath(part.key);
     await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
-    await archiving(() => state_phases_phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)));
+    await archiving(() => phases_phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)));
     const bytes = (await (0,promises_namespaceObject.stat)(file)).size;
     try {
         if (await storedAlready())
@@ -99802,7 +99802,7 @@ async function storePart(helper, archiving, part, options, storedAlready) {
 async function saveEntry(file, key) {
     try {
         const { size } = await (0,promises_namespaceObject.stat)(file);
-        const id = await state_phases_phase('pack and upload', key, () => deadline(cache_saveCache([file], key), `storing ${key}`, transferDeadline(size)));
+        const id = await phases_phase('pack and upload', key, () => deadline(cache_saveCache([file], key), `storing ${key}`, transferDeadline(size)));
         if (id === -1)
             return false;
     }
@@ -100582,7 +100582,7 @@ function writeCacheSaveSummary(save) {
     return appendToSummary(renderCacheSaveSummary(save));
 }
 
-;// CONCATENATED MODULE: ./src/state-helper.ts
+;// CONCATENATED MODULE: ./src/action/handoff.ts
 // Everything the post step needs from the main step passes through here, as one JSON value in the
 // runner's step state (GITHUB_STATE), so both sides agree on its shape in one place.
 
@@ -100597,7 +100597,7 @@ function readPostState() {
     return JSON.parse(raw);
 }
 
-;// CONCATENATED MODULE: ./src/post.ts
+;// CONCATENATED MODULE: ./src/action/post-step.ts
 // The post step, run even when main failed: stop the engine gracefully, then save its state if
 // the stop was clean and the state changed. Nothing here fails the job over cache trouble, and
 // nothing here loads the Dagger SDK.

@@ -8,7 +8,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { SDK_CLI_VERSION } from '../../src/dagger/install.js'
+import { SDK_CLI_VERSION } from '../../src/dagger-cli/install.js'
 import { startCacheServer, type CacheServer } from '../../__tests__/support/cache-server.js'
 import { dockerWrapperEnv } from '../../__tests__/support/docker.js'
 import { startDownloadServer, type DownloadServer } from '../../__tests__/support/download-server.js'

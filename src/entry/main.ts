@@ -1,6 +1,6 @@
 // The runner's entry for the main step (dist/main/index.js).
 import * as core from '@actions/core'
-import { run } from '../main.js'
+import { run } from '../action/main-step.js'
 
 run()
   .catch(error => core.setFailed(error instanceof Error ? error.message : String(error)))

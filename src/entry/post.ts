@@ -1,7 +1,7 @@
 // The runner's entry for the post step (dist/post/index.js). Nothing here fails the job: the
 // engine is down or not, the state saved or not, and both are said as warnings.
 import * as core from '@actions/core'
-import { post } from '../post.js'
+import { post } from '../action/post-step.js'
 
 function warnAndFinish(error: unknown): void {
   core.warning(`The post step could not finish: ${error instanceof Error ? error.message : String(error)}`)

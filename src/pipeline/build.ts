@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type { Client, Container, Directory, File, ReturnType } from '@dagger.io/dagger'
-import type { PipelineConfig, Platform } from './config.js'
+import type { PipelineConfig, Platform } from '../inputs/pipeline-config.js'
 
 /** Where the module is mounted in every container. */
 export const SOURCE_ROOT = '/src'

@@ -4,7 +4,7 @@
 
 import type { Client, Container, File } from '@dagger.io/dagger'
 import { buildBinaries, runBuild, type BuildResult } from './build.js'
-import type { PipelineConfig, Stage } from './config.js'
+import type { PipelineConfig, Stage } from '../inputs/pipeline-config.js'
 import { imageVariants, runImage, type ImageResult } from './image.js'
 import { runLint, type LintResult } from './lint.js'
 import { runPublish, type PublishResult } from './publish.js'

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Client, Container, File, Platform } from '@dagger.io/dagger'
-import { IMAGE_USER, imagePlatforms, imageTarballPath, type PipelineConfig } from './config.js'
+import { IMAGE_USER, imagePlatforms, imageTarballPath, type PipelineConfig } from '../inputs/pipeline-config.js'
 import { readOciImageVariants, type ImageVariant } from './oci.js'
 
 export type { ImageVariant } from './oci.js'

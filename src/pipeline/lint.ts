@@ -3,7 +3,7 @@
 
 import type { Client } from '@dagger.io/dagger'
 import { BUILD_CACHE, cacheVolumeNames, EXPECT_ANY_EXIT_CODE, MODULE_CACHE, SOURCE_ROOT, sourceDirectory, withPrivateModules } from './build.js'
-import type { PipelineConfig } from './config.js'
+import type { PipelineConfig } from '../inputs/pipeline-config.js'
 import { parseGolangciLint, tailOf, type LintFinding, type Outcome } from './results.js'
 
 

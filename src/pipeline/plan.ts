@@ -2,7 +2,7 @@
 // (no engine, no network). Secrets appear only as the input that holds them.
 
 import { BUILD_CACHE, binaryFileName, buildCommand, cacheVolumeNames, MODULE_CACHE, privateModuleHosts } from './build.js'
-import { imagePlatforms, imageTarballPath, sarifPath, SCANNER_IMAGES, IMAGE_USER, type PipelineConfig, type Stage } from './config.js'
+import { imagePlatforms, imageTarballPath, sarifPath, SCANNER_IMAGES, IMAGE_USER, type PipelineConfig, type Stage } from '../inputs/pipeline-config.js'
 import { STAGE_DEPENDENCIES } from './dag.js'
 import { binaryPathInImage } from './image.js'
 import { LINT_CACHE, LINT_COMMAND, lintCacheVolumeNames, lintImage } from './lint.js'

@@ -1,7 +1,7 @@
 // The publish stage: one push of every platform variant per tag, authenticated from a Dagger secret.
 
 import type { Client, Container } from '@dagger.io/dagger'
-import type { PipelineConfig } from './config.js'
+import type { PipelineConfig } from '../inputs/pipeline-config.js'
 
 export interface PublishResult {
   /** repository@digest, the same for every tag. */

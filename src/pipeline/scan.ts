@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Client, Container } from '@dagger.io/dagger'
-import { imagePlatforms, sarifPath, SCANNER_IMAGES, type PipelineConfig } from './config.js'
+import { imagePlatforms, sarifPath, SCANNER_IMAGES, type PipelineConfig } from '../inputs/pipeline-config.js'
 import {
   countBySeverity,
   mergeVulnerabilities,

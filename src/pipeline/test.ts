@@ -3,7 +3,7 @@
 
 import type { Client } from '@dagger.io/dagger'
 import { EXPECT_ANY_EXIT_CODE, goModuleContainer, SOURCE_ROOT } from './build.js'
-import type { PipelineConfig } from './config.js'
+import type { PipelineConfig } from '../inputs/pipeline-config.js'
 import { parseCoverFunc, parseGoTestJson, tailOf, type Outcome, type TestReport } from './results.js'
 
 const STREAM = '/tmp/go-test.json'

@@ -8,7 +8,7 @@
 import { Writable } from 'node:stream'
 import * as core from '@actions/core'
 import type { PipelineHooks, PipelineResult, StageReport, StageResults } from '../pipeline/dag.js'
-import type { Stage } from '../pipeline/config.js'
+import type { Stage } from '../inputs/pipeline-config.js'
 import { SEVERITIES } from '../pipeline/results.js'
 import { failureMessage } from './annotations.js'
 import { countBy, displayPath, formatBytes, formatDuration, formatPercent, plural } from './format.js'

@@ -2,7 +2,7 @@
 // stage that did not run, or produced nothing, are left unset so `if: steps.x.outputs.y` stays falsy.
 
 import * as core from '@actions/core'
-import type { PipelineConfig } from '../pipeline/config.js'
+import type { PipelineConfig } from '../inputs/pipeline-config.js'
 import type { PipelineResult } from '../pipeline/dag.js'
 
 /** Output names and values, unset ones left out; exported for tests and the local command. */

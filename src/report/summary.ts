@@ -3,8 +3,8 @@
 // as text; writeSummary and writeCacheSaveSummary hand the text to core.summary.
 
 import * as core from '@actions/core'
-import type { RestoreResult, SaveResult } from '../engine/state.js'
-import type { Stage } from '../pipeline/config.js'
+import type { RestoreResult, SaveResult } from '../engine-state/store.js'
+import type { Stage } from '../inputs/pipeline-config.js'
 import type { PipelineResult, StageReport, StageResults, StageStatus } from '../pipeline/dag.js'
 import { SEVERITIES, type StageFailure } from '../pipeline/results.js'
 import { failureMessage, type AnnotationTally } from './annotations.js'

@@ -3,9 +3,9 @@
 
 import { access, readFile, stat } from 'node:fs/promises'
 import { isAbsolute, join, normalize, posix, relative, resolve, sep } from 'node:path'
-import { InputError, parseBoolean, parseList, type InputReader } from '../inputs.js'
+import { InputError, parseBoolean, parseList, type InputReader } from './parse.js'
 import { goVersionFromGoMod, readGoMod } from './gomod.js'
-import { SEVERITIES, type Severity } from './results.js'
+import { SEVERITIES, type Severity } from '../pipeline/results.js'
 import { defaultTags, imageVersion, TAG_PATTERN } from './tags.js'
 
 export const STAGES = ['build', 'lint', 'test', 'image', 'scan', 'publish'] as const

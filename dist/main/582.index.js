@@ -4,11 +4,11 @@ import { dirname as __preludeDirname } from 'node:path';
 const require = __preludeCreateRequire(import.meta.url);
 const __filename = __preludeFileURLToPath(import.meta.url);
 const __dirname = __preludeDirname(__filename);
-export const id = 735;
-export const ids = [735];
+export const id = 582;
+export const ids = [582];
 export const modules = {
 
-/***/ 52735:
+/***/ 51582:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -29,13 +29,13 @@ var promises_ = __webpack_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(76760);
 var external_node_path_default = /*#__PURE__*/__webpack_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./src/engine/state-container.ts
-var state_container = __webpack_require__(81621);
-// EXTERNAL MODULE: ./src/engine/state-listing.ts
-var state_listing = __webpack_require__(58794);
+// EXTERNAL MODULE: ./src/engine-state/helper-container.ts
+var helper_container = __webpack_require__(73686);
+// EXTERNAL MODULE: ./src/engine-state/listing.ts
+var listing = __webpack_require__(71998);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(77598);
-;// CONCATENATED MODULE: ./src/engine/state-parts.ts
+;// CONCATENATED MODULE: ./src/engine-state/manifest.ts
 // The manifest of a saved engine state and the plan of a save: which stored parts to reuse, which
 // to repack, and how new units are packed into part archives. Pure: no I/O here.
 
@@ -43,7 +43,7 @@ const MANIFEST_FORMAT = 1;
 function partKey(prefix, content) {
     return `${prefix}-${createHash('sha256').update(content).digest('hex').slice(0, 40)}`;
 }
-function state_parts_planSave(split, previous, options) {
+function manifest_planSave(split, previous, options) {
     const current = new Map(split.units.map(unit => [unit.id, unit]));
     const reused = [];
     const placed = new Set();
@@ -72,13 +72,13 @@ function state_parts_planSave(split, previous, options) {
         }
     }
     const fresh = split.units.filter(unit => !placed.has(unit.id));
-    return { reused, created: [...state_parts_packUnits(fresh, options), remainderPart(split, options)] };
+    return { reused, created: [...manifest_packUnits(fresh, options), remainderPart(split, options)] };
 }
 /**
  * Greedy packing in root order, so the same set of new units always yields the same parts (and
  * keys): a re-run or a parallel job with the same new units finds them already stored.
  */
-function state_parts_packUnits(units, options) {
+function manifest_packUnits(units, options) {
     const ordered = [...units].sort((a, b) => (a.roots[0] < b.roots[0] ? -1 : a.roots[0] > b.roots[0] ? 1 : 0));
     const parts = [];
     let batch = [];
@@ -118,7 +118,7 @@ function remainderPart(split, options) {
     };
 }
 /** The manifest of a save once every created part is stored (under the key and path it was stored with). */
-function state_parts_buildManifest(plan, stored, meta) {
+function manifest_buildManifest(plan, stored, meta) {
     const parts = [];
     const units = {};
     const addPart = (part, held) => {
@@ -159,7 +159,7 @@ function validateManifest(value, engineVersion) {
     return manifest;
 }
 
-;// CONCATENATED MODULE: ./src/engine/state-phases.ts
+;// CONCATENATED MODULE: ./src/engine-state/phases.ts
 // Timings of the phases of a state save or restore (archive, upload, download, extract...), logged
 // at debug level so a slow save can be explained from a run's log, and collected by `npm run bench`.
 
@@ -168,7 +168,7 @@ let collector;
 function collectStatePhases(spans) {
     collector = spans;
 }
-async function state_phases_phase(name, subject, body) {
+async function phases_phase(name, subject, body) {
     const start = performance.now();
     try {
         return await body();
@@ -180,7 +180,7 @@ async function state_phases_phase(name, subject, body) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/engine/state.ts
+;// CONCATENATED MODULE: ./src/engine-state/store.ts
 // The engine-state store: saves and restores the Dagger engine's state volume through the Actions
 // cache, incrementally. Units of the state that never change once written (committed snapshots,
 // content blobs) are stored once in part archives keyed by their identity and reused by later
@@ -302,20 +302,20 @@ async function restoreInCacheRoot(options) {
     const cacheHit = matchedKey.startsWith(keys.restoreKeys[0]) ? 'true' : 'partial';
     lib_core/* info */.pq(`Restoring engine state ${matchedKey} (${manifest.parts.length} parts)`);
     // The helper starts while the first parts download: they need it only to be extracted.
-    const helperStart = state_phases_phase('start helper', undefined, () => state_container/* StateHelper */["in"].start(options.volume, options.helperImage, external_node_path_default().resolve(PARTS_DIR)));
+    const helperStart = phases_phase('start helper', undefined, () => helper_container/* StateHelper */["in"].start(options.volume, options.helperImage, external_node_path_default().resolve(PARTS_DIR)));
     helperStart.catch(() => undefined);
     let helper;
     try {
         const bytes = await extractParts(helperStart.then(started => (helper = started)), manifest);
         // What was restored is what was saved: the manifest's fingerprint holds, and only the time the
         // restore ended is needed to tell later changes (see stateStamp).
-        const fingerprint = (0,state_listing/* stateStamp */.n7)(manifest.fingerprint, await helper.clock());
+        const fingerprint = (0,listing/* stateStamp */.n7)(manifest.fingerprint, await helper.clock());
         return { cacheHit, matchedKey, bytes, durationMs: Date.now() - started, fingerprint, manifest };
     }
     catch (error) {
         lib_core/* warning */.$e(`Engine state ${matchedKey} could not be restored (${message(error)}): starting cold`);
         try {
-            helper ??= await helperStart.catch(() => state_container/* StateHelper */["in"].start(options.volume, options.helperImage));
+            helper ??= await helperStart.catch(() => helper_container/* StateHelper */["in"].start(options.volume, options.helperImage));
             await helper.wipe();
             return await cold(helper);
         }
@@ -350,7 +350,7 @@ async function extractParts(helperReady, manifest) {
     }
     const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && live.has(index));
     const remainder = manifest.parts.find(part => part.remainder);
-    const prepared = helperReady.then(helper => state_phases_phase('prepare', undefined, async () => {
+    const prepared = helperReady.then(helper => phases_phase('prepare', undefined, async () => {
         await helper.wipe();
         await helper.makeParents(unitParts.flatMap(({ index }) => live.get(index).roots));
         return helper;
@@ -359,7 +359,7 @@ async function extractParts(helperReady, manifest) {
     let bytes = 0;
     const restorePart = async (part) => {
         await (0,promises_.mkdir)(external_node_path_default().dirname(part.path), { recursive: true });
-        const key = await state_phases_phase('download and unpack', part.key, () => deadline(lib_cache/* restoreCache */.P3([part.path], part.key), `restoring part ${part.key}`, transferDeadline(part.bytes)));
+        const key = await phases_phase('download and unpack', part.key, () => deadline(lib_cache/* restoreCache */.P3([part.path], part.key), `restoring part ${part.key}`, transferDeadline(part.bytes)));
         if (key !== part.key)
             throw new Error(`part ${part.key} is missing from the cache`);
         bytes += (await (0,promises_.stat)(part.path)).size;
@@ -374,12 +374,12 @@ async function extractParts(helperReady, manifest) {
             const helper = await prepared;
             const { roots, units } = live.get(index);
             // Units removed from the state since the part was stored stay in its archive, unextracted.
-            await extracting(() => state_phases_phase('extract', part.key, () => helper.extract(part.path, units === part.units ? undefined : roots)));
+            await extracting(() => phases_phase('extract', part.key, () => helper.extract(part.path, units === part.units ? undefined : roots)));
             await (0,promises_.rm)(part.path, { force: true });
         });
         await remainderDownload;
         const helper = await prepared;
-        await state_phases_phase('extract', remainder.key, () => helper.extract(remainder.path));
+        await phases_phase('extract', remainder.key, () => helper.extract(remainder.path));
         await (0,promises_.rm)(remainder.path, { force: true });
         return bytes;
     }
@@ -531,7 +531,7 @@ async function isStored(file, key) {
 }
 /** The stamp of the volume's state now, as saveEngineState compares it (see stateStamp). */
 async function stateFingerprint(volume, helperImage) {
-    const helper = await state_container/* StateHelper */["in"].start(volume, helperImage);
+    const helper = await helper_container/* StateHelper */["in"].start(volume, helperImage);
     try {
         return await fingerprintWith(helper);
     }
@@ -540,8 +540,8 @@ async function stateFingerprint(volume, helperImage) {
     }
 }
 async function fingerprintWith(helper) {
-    const fingerprint = (0,state_listing/* fingerprintOf */.ax)((0,state_listing/* parseListing */._S)(await helper.listing()));
-    return (0,state_listing/* stateStamp */.n7)(fingerprint, await helper.clock());
+    const fingerprint = (0,listing/* fingerprintOf */.ax)((0,listing/* parseListing */._S)(await helper.listing()));
+    return (0,listing/* stateStamp */.n7)(fingerprint, await helper.clock());
 }
 /** A transfer slower than 1 MB/s after a lookup's allowance is treated as a stalled service. */
 function transferDeadline(bytes) {

@@ -1,11 +1,11 @@
 // The `engine-config` input. The engine refuses to start on a field it does not know, so the value
 // is checked against the engine's own schema (docs/static/reference/engine.schema.json in the
-// dagger repository at v0.21.8) before anything runs. Kept apart from engine-config.ts, which
+// dagger repository at v0.21.8) before anything runs. Kept apart from engine/engine-json.ts, which
 // writes engine.json and needs no validator.
 
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
-import { InputError } from '../inputs.js'
-import type { EngineConfigOverrides } from './engine-config.js'
+import { InputError } from './parse.js'
+import type { EngineConfigOverrides } from '../engine/engine-json.js'
 import schema from './engine.schema.json' with { type: 'json' }
 
 /** Set by cache-max-size: an engine-config that sets them too is refused rather than half-applied. */

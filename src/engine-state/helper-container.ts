@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { docker, type DockerOptions } from './docker.js'
-import { FIND_FORMAT, STATE_MOUNT } from './state-listing.js'
+import { docker, type DockerOptions } from '../shared/docker.js'
+import { FIND_FORMAT, STATE_MOUNT } from './listing.js'
 
 /** Upper bound on a helper's life should the action die without removing it: a job's maximum. */
 const HELPER_LIFETIME_SECONDS = 6 * 60 * 60

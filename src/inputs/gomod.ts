@@ -2,7 +2,7 @@
 // checks), the Go version to pin the toolchain image to, and replacements by local directories.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { InputError } from '../inputs.js'
+import { InputError } from './parse.js'
 
 export interface GoMod {
   /** The go.mod file that was read. */

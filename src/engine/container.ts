@@ -14,8 +14,8 @@ import {
   tarArchive,
   volumeExists,
   type ContainerState
-} from './docker.js'
-import { helpersRemoved } from './state-container.js'
+} from '../shared/docker.js'
+import { helpersRemoved } from '../engine-state/helper-container.js'
 
 export const ENGINE_STATE_DIR = '/var/lib/dagger'
 const ENGINE_LABEL = 'io.github.go-dagger-action.engine'

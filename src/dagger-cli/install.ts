@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import * as core from '@actions/core'
 import * as tc from '@actions/tool-cache'
-import { InputError } from '../inputs.js'
+import { InputError } from '../inputs/parse.js'
 
 /**
  * The CLI version that the bundled @dagger.io/dagger pins (its provisioning/default.js CLI_VERSION).

@@ -3,10 +3,10 @@
 // nothing here loads the Dagger SDK.
 import * as core from '@actions/core'
 import { readFile } from 'node:fs/promises'
-import { stopEngine } from './engine/lifecycle.js'
-import { saveEngineState, type Manifest } from './engine/state.js'
-import { writeCacheSaveSummary } from './report/summary.js'
-import { readPostState } from './state-helper.js'
+import { stopEngine } from '../engine/container.js'
+import { saveEngineState, type Manifest } from '../engine-state/store.js'
+import { writeCacheSaveSummary } from '../report/summary.js'
+import { readPostState } from './handoff.js'
 
 export async function post(): Promise<void> {
   const state = readPostState()

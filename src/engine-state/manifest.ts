@@ -1,7 +1,7 @@
 // The manifest of a saved engine state and the plan of a save: which stored parts to reuse, which
 // to repack, and how new units are packed into part archives. Pure: no I/O here.
 import { createHash } from 'node:crypto'
-import type { StateSplit, StateUnit } from './state-listing.js'
+import type { StateSplit, StateUnit } from './listing.js'
 
 export const MANIFEST_FORMAT = 1
 

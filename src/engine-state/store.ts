@@ -8,12 +8,12 @@ import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { StateHelper } from './state-container.js'
-import { fingerprintOf, parseListing, splitState, stateStamp, unchangedSince } from './state-listing.js'
-import { buildManifest, packUnits, planSave, validateManifest, type Manifest, type ManifestPart, type NewPart } from './state-parts.js'
-import { phase } from './state-phases.js'
+import { StateHelper } from './helper-container.js'
+import { fingerprintOf, parseListing, splitState, stateStamp, unchangedSince } from './listing.js'
+import { buildManifest, packUnits, planSave, validateManifest, type Manifest, type ManifestPart, type NewPart } from './manifest.js'
+import { phase } from './phases.js'
 
-export type { Manifest } from './state-parts.js'
+export type { Manifest } from './manifest.js'
 
 /** Bump when the archive layout changes: old entries then simply stop matching. */
 const STATE_KEY_PREFIX = 'go-dagger-action-engine-v1'

@@ -12,12 +12,12 @@ import { existsSync, realpathSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { DockerUnavailableError, assertDockerReachable } from './engine/docker.js'
-import { InputError, type InputReader } from './inputs.js'
-import { parsePipelineInputs } from './pipeline/config.js'
-import type { PipelineResult } from './pipeline/dag.js'
-import { describePlan } from './pipeline/plan.js'
-import { lineWriter, renderPipelineText, stageProgressHooks } from './report/log.js'
+import { DockerUnavailableError, assertDockerReachable } from '../shared/docker.js'
+import { InputError, type InputReader } from '../inputs/parse.js'
+import { parsePipelineInputs } from '../inputs/pipeline-config.js'
+import type { PipelineResult } from '../pipeline/dag.js'
+import { describePlan } from '../pipeline/plan.js'
+import { lineWriter, renderPipelineText, stageProgressHooks } from '../report/log.js'
 
 export const COMMAND = 'go-dagger-pipeline'
 
@@ -54,7 +54,7 @@ export const PIPELINE_FLAGS: Record<string, Flag> = {
   'dry-run': { help: 'print the plan and run nothing (needs no Docker)', boolean: true }
 }
 
-/** The directory of this package: two levels up from dist/cli/index.js, one up from src/cli.ts. */
+/** The directory of this package: two levels up from dist/cli/index.js and from src/local/command.ts. */
 export function packageRoot(moduleUrl: string = import.meta.url): string {
   let dir = dirname(fileURLToPath(moduleUrl))
   while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'examples', 'hello', 'go.mod'))) {
@@ -172,7 +172,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
 
   if (onExample) io.err(`${COMMAND}: no --source given, running on the bundled example ${values.source}\n`)
   const { connection, dag } = await import('@dagger.io/dagger')
-  const { runPipeline } = await import('./pipeline/dag.js')
+  const { runPipeline } = await import('../pipeline/dag.js')
   const progress = lineWriter(line => io.err(`${line}\n`))
   let result: PipelineResult | undefined
   try {

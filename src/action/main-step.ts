@@ -7,20 +7,20 @@ import * as core from '@actions/core'
 import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { readConfig, type Config } from './config.js'
-import { exportCli, installDaggerCli } from './dagger/install.js'
-import { ensureImage, volumeExists } from './engine/docker.js'
-import { engineConfigJson } from './engine/engine-config.js'
-import { engineNames, removeVolume, startEngine, volumeHasState } from './engine/lifecycle.js'
-import type { RestoreResult } from './engine/state.js'
-import { stateScopeForStages } from './pipeline/config.js'
-import type { PipelineResult } from './pipeline/dag.js'
-import { describePlan } from './pipeline/plan.js'
-import { annotatePipeline } from './report/annotations.js'
-import { lineWriter, logStageReports, stageProgressHooks } from './report/log.js'
-import { setPipelineOutputs } from './report/outputs.js'
-import { writeSummary } from './report/summary.js'
-import { savePostState, type PostState } from './state-helper.js'
+import { readConfig, type Config } from '../inputs/action-config.js'
+import { exportCli, installDaggerCli } from '../dagger-cli/install.js'
+import { ensureImage, volumeExists } from '../shared/docker.js'
+import { engineConfigJson } from '../engine/engine-json.js'
+import { engineNames, removeVolume, startEngine, volumeHasState } from '../engine/container.js'
+import type { RestoreResult } from '../engine-state/store.js'
+import { stateScopeForStages } from '../inputs/pipeline-config.js'
+import type { PipelineResult } from '../pipeline/dag.js'
+import { describePlan } from '../pipeline/plan.js'
+import { annotatePipeline } from '../report/annotations.js'
+import { lineWriter, logStageReports, stageProgressHooks } from '../report/log.js'
+import { setPipelineOutputs } from '../report/outputs.js'
+import { writeSummary } from '../report/summary.js'
+import { savePostState, type PostState } from './handoff.js'
 
 const RUNNER_HOST_VARIABLE = '_EXPERIMENTAL_DAGGER_RUNNER_HOST'
 
@@ -42,7 +42,7 @@ function engineStateVersion(cliVersion: string, customImageId: string | undefine
 /** The fingerprint of state already on the daemon; '' (post then saves) when it cannot be taken. */
 async function localFingerprint(volume: string, cfg: Config): Promise<string> {
   try {
-    const { stateFingerprint } = await import('./engine/state.js')
+    const { stateFingerprint } = await import('../engine-state/store.js')
     return await stateFingerprint(volume, cfg.engine.helperImage)
   } catch (error) {
     core.warning(`Could not read the engine state volume ${volume} (${(error as Error).message}): the post step will save it whole`)
@@ -84,7 +84,7 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
     core.info(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`)
     restore = cfg.cache.enabled ? { cacheHit: 'true', bytes: 0, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg) } : undefined
   } else if (cfg.cache.enabled) {
-    const { restoreEngineState } = await import('./engine/state.js')
+    const { restoreEngineState } = await import('../engine-state/store.js')
     restore = await core.group('Restore the engine state', () => restoreEngineState(stateOptions))
     stateBeforeStart = restore.cacheHit !== 'false'
   }
@@ -127,7 +127,7 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
 
 async function runPipelineInEngine(cfg: Config): Promise<PipelineResult> {
   const { connection, dag } = await import('@dagger.io/dagger')
-  const { runPipeline } = await import('./pipeline/dag.js')
+  const { runPipeline } = await import('../pipeline/dag.js')
   const progress = lineWriter(line => core.info(line))
   let result: PipelineResult | undefined
   // The stages run concurrently in one session, so their progress shares one group; each stage's

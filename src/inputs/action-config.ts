@@ -3,11 +3,11 @@
 // input, the value and what is allowed.
 
 import * as core from '@actions/core'
-import { parseBaseUrl, parseDaggerVersion } from './dagger/install.js'
-import type { EngineConfigOverrides } from './engine/engine-config.js'
-import { parseEngineConfig } from './engine/engine-config-input.js'
-import { InputError, parseBoolean, parseInteger, parseSize, type InputReader } from './inputs.js'
-import { parsePipelineInputs, type PipelineConfig } from './pipeline/config.js'
+import { parseBaseUrl, parseDaggerVersion } from '../dagger-cli/install.js'
+import type { EngineConfigOverrides } from '../engine/engine-json.js'
+import { parseEngineConfig } from './engine-config.js'
+import { InputError, parseBoolean, parseInteger, parseSize, type InputReader } from './parse.js'
+import { parsePipelineInputs, type PipelineConfig } from './pipeline-config.js'
 
 export interface ActionConfig {
   dagger: {

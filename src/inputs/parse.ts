@@ -1,6 +1,6 @@
 // Shared input parsing. Every parser is pure: it takes the raw string that the runner (or the
 // local command) gave for one input and returns a typed value, or throws an InputError that names
-// the input, the value and what is allowed. config.ts is the only module that reads the raw inputs.
+// the input, the value and what is allowed. action-config.ts is the only module that reads the raw inputs.
 
 export class InputError extends Error {
   constructor(
