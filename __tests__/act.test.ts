@@ -33,6 +33,8 @@ function actEnv(runId: string): NodeJS.ProcessEnv {
     ACT: 'true',
     CI: 'true',
     GITHUB_RUN_ID: runId,
+    // A push: the default cache-save (auto) saves on it.
+    GITHUB_EVENT_NAME: 'push',
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_WORKSPACE: repoRoot,
     GITHUB_REPOSITORY: 'acme/hello',

@@ -50,7 +50,7 @@ function inputsFor(scope: string, extra: Record<string, string> = {}): Record<st
 }
 
 function envFor(runId: string): NodeJS.ProcessEnv {
-  const env = dockerWrapperEnv({ ...world.session.env, GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '1', GITHUB_WORKSPACE: repoRoot })
+  const env = dockerWrapperEnv({ ...world.session.env, GITHUB_RUN_ID: runId, GITHUB_EVENT_NAME: 'push', GITHUB_RUN_ATTEMPT: '1', GITHUB_WORKSPACE: repoRoot })
   for (const [name, value] of Object.entries(cacheServer.env)) {
     if (value === undefined) delete env[name]
     else env[name] = value

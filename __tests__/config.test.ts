@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import {
   DEFAULT_STATE_HELPER_IMAGE,
@@ -21,8 +23,24 @@ describe('readActionInputs', () => {
     expect(readActionInputs(reader({}))).toEqual({
       dagger: { version: SDK_CLI_VERSION, baseUrl: DEFAULT_BASE_URL },
       engine: { stopTimeoutSeconds: 300, helperImage: DEFAULT_STATE_HELPER_IMAGE },
-      cache: { enabled: true, save: true, keyScope: '', maxSizeBytes: 5e9 }
+      cache: { enabled: true, save: 'auto', keyScope: '', maxSizeBytes: 5e9 }
     })
+  })
+
+  test.each([
+    ['auto', 'auto'],
+    ['Auto', 'auto'],
+    ['true', true],
+    ['TRUE', true],
+    ['false', false]
+  ] as const)('cache-save %s means %s', (raw, save) => {
+    expect(readActionInputs(reader({ 'cache-save': raw })).cache.save).toBe(save)
+  })
+
+  test('a bad cache-save names the input, the value and the three allowed values', () => {
+    expect(() => readActionInputs(reader({ 'cache-save': 'yes' }))).toThrow(
+      new InputError('cache-save', 'yes', 'expected auto (save only from trusted runs), true (always) or false (never)')
+    )
   })
 
   test('parses every input it owns', () => {
@@ -125,6 +143,7 @@ describe('readActionInputs', () => {
     ['cache', { cache: 'yes' }],
     ['cache', { cache: '1' }],
     ['cache-save', { 'cache-save': 'no' }],
+    ['cache-save', { 'cache-save': 'always' }],
     ['cache-max-size', { 'cache-max-size': '5 gigabytes' }],
     ['cache-max-size', { 'cache-max-size': '5PB' }],
     ['cache-max-size', { 'cache-max-size': '-1GB' }],
@@ -151,6 +170,36 @@ describe('readActionInputs', () => {
 })
 
 describe('readConfig', () => {
+  const eventDir = mkdtempSync(path.join(tmpdir(), 'config-event-'))
+  const eventFile = (name: string, text: string): string => {
+    const file = path.join(eventDir, name)
+    writeFileSync(file, text)
+    return file
+  }
+
+  test('reads the event that triggered the run and its payload, for the cache-save policy', async () => {
+    const payload = { action: 'opened', pull_request: { head: { repo: { full_name: 'forker/repo' } }, base: { repo: { full_name: 'octo/repo' } } } }
+    const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventFile('pr.json', JSON.stringify(payload)) }
+    const config = await readConfig(reader({}), { env, cwd: HELLO })
+    expect(config.event).toEqual({ name: 'pull_request', payload })
+  })
+
+  test.each([
+    ['unset', undefined, 'GITHUB_EVENT_PATH is not set'],
+    ['missing', path.join(tmpdir(), 'no-such-dir-for-config-test', 'event.json'), /^\/.*event\.json could not be read \(ENOENT\)$/],
+    ['not JSON', 'not-json', /^\/.*not-json\.json is not JSON$/]
+  ])('an event payload that is %s is reported, not thrown', async (_, file, unreadable) => {
+    const eventPath = file === 'not-json' ? eventFile('not-json.json', '{"action": ') : file
+    const config = await readConfig(reader({}), { env: { GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: eventPath }, cwd: HELLO })
+    expect(config.event.name).toBe('push')
+    expect(config.event.payload).toBeUndefined()
+    expect(config.event.unreadable).toEqual(typeof unreadable === 'string' ? unreadable : expect.stringMatching(unreadable))
+  })
+
+  test('no event name is an empty one', async () => {
+    expect((await readConfig(reader({}), { env: {}, cwd: HELLO })).event).toEqual({ name: '', unreadable: 'GITHUB_EVENT_PATH is not set' })
+  })
+
   test('adds the pipeline inputs, read from the module at source', async () => {
     const config = await readConfig(reader({ stage: 'build,test', 'cache-key': 'unit' }), { env: {}, cwd: HELLO })
     expect(config.cache.keyScope).toBe('unit')

@@ -11,7 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import ts from 'typescript'
 import { containerLogTail, DockerUnavailableError, inspectContainer, volumeExists } from '../src/shared/docker.js'
 import { engineConfigJson } from '../src/engine/engine-json.js'
-import { engineNames, removeVolume, startEngine, stopEngine, volumeHasState } from '../src/engine/container.js'
+import { discardedStateReason, engineNames, removeVolume, startEngine, stopEngine, volumeHasState } from '../src/engine/container.js'
 import {
   ensureStandInImages,
   inVolume,
@@ -83,6 +83,29 @@ describe('engineConfigJson', () => {
   })
 })
 
+describe('discardedStateReason', () => {
+  // Recorded from the real engine v0.21.8 started on the state of an engine that had been killed.
+  const killedThenStarted = [
+    'time="2026-12-03T12:45:27Z" level=info msg="running server on /run/dagger/engine.sock"',
+    'time=2026-12-03T12:45:36.222Z level=WARN msg="dagql persistence store marked unclean; wiping and cold-starting" cleanShutdown=0',
+    'time=2026-12-03T12:45:36.245Z level=WARN msg="local cache state invalid; resetting worker and dagql persistence state" reason=dagql_unclean_shutdown error=<nil>',
+    'time="2026-12-03T12:45:36Z" level=info msg="running server on /run/dagger/engine.sock"'
+  ].join('\n')
+
+  test("reads the reason from the engine's reset line", () => {
+    expect(discardedStateReason(killedThenStarted)).toBe('dagql_unclean_shutdown')
+    expect(discardedStateReason('level=WARN msg="local cache state invalid; resetting worker and dagql persistence state" reason="import failed" error=x')).toBe(
+      'import failed'
+    )
+    expect(discardedStateReason('level=WARN msg="local cache state invalid; resetting worker and dagql persistence state"')).toBe('no reason given')
+  })
+
+  test('a start on a clean or empty state discarded nothing', () => {
+    expect(discardedStateReason(killedThenStarted.split('\n')[0])).toBeUndefined()
+    expect(discardedStateReason('')).toBeUndefined()
+  })
+})
+
 describe('engineNames', () => {
   test('are deterministic per version and scope, and valid Docker names', () => {
     const plain = engineNames({ engineVersion: 'v0.21.8' })
@@ -115,7 +138,7 @@ describe('engine lifecycle through Docker', () => {
     expect(rewritten).toContain('--privileged')
     const inspected = await inspectJson(names.container)
     expect(inspected.HostConfig.CapAdd).toContain('ALL')
-    // Set once the engine has settled, so that a crash during start-up keeps its exit code.
+    // Set once the engine serves, so that a crash during start-up keeps its exit code.
     expect(inspected.HostConfig.RestartPolicy.Name).toBe('always')
     // A docker stop without -t (another step, the daemon shutting down) waits as long as post does.
     expect(inspected.Config.StopTimeout).toBe(45)
@@ -157,7 +180,7 @@ describe('engine lifecycle through Docker', () => {
     expect(entry('large').size).toBe(String(4 * 2 ** 20))
 
     const second = await withDockerWrapper(() => startEngine({ image: STAND_IN_IMAGE, names, engineConfig }))
-    expect(second.reusedContainer).toBe(false)
+    expect(second).toEqual({ runnerHost: `docker-container://${names.container}`, reusedContainer: false })
     const secondLog = await containerLogTail(names.container)
     expect(secondLog).toContain('started (start 2)')
     expect(secondLog).not.toContain('unclean')
@@ -191,8 +214,10 @@ describe('engine lifecycle through Docker', () => {
       expect(stopped.durationMs).toBeGreaterThanOrEqual(1000)
       expect(await dagqlCache(names.volume)).not.toContain('clean_shutdown=1')
 
-      await startEngine({ image: STAND_IN_IMAGE, names, engineConfig })
+      const restarted = await startEngine({ image: STAND_IN_IMAGE, names, engineConfig })
       expect(await containerLogTail(names.container)).toContain('unclean shutdown: wiping cache')
+      // Said by the start itself, from the engine's log, so main can say the run was cold.
+      expect(restarted.discardedState).toBe('dagql_unclean_shutdown')
       expect((await stopEngine({ container: names.container, timeoutSeconds: 30 })).clean).toBe(true)
       expect(await dagqlCache(names.volume)).toBe('stand-in-dagql-cache v1\nstarts=1\nclean_shutdown=1\n')
     })

@@ -1,12 +1,14 @@
 // The engine-state store through the real @actions/cache against the loopback cache service (v2
 // and v1), with real Docker volumes and helper containers from the local toolbox image.
+import * as cache from '@actions/cache'
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals'
-import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { cacheServiceVersion, engineStateKeys, restoreEngineState, saveEngineState, stateFingerprint, type Manifest } from '../src/engine-state/store.js'
+import { cacheAccess, cacheServiceVersion, engineStateKeys, restoreEngineState, saveEngineState, stateFingerprint, type Manifest } from '../src/engine-state/store.js'
 import { StateHelper } from '../src/engine-state/helper-container.js'
 import { applyEnv, startCacheServer, type CacheServer } from './support/cache-server.js'
 import { ensureStandInImages, inVolume, listState, removeTestEngines, TEST_NAME_MARKER, TOOLBOX_IMAGE } from './support/docker.js'
@@ -68,7 +70,7 @@ async function emptyVolume(volume: string): Promise<void> {
   await inVolume(volume, 'find /var/lib/dagger -mindepth 1 -delete')
 }
 
-function captureWarnings(): { warnings: () => string[]; restore: () => void } {
+function captureWarnings(): { warnings: () => string[]; lines: () => string[]; restore: () => void } {
   const lines: string[] = []
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     lines.push(String(chunk))
@@ -76,9 +78,19 @@ function captureWarnings(): { warnings: () => string[]; restore: () => void } {
   })
   return {
     warnings: () => lines.filter(line => line.startsWith('::warning::') || line.startsWith('::error::')),
+    lines: () => lines,
     restore: () => spy.mockRestore()
   }
 }
+
+/** Containers (helpers, engines) that have this volume mounted, running or not. */
+async function containersOn(volume: string): Promise<string[]> {
+  const { stdout } = await run('docker', ['ps', '--all', '--quiet', '--filter', `volume=${volume}`])
+  return stdout.split('\n').filter(Boolean)
+}
+
+/** A helper image that cannot be pulled: any helper start fails loudly, so its absence proves none was tried. */
+const NO_HELPER_IMAGE = 'go-dagger-action-test/no-such-image:latest'
 
 let sequence = 0
 function uniqueVolume(label: string): string {
@@ -209,6 +221,27 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
     expect(build.primary).toBe('go-dagger-action-engine-v1-linux-x64-v1.0.0-build-1-1')
     expect(build.restoreKeys).toEqual(['go-dagger-action-engine-v1-linux-x64-v1.0.0-build-', 'go-dagger-action-engine-v1-linux-x64-v1.0.0-'])
   })
+
+  test.each(['', 'read', 'write', 'write-only', 'none', ' Write-Only ', 'READ', 'bogus'])(
+    'the store reads ACTIONS_CACHE_MODE %j as @actions/cache does',
+    async mode => {
+      const file = path.join(tempDir, 'mode-probe.txt')
+      await writeFile(file, mode)
+      const restoreMode = applyEnv({ ACTIONS_CACHE_MODE: mode || undefined })
+      try {
+        const access = cacheAccess()
+        server.resetStats()
+        await cache.restoreCache([file], `mode-probe-${protocol}-${mode}`, [], { lookupOnly: true })
+        const libraryReads = server.stats.requests.lookup > 0
+        await cache.saveCache([file], `mode-probe-${protocol}-${mode}-${++sequence}`)
+        const libraryWrites = server.stats.requests.reserve > 0
+        expect({ mode, readable: access.readable, writable: access.writable }).toEqual({ mode, readable: libraryReads, writable: libraryWrites })
+        expect(access.available).toBe(cache.isFeatureAvailable())
+      } finally {
+        restoreMode()
+      }
+    }
+  )
 
   test('the store speaks the protocol @actions/cache speaks, and verifies uploads by lookup only under v1', async () => {
     expect(cacheServiceVersion()).toBe(protocol)
@@ -351,6 +384,123 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
     })
   })
 
+  test('no helper container outlives the restore or the save that started it', async () => {
+    const volume = await createVolume(uniqueVolume('helpers-gone'))
+    await inVolume(volume, POPULATE)
+    const saved = await saveEngineState(base(volume, 'helpers-gone'))
+    expect(saved.saved).toBe(true)
+    expect(await containersOn(volume)).toEqual([])
+    const target = await createVolume(uniqueVolume('helpers-gone-target'))
+    const restored = await restoreEngineState(base(target, 'helpers-gone'))
+    expect(restored.cacheHit).toBe('true')
+    expect(await containersOn(target)).toEqual([])
+    await stateFingerprint(target, TOOLBOX_IMAGE)
+    expect(await containersOn(target)).toEqual([])
+  })
+
+  describe('the cache mode the runner gives the run (ACTIONS_CACHE_MODE)', () => {
+    let restoreMode: (() => void) | undefined
+    const withMode = (mode: string) => {
+      restoreMode = applyEnv({ ACTIONS_CACHE_MODE: mode })
+    }
+    afterEach(() => {
+      restoreMode?.()
+      restoreMode = undefined
+    })
+
+    test('read: the state is restored; the save is skipped before any helper starts, said once', async () => {
+      const { volume } = await savedState('mode-read', 'mode-read')
+      const original = await fullListing(volume)
+      withMode('read')
+      const target = await createVolume(uniqueVolume('mode-read-target'))
+      const restored = await restoreEngineState(base(target, 'mode-read'))
+      expect(restored.cacheHit).toBe('true')
+      expect(await fullListing(target)).toEqual(original)
+      await inVolume(target, 'echo changed >> /var/lib/dagger/worker/metadata_v2.db')
+      server.resetStats()
+      const saved = await saveEngineState({ ...base(target, 'mode-read'), helperImage: NO_HELPER_IMAGE, restored })
+      expect(saved).toMatchObject({ saved: false, reason: 'the Actions cache is read-only for this run (ACTIONS_CACHE_MODE=read)' })
+      expect(server.stats.requests).toEqual({ lookup: 0, reserve: 0, upload: 0, commit: 0, download: 0 })
+      expect(output.warnings()).toEqual([])
+    })
+
+    test('write-only: the restore is skipped with one line, and the save stores the state without a lookup', async () => {
+      const scope = `mode-write-only-${protocol}`
+      await savedState('mode-write-only-earlier', scope)
+      withMode('write-only')
+      const target = await createVolume(uniqueVolume('mode-write-only'))
+      await inVolume(target, POPULATE)
+      server.resetStats()
+      const before = output.lines().length
+      const restored = await restoreEngineState({ ...base(target, scope), helperImage: NO_HELPER_IMAGE })
+      expect(restored).toMatchObject({ cacheHit: 'false', bytes: 0, fingerprint: '' })
+      const said = output.lines().slice(before).filter(line => !line.startsWith('::debug::'))
+      expect(said).toEqual([
+        'The Actions cache is write-only for this run (ACTIONS_CACHE_MODE=write-only): nothing is restored, the engine starts cold\n'
+      ])
+      const saved = await saveEngineState(base(target, scope))
+      expect(saved).toMatchObject({ saved: true, partsReused: 0 })
+      // The library skips each lookup with a line of its own: none was asked for.
+      expect(output.lines().filter(line => line.includes('Cache restore skipped'))).toEqual([])
+      expect(server.stats.requests.lookup).toBe(0)
+      expect(output.warnings()).toEqual([])
+      restoreMode?.()
+      restoreMode = undefined
+      const check = await createVolume(uniqueVolume('mode-write-only-check'))
+      const again = await restoreEngineState(base(check, scope))
+      expect(again.matchedKey).toBe(saved.key)
+      expect(await fullListing(check)).toEqual(await fullListing(target))
+    })
+
+    test('none: neither restored nor saved, and no helper started', async () => {
+      withMode('none')
+      const volume = await createVolume(uniqueVolume('mode-none'))
+      await inVolume(volume, POPULATE)
+      const restored = await restoreEngineState({ ...base(volume, 'mode-none'), helperImage: NO_HELPER_IMAGE })
+      expect(restored.cacheHit).toBe('false')
+      const saved = await saveEngineState({ ...base(volume, 'mode-none'), helperImage: NO_HELPER_IMAGE })
+      expect(saved).toMatchObject({ saved: false, reason: 'the Actions cache is closed to this run (ACTIONS_CACHE_MODE=none)' })
+      expect(output.warnings()).toEqual([])
+      expect((await inVolume(volume, 'test -s /var/lib/dagger/dagql-cache.db && echo kept')).trim()).toBe('kept')
+    })
+  })
+
+  test('no cache service for this job: one warning, a cold start and no helper; the save says why and starts none', async () => {
+    const restoreService = applyEnv({ ACTIONS_CACHE_URL: undefined, ACTIONS_RESULTS_URL: undefined })
+    try {
+      const volume = await createVolume(uniqueVolume('unavailable'))
+      await inVolume(volume, POPULATE)
+      const restored = await restoreEngineState({ ...base(volume, 'unavailable'), helperImage: NO_HELPER_IMAGE })
+      expect(restored).toMatchObject({ cacheHit: 'false', bytes: 0, fingerprint: '' })
+      expect(output.warnings()).toEqual([
+        '::warning::The Actions cache service is not available to this job: the engine starts cold, and its state will not be saved\n'
+      ])
+      const saved = await saveEngineState({ ...base(volume, 'unavailable'), helperImage: NO_HELPER_IMAGE })
+      expect(saved).toMatchObject({ saved: false, reason: 'the Actions cache service is not available to this job' })
+      expect(output.warnings()).toHaveLength(1)
+    } finally {
+      restoreService()
+    }
+  })
+
+  test('uploads refused as under a read-only cache token: the save stops at the first part, with one warning', async () => {
+    const volume = await createVolume(uniqueVolume('refused'))
+    await inVolume(volume, POPULATE)
+    await server.fault({ kind: 'read-only' })
+    const scope = `refused-${protocol}`
+    const entriesBefore = server.entries()
+    const saved = await saveEngineState(base(volume, scope))
+    expect(saved.saved).toBe(false)
+    expect(saved.reason).toMatch(/read-only for this run/)
+    // The library reports each refused call itself: the first part's key and, in case an upload
+    // that died left that key reserved, its run key. Nothing else is tried.
+    expect(server.stats.requests.reserve).toBeLessThanOrEqual(2)
+    expect(server.stats.requests.upload).toBe(0)
+    const ours = output.warnings().filter(line => !line.startsWith('::warning::Failed to save:'))
+    expect(ours).toEqual([expect.stringMatching(/^::warning::Engine state not saved: the Actions cache refused the first upload/)])
+    expect(server.entries()).toEqual(entriesBefore)
+  })
+
   test('a state whose archive fails in the helper is warned about, never thrown', async () => {
     const volume = await createVolume(uniqueVolume('bad-helper'))
     await inVolume(volume, POPULATE)
@@ -409,5 +559,81 @@ describe('moving archives between the helper and the host', () => {
     // Inodes are numbered in listing order, which differs between the two trees.
     const snapshotLines = (lines: string[]) => lines.filter(line => line.startsWith(`${snapshot}/`)).map(line => line.replace(/inode#\d+/, 'inode'))
     expect(snapshotLines(extracted)).toEqual(snapshotLines(await fullListing(source)))
+  })
+})
+
+// The post step's entry (src/entry/post.ts, run from source as the bundle runs it) when something
+// throws outside any promise while it saves: what @actions/cache can do with a failed upload stream.
+describe('the post entry under an uncaught exception', () => {
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+  let server: CacheServer
+  let tempDir: string
+
+  beforeAll(async () => {
+    server = await startCacheServer({ protocol: 'v2' })
+    tempDir = await mkdtemp(path.join(tmpdir(), 'post-entry-'))
+    // Throws from a timer once the engine has stopped, i.e. as the save starts.
+    await writeFile(
+      path.join(tempDir, 'throw-while-saving.mjs'),
+      [
+        'const write = process.stdout.write.bind(process.stdout)',
+        'let thrown = false',
+        'process.stdout.write = (chunk, ...rest) => {',
+        "  if (!thrown && String(chunk).includes('The engine stopped cleanly')) {",
+        '    thrown = true',
+        "    setImmediate(() => { throw new Error('a stray upload stream error') })",
+        '  }',
+        '  return write(chunk, ...rest)',
+        '}'
+      ].join('\n')
+    )
+  })
+
+  afterAll(async () => {
+    await server.close()
+    await rm(tempDir, { recursive: true, force: true })
+  })
+
+  function runPost(state: string): Promise<{ code: number | null; stdout: string }> {
+    const env: NodeJS.ProcessEnv = { ...process.env, RUNNER_TEMP: tempDir, 'STATE_go-dagger-action': state }
+    for (const [name, value] of Object.entries(server.env)) {
+      if (value === undefined) delete env[name]
+      else env[name] = value
+    }
+    delete env.GITHUB_STEP_SUMMARY
+    const args = ['--import', 'tsx', '--import', pathToFileURL(path.join(tempDir, 'throw-while-saving.mjs')).href, 'src/entry/post.ts']
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, args, { cwd: repo, env, stdio: ['ignore', 'pipe', 'inherit'] })
+      let stdout = ''
+      child.stdout.on('data', chunk => (stdout += chunk))
+      child.on('error', reject)
+      child.on('close', code => resolve({ code, stdout }))
+    })
+  }
+
+  test('warns and lets the save carry on to its manifest', async () => {
+    const volume = await createVolume(uniqueVolume('post-uncaught'))
+    await inVolume(volume, POPULATE)
+    // An engine stand-in that exits cleanly on SIGTERM, as the engine does.
+    const container = `${volume}-engine`
+    await run('docker', [
+      'run', '--detach', '--name', container, '--volume', `${volume}:/var/lib/dagger`, '--entrypoint', 'sh', TOOLBOX_IMAGE,
+      '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+    ])
+    const cache = { save: true, saveReason: 'may be saved: push runs are trusted', scope: 'postuncaught', tempDir, runId: '4242', runAttempt: '1' }
+    const state = { container, volume, engineVersion: ENGINE_VERSION, helperImage: TOOLBOX_IMAGE, stopTimeoutSeconds: 10, cache }
+    const post = await runPost(JSON.stringify(state))
+    expect(post.code).toBe(0)
+    expect(post.stdout).toContain('The engine stopped cleanly')
+    expect(post.stdout).toMatch(/^::warning::.*a stray upload stream error.*the save carries on/m)
+    expect(post.stdout).toMatch(/Saved the engine state as \S+-4242-1/)
+    expect(server.entries().some(entry => entry.key.endsWith('-postuncaught-4242-1'))).toBe(true)
+    expect(await containersOn(volume)).toEqual([])
+  })
+
+  test('when the post step cannot go on, its warning says the engine state is not saved', async () => {
+    const post = await runPost('{"container": ')
+    expect(post.code).toBe(0)
+    expect(post.stdout).toMatch(/^::warning::.*engine state not saved/im)
   })
 })

@@ -197,7 +197,11 @@ test.each([
 ])('a 404 on %s fails at once, naming the URL and the status', async (_what, failing, version) => {
   server.respond(failing, { status: 404 })
 
-  await expect(install(version)).rejects.toThrow(`Download of ${server.url}${failing} failed: HTTP 404`)
+  const error = (await install(version).catch((caught: unknown) => caught)) as Error
+  expect(error.message).toBe(`Download of ${server.url}${failing} failed: HTTP 404`)
+  // What tool-cache threw stays attached, for whoever needs more than the status.
+  expect(error.cause).toBeInstanceOf(tc.HTTPError)
+  expect((error.cause as tc.HTTPError).httpStatusCode).toBe(404)
 
   // tool-cache does not retry a 404; nothing after the failing request is asked for.
   expect(server.requests.filter(r => r.path === failing)).toHaveLength(1)
@@ -205,7 +209,7 @@ test.each([
   expect(await listDir(toolCache)).toEqual([])
 })
 
-describe('a 500', () => {
+describe('failures tool-cache retries', () => {
   // @actions/tool-cache sleeps 10-20 s between its 3 attempts. It reads the bounds from these
   // globals (the hook its own tests use), so the retries run for real, without the wait.
   const retryBounds = ['TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 'TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS'] as const
@@ -213,7 +217,7 @@ describe('a 500', () => {
   beforeAll(() => retryBounds.forEach(key => (globals[key] = 0)))
   afterAll(() => retryBounds.forEach(key => delete globals[key]))
 
-  test('is retried by tool-cache, then fails naming the URL and the status', async () => {
+  test('a 500 is retried by tool-cache, then fails naming the URL and the status', async () => {
     server.respond(archivePath(SDK_CLI_VERSION), { status: 500 })
 
     await expect(install(SDK_CLI_VERSION)).rejects.toThrow(
@@ -229,7 +233,19 @@ describe('a 500', () => {
     expect(await listDir(toolCache)).toEqual([])
   })
 
-  test('that clears before the last attempt installs the CLI', async () => {
+  // tool-cache retries any error that is not an HTTP status below 500, a refused connection too.
+  test('a mirror that does not answer fails naming the URL and the system error, kept as the cause', async () => {
+    const closed = await startDownloadServer(work)
+    await closed.close()
+    const unreachable = installDaggerCli({ version: SDK_CLI_VERSION, baseUrl: parseBaseUrl(`${closed.url}/dagger/`), platform: 'linux', arch: ARCH })
+
+    const error = (await unreachable.catch((caught: unknown) => caught)) as Error
+    expect(error.message).toMatch(new RegExp(`^Download of ${closed.url}${checksumsPath(SDK_CLI_VERSION)} failed: .*ECONNREFUSED`))
+    expect(error.cause).toMatchObject({ code: 'ECONNREFUSED' })
+    expect(await listDir(toolCache)).toEqual([])
+  })
+
+  test('a 500 that clears before the last attempt installs the CLI', async () => {
     server.respond('/dagger/versions/latest', { status: 500, times: 1 })
     server.respond(checksumsPath(LATEST), { status: 503, times: 1 })
 

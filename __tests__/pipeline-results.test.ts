@@ -68,9 +68,11 @@ describe('golangci-lint v2 JSON', () => {
     expect(parseGolangciLint('', inRepo)).toBeUndefined()
     expect(parseGolangciLint('level=error msg="can\'t load config"', inRepo)).toBeUndefined()
   })
-  test('text printed around the JSON line is ignored', () => {
+  test('the report file holds the JSON document alone: text around it makes it no report', () => {
+    // --output.json.path writes a file of its own, which nothing else prints into.
     const noisy = `WARN the linter 'x' is deprecated\n${fixture('golangci-lint-v2-clean.json')}\n0 issues.\n`
-    expect(parseGolangciLint(noisy, inRepo)).toEqual([])
+    expect(parseGolangciLint(noisy, inRepo)).toBeUndefined()
+    expect(parseGolangciLint(`${fixture('golangci-lint-v2-clean.json')}\n`, inRepo)).toEqual([])
   })
 })
 

@@ -374,11 +374,23 @@ describe('image, scan and publish', () => {
         const [tarball] = stepsNamed(chain, 'withMountedFile')
         expect(tarball.args.path).toBe('/scan/image.tar')
         expect(refChain(tarball.args.source).at(-1)?.field).toBe('asTarball')
-        expect(stepsNamed(chain, 'withExec')[0].args).toEqual({
-          args: ['image', '--input', '/scan/image.tar', '--scanners', 'vuln', '--format', 'json', '--output', '/scan/report.json', '--cache-dir', '/cache/db'],
-          useEntrypoint: true
-        })
+        // One database update first (refreshed daily), then each platform's scan, which updates nothing.
+        expect(stepsNamed(chain, 'withExec').map(step => step.args)).toEqual([
+          { args: ['image', '--download-db-only', '--cache-dir', '/cache/db'], useEntrypoint: true },
+          {
+            args: ['image', '--input', '/scan/image.tar', '--scanners', 'vuln', '--skip-db-update', '--format', 'json', '--output', '/scan/report.json', '--cache-dir', '/cache/db'],
+            useEntrypoint: true
+          }
+        ])
+        const update = chain.findIndex(step => step.field === 'withExec')
+        const day = chain.findIndex(step => step.field === 'withEnvVariable' && step.args.name === 'GO_DAGGER_ACTION_SCAN_DB_DAY')
+        expect(day).toBeGreaterThan(-1)
+        expect(day).toBeLessThan(update)
+        expect(chain[day].args.value).toBe(new Date().toISOString().slice(0, 10))
       }
+      // Both platforms branch from the same update: the session saw it asked for once.
+      const updates = new Set(reads.map(read => JSON.stringify(read.parentChain.slice(0, read.parentChain.findIndex(step => step.field === 'withExec') + 1))))
+      expect(updates.size).toBe(1)
       expect(session.callsTo('withRegistryAuth')).toEqual([])
       const scan = result.stages.scan!
       expect(scan.status).toBe('failed')
@@ -400,7 +412,10 @@ describe('image, scan and publish', () => {
       const { session, result } = await runInSession(cfg, { scanReport: JSON.stringify(grype) })
       const [read] = session.calls.filter(c => c.field === 'contents')
       expect(stepsNamed(read.parentChain, 'from')[0].args.address).toBe('anchore/grype:v0.117.0')
-      expect(execArgs(read.parentChain)).toEqual([['oci-archive:/scan/image.tar', '--output', 'json=/scan/report.json']])
+      expect(execArgs(read.parentChain)).toEqual([['db', 'update'], ['oci-archive:/scan/image.tar', '--output', 'json=/scan/report.json']])
+      const env = stepsNamed(read.parentChain, 'withEnvVariable').map(step => `${step.args.name}=${step.args.value}`)
+      // After the update, a scan that updates nothing itself.
+      expect(env).toContain('GRYPE_DB_AUTO_UPDATE=false')
       expect(result.stages.scan).toMatchObject({ status: 'passed', result: { failing: 0, counts: { LOW: 1 } } })
     } finally {
       await cfg.cleanup()

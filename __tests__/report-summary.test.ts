@@ -3,9 +3,16 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { escapeText, formatBytes, formatDuration } from '../src/report/format.js'
-import { inGroup, lineWriter, logStageReports, renderPipelineText, stageProgressHooks } from '../src/report/log.js'
+import { lineWriter, logStageReports, renderPipelineText, stageProgressHooks } from '../src/report/log.js'
 import { pipelineOutputs } from '../src/report/outputs.js'
-import { renderCacheSaveSummary, renderSummary, writeCacheSaveSummary, writeSummary } from '../src/report/summary.js'
+import {
+  renderCacheRestore,
+  renderCacheSaveSummary,
+  renderSummary,
+  writeCacheSaveSummary,
+  writeSummary,
+  writeSummaryOrWarn
+} from '../src/report/summary.js'
 import { recordedFailedRun, recordedPublishedRun, WORKSPACE } from './support/report-results.js'
 import { stdoutOf } from './support/stdout.js'
 
@@ -41,6 +48,22 @@ describe('job summary', () => {
       }
     })
     expect(summary).toBe(expected('summary-published-run.md'))
+  })
+
+  test('a partial restore says what the fallback key matched: any other scope of the engine version', () => {
+    // The scope is the cache-key input and the stage selection together; the fallback matches either changed.
+    const restore = {
+      cacheHit: 'partial' as const,
+      matchedKey: 'go-dagger-action-engine-v1-Linux-X64-v0.21.8-nightly_all-1234567890_build-1',
+      bytes: 1_073_741_824,
+      durationMs: 12_345
+    }
+    expect(renderCacheRestore(restore)).toBe(
+      '### Engine cache\n\n' +
+        'Restored 1.00 GiB from the newest save of this engine version under another scope ' +
+        '(a different <code>cache-key</code>, stage selection, or both) ' +
+        '<code>go-dagger-action-engine-v1-Linux-X64-v0.21.8-nightly&#95;all-1234567890&#95;build-1</code> in 12.3 s.\n'
+    )
   })
 
   test('user-controlled text cannot inject markup or break a table row', () => {
@@ -81,6 +104,28 @@ describe('job summary', () => {
     ).toBe(expected('summary-cache-saved.md'))
   })
 
+  test('on the failure path a summary that cannot be written is a warning, never the error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'summary-'))
+    const previous = process.env.GITHUB_STEP_SUMMARY
+    try {
+      // A file the runner names but nobody can write: its directory does not exist.
+      process.env.GITHUB_STEP_SUMMARY = join(dir, 'gone', 'step-summary.md')
+      let settled: unknown = 'pending'
+      const log = await stdoutOf(async () => {
+        settled = await writeSummaryOrWarn({ engine: { restore: undefined }, workspace: WORKSPACE }).then(
+          () => 'resolved',
+          (error: unknown) => error
+        )
+      })
+      expect(settled).toBe('resolved')
+      expect(log).toMatch(/^::warning::Could not write the job summary: .+\n$/)
+    } finally {
+      if (previous === undefined) delete process.env.GITHUB_STEP_SUMMARY
+      else process.env.GITHUB_STEP_SUMMARY = previous
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   test('writeSummary appends to the file the runner names, and is a no-op without one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'summary-'))
     const file = join(dir, 'step-summary.md')
@@ -107,6 +152,19 @@ describe('job summary', () => {
 describe('plain-text report and outputs', () => {
   test('the local command prints each stage with what it produced and why it failed', () => {
     expect(renderPipelineText(recordedFailedRun(), WORKSPACE)).toBe(expected('pipeline-failed-run.txt'))
+  })
+
+  test('the scan details list the findings at the severities the severity input chose', () => {
+    const run = recordedFailedRun()
+    const scan = run.stages.scan!
+    scan.result = { ...scan.result!, severities: ['MEDIUM', 'LOW'], failing: scan.result!.counts.MEDIUM }
+    const text = renderPipelineText({ ...run, order: ['scan'] }, WORKSPACE)
+    expect(text.split('\n').slice(1, 4)).toEqual([
+      '    CRITICAL 1, HIGH 1, MEDIUM 1, LOW 0, UNKNOWN 0; 1 at the failing severities',
+      '    SARIF bin/app.sarif',
+      '    MEDIUM CVE-2025-22866 stdlib v1.23.4 → 1.22.12, 1.23.6, 1.24.0-rc.3'
+    ])
+    expect(text).not.toMatch(/CRITICAL CVE|HIGH CVE/)
   })
 
   test('outputs of the stages that produced something', () => {
@@ -146,17 +204,16 @@ describe('log groups', () => {
     expect(log.split('\n').filter(l => l !== '' && !l.startsWith('::'))).toEqual(details)
   })
 
-  test('inGroup wraps what fn prints; stage hooks print a line per start and end', async () => {
-    const log = await stdoutOf(() =>
-      inGroup('engine progress', async () => {
-        const hooks = stageProgressHooks()
-        hooks.onStageStart!('test')
-        hooks.onStageEnd!(recordedFailedRun().stages.test!)
-        hooks.onStageEnd!(recordedFailedRun().stages.publish!)
-      })
-    )
+  test('stage hooks print a line per start and end, and pass engine messages through', async () => {
+    const log = await stdoutOf(() => {
+      const hooks = stageProgressHooks()
+      hooks.onStageStart!('test')
+      hooks.log!('4 : container.from(address: "golang:1.23.4")')
+      hooks.onStageEnd!(recordedFailedRun().stages.test!)
+      hooks.onStageEnd!(recordedFailedRun().stages.publish!)
+    })
     expect(log).toBe(
-      '::group::engine progress\n▶ test started\n✖ test failed in 1 m 04 s\n⏭ publish skipped: lint, test, scan did not pass\n::endgroup::\n'
+      '▶ test started\n4 : container.from(address: "golang:1.23.4")\n✖ test failed in 1 m 04 s\n⏭ publish skipped: lint, test, scan did not pass\n'
     )
   })
 

@@ -74,6 +74,13 @@ install_host_packages() {
   fi
 }
 
+# ---- act --------------------------------------------------------------------------------------
+# act (nektos/act) for e2e/act.test.ts, at the version e2e/act/go.mod pins; above the recipes, so it
+# is no part of the images' keys.
+ACT_VERSION=$(cd "$repo/e2e/act" && go list -m -f '{{.Version}}' github.com/nektos/act)
+build_act() { GDA_E2E_WORLD="$WORLD" bash "$repo/e2e/act/build.sh" >/dev/null; }
+check_build_act() { [ "$("$WORLD/act-$ACT_VERSION/act" --version 2>/dev/null)" = "act version ${ACT_VERSION#v}" ]; }
+
 # ---- recipes (everything below is part of each artifact's key) ---------------------------------
 
 # Go programs, one directory each, keyed by version.
@@ -210,7 +217,16 @@ gopath_layer() {
   echo "$tar"
 }
 
-golang_key() { image_key golang "$1" "$GOLANG_PACKAGES" "$script_hash"; }
+# This machine reaches the module proxy through a TLS-intercepting egress, whose CA only the host's
+# bundle has: the golang images carry that bundle, so `go mod download` in the engine works as on a runner.
+HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+ca_layer() {
+  local tar="$WORLD/layers/ca-certificates.tar" d="$WORLD/tmp/ca"
+  rm -rf "$d" && mkdir -p "$d/etc/ssl/certs" && cp "$HOST_CA_BUNDLE" "$d/etc/ssl/certs/ca-certificates.crt"
+  tar --numeric-owner --owner=0 --group=0 -C "$d" -cf "$tar" etc
+  echo "$tar"
+}
+golang_key() { image_key golang "$1" "$GOLANG_PACKAGES" "$script_hash" "$(sha256sum <"$HOST_CA_BUNDLE" | cut -c1-12)"; }
 build_golang_images() {
   local v base
   base=$(rootfs golang "$GOLANG_PACKAGES")
@@ -218,7 +234,7 @@ build_golang_images() {
     has_image_key "library/golang:$v" "$(golang_key "$v")" && continue
     log "golang:$v"
     # shellcheck disable=SC2046
-    push_image "library/golang:$v-amd64" linux/amd64 "$(golang_key "$v")" $(golang_env "$v") -- "$base" "$(go_layer "$v" amd64)" "$(gopath_layer)"
+    push_image "library/golang:$v-amd64" linux/amd64 "$(golang_key "$v")" $(golang_env "$v") -- "$base" "$(go_layer "$v" amd64)" "$(gopath_layer)" "$(ca_layer)"
     push_index "library/golang:$v" "library/golang:$v-amd64"
   done
 }
@@ -256,7 +272,7 @@ check_build_distroless() {
 # golangci-lint's image is the golang image (of this machine's Go) with the binary and a git config
 # that trusts every directory, as the official one.
 LINT_IMAGE=golangci/golangci-lint:$GOLANGCI_LINT_VERSION
-lint_key() { image_key lint "$GOLANGCI_LINT_VERSION" "$HOST_GO" "$GOLANG_PACKAGES" "$script_hash"; }
+lint_key() { image_key lint "$GOLANGCI_LINT_VERSION" "$HOST_GO" "$GOLANG_PACKAGES" "$script_hash" "$(sha256sum <"$HOST_CA_BUNDLE" | cut -c1-12)"; }
 build_lint_image() {
   local d="$WORLD/tmp/lint" tar="$WORLD/layers/golangci-lint-$GOLANGCI_LINT_VERSION.tar"
   rm -rf "$d" && mkdir -p "$d/usr/bin" "$d/root"
@@ -265,7 +281,7 @@ build_lint_image() {
   tar --numeric-owner --owner=0 --group=0 -C "$d" -cf "$tar" .
   # shellcheck disable=SC2046
   push_image "$LINT_IMAGE-amd64" linux/amd64 "$(lint_key)" $(golang_env "$HOST_GO") -e GOROOT=/usr/local/go -e GOTOOLCHAIN=auto --cmd golangci-lint -- \
-    "$(rootfs golang "$GOLANG_PACKAGES")" "$(go_layer "$HOST_GO" amd64)" "$(gopath_layer)" "$tar"
+    "$(rootfs golang "$GOLANG_PACKAGES")" "$(go_layer "$HOST_GO" amd64)" "$(gopath_layer)" "$(ca_layer)" "$tar"
   push_index "$LINT_IMAGE" "$LINT_IMAGE-amd64"
 }
 check_build_lint_image() { has_image_key "$LINT_IMAGE" "$(lint_key)"; }
@@ -349,6 +365,7 @@ step golangci-lint "$GOLANGCI_LINT_VERSION" build_golangci_lint
 step lint-image "$(lint_key)" build_lint_image
 step trivy "$TRIVY_VERSION" build_trivy
 step trivy-image "$(trivy_key)" build_trivy_image
+step act "$ACT_VERSION" build_act
 [ -z "${ONLY:-}" ] || exit 0
 rm -rf "$WORLD/tmp"/*
 
@@ -363,7 +380,8 @@ engine_config=$(jq -cn --arg reg "$REG_GATEWAY" '{
 log "ready in $(($(date +%s) - started)) s: registry $REG_LOCAL (engines reach it at $REG_GATEWAY)"
 printf '{%s}\n' "$(IFS=,; echo "${timings[*]}")" >"$WORLD/timings.json"
 jq -cn --arg cli "$WORLD/dagger-$dagger_key/dagger" --arg engine "$ENGINE_IMAGE" --argjson config "$engine_config" \
-  --arg helper "$HELPER_IMAGE" --arg registry "$REG_LOCAL" --arg world "$WORLD" --slurpfile timings "$WORLD/timings.json" \
-  '{daggerCli: $cli, engineImage: $engine, engineConfig: $config, helperImage: $helper, registry: $registry, world: $world, timings: $timings[0]}' \
+  --arg helper "$HELPER_IMAGE" --arg registry "$REG_LOCAL" --arg world "$WORLD" --arg act "$WORLD/act-$ACT_VERSION/act" \
+  --slurpfile timings "$WORLD/timings.json" \
+  '{daggerCli: $cli, engineImage: $engine, engineConfig: $config, helperImage: $helper, registry: $registry, world: $world, act: $act, timings: $timings[0]}' \
   >"$WORLD/world.json"
 cat "$WORLD/world.json"

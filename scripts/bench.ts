@@ -3,8 +3,9 @@
 // container) and the peer (the real @actions/cache saving the whole directory as one tarball);
 // then a warm save and restore after a 5% change, the post step with nothing changed, and the
 // committed bundles as the runner executes them: main's overhead around the pipeline, and post's
-// start-up. The cache service and every state operation run in processes of their own, so each
-// peak memory is the store's alone. Prints a table and writes bench-results.json.
+// start-up; last, the real engine cold against warm (scripts/bench-real.ts). The cache service
+// and every state operation run in processes of their own, so each peak memory is the store's
+// alone. Prints a table and writes bench-results.json.
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -22,6 +23,7 @@ import { answerTools } from '../__tests__/support/pipeline-session.js'
 import { repoRoot, RunnerJob, type StepRun } from '../__tests__/support/runner.js'
 import { startCacheServerProcess, type CacheServerProcess } from './bench-cache-server.js'
 import { runStoreOperation, type StoreOutcome, type StoreRequest } from './bench-store.js'
+import { REAL_SECTIONS } from './bench-real.js'
 
 const run = promisify(execFile)
 // The test suite's marker, so its cleanup also finds what an interrupted bench left behind.
@@ -329,7 +331,8 @@ export const SECTIONS: Section[] = [
   {
     name: 'post step (committed bundle) start-up, no engine state',
     run: async () => postStartup()
-  }
+  },
+  ...REAL_SECTIONS
 ]
 
 // ---- the committed bundles, run as the runner runs them ----
@@ -359,7 +362,7 @@ async function mainStepOverhead(ctx: Context): Promise<Figures> {
     platforms: 'linux/amd64', output: path.join(work, 'bin')
   }
   const env = (runId: string) => {
-    const vars = dockerWrapperEnv({ ...session.env, GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '1', GITHUB_WORKSPACE: repoRoot })
+    const vars = dockerWrapperEnv({ ...session.env, GITHUB_RUN_ID: runId, GITHUB_EVENT_NAME: 'push', GITHUB_RUN_ATTEMPT: '1', GITHUB_WORKSPACE: repoRoot })
     for (const [name, value] of Object.entries(ctx.server.env)) {
       if (value === undefined) delete vars[name]
       else vars[name] = value

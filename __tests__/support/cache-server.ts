@@ -40,6 +40,12 @@ export type CacheFault =
   /** Stop listening and drop open connections: clients get ECONNREFUSED until `clearFaults()`. */
   | { kind: 'down' }
   /**
+   * Refuse every reservation as GitHub's service does for a run whose cache token is read-only
+   * (v1: 403 with a `cache write denied:` message, v2: CreateCacheEntry `ok: false` with one);
+   * lookups and downloads go on. Until `clearFaults()`.
+   */
+  | { kind: 'read-only' }
+  /**
    * Answer `status` (e.g. 500, 503, 429) on `endpoint`, `times` times (default: until cleared), after
    * reading the request body, or with `early` before reading it (as a front end that rejects at once).
    */
@@ -105,6 +111,8 @@ const ARCHIVE_PREFIX = '/archive/'
 // Path-style blob URL (account/container/blob) so @azure/storage-blob parses it as it does for emulators.
 const BLOB_PREFIX = '/blob/cache/'
 const MAX_KEY_LENGTH = 512
+/** The stable prefix @actions/cache looks for to tell a policy denial from contention. */
+const WRITE_DENIED = 'cache write denied: the cache token of this run is read-only'
 
 interface Entry {
   id: number
@@ -213,7 +221,7 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
 
   /** Takes the first fault for this endpoint and counts it down. */
   function takeFault(endpoint: CacheEndpoint): CacheFault | undefined {
-    const active = faults.find(a => a.fault.kind !== 'down' && a.fault.endpoint === endpoint)
+    const active = faults.find(a => a.fault.kind !== 'down' && a.fault.kind !== 'read-only' && a.fault.endpoint === endpoint)
     if (!active) return undefined
     if (--active.remaining <= 0) faults = faults.filter(a => a !== active)
     return active.fault
@@ -250,6 +258,11 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
 
     if (path.startsWith(TWIRP_PREFIX) || path.startsWith(V1_PREFIX)) {
       if (req.headers.authorization !== `Bearer ${token}`) throw new HttpFailure(401, 'bad or missing runtime token')
+    }
+    if (endpoint === 'reserve' && faults.some(a => a.fault.kind === 'read-only')) {
+      await readJson(req)
+      if (path.startsWith(TWIRP_PREFIX)) return sendJson(res, 200, { ok: false, message: WRITE_DENIED })
+      throw new HttpFailure(403, WRITE_DENIED)
     }
     if (path.startsWith(TWIRP_PREFIX)) return twirp(path.slice(TWIRP_PREFIX.length), await readJson(req), res)
     if (path.startsWith(V1_PREFIX)) return v1(req, res, requestUrl, path.slice(V1_PREFIX.length), bodyFault)
@@ -573,6 +586,10 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
       stats.bytesDownloaded = 0
     },
     async fault(fault) {
+      if (fault.kind === 'read-only') {
+        faults.push({ fault, remaining: Infinity })
+        return
+      }
       if (fault.kind === 'down') {
         faults.push({ fault, remaining: Infinity })
         await stopListening()

@@ -116,6 +116,7 @@ export function recordedFailedRun(): PipelineResult {
         result: {
           scanner: 'trivy',
           counts,
+          severities: ['CRITICAL', 'HIGH'],
           failing: counts.CRITICAL + counts.HIGH,
           vulnerabilities,
           sarif: `${output}/app.sarif`

@@ -18,6 +18,8 @@ export interface StepRun {
   /** Variables exported with core.exportVariable. */
   exported: Record<string, string>
   summary: string
+  /** When each piece of stdout arrived, in ms after the step started (for the bench's timings). */
+  stdoutTimeline: Array<{ atMs: number; text: string }>
 }
 
 /** Parses the runner's file-command format: `name=value` lines and `name<<DELIMITER` blocks. */
@@ -100,7 +102,7 @@ export class RunnerJob {
     for (const [name, value] of Object.entries(inputs)) childEnv[inputVariable(name)] = value
     const script = path.join(repoRoot, 'dist', step, 'index.js')
     const cwd = env.GITHUB_WORKSPACE ?? repoRoot
-    const { exitCode, stdout, stderr } = this.container
+    const { exitCode, stdout, stderr, stdoutTimeline } = this.container
       ? await runNodeInContainer(this.container, script, childEnv, cwd)
       : await capture(process.execPath, [script], childEnv, cwd)
     if (step === 'main') this.state = parseFileCommands(await readFile(files.STATE, 'utf8'))
@@ -110,7 +112,8 @@ export class RunnerJob {
       stderr,
       outputs: parseFileCommands(await readFile(files.OUTPUT, 'utf8')),
       exported: parseFileCommands(await readFile(files.ENV, 'utf8')),
-      summary: await readFile(files.STEP_SUMMARY, 'utf8')
+      summary: await readFile(files.STEP_SUMMARY, 'utf8'),
+      stdoutTimeline
     }
   }
 
@@ -123,6 +126,7 @@ interface Captured {
   exitCode: number
   stdout: string
   stderr: string
+  stdoutTimeline: StepRun['stdoutTimeline']
 }
 
 /** `docker run` of the job container's node; every variable passes by name, its value from env. */
@@ -137,12 +141,18 @@ function runNodeInContainer(container: JobContainer, script: string, env: NodeJS
 
 function capture(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Captured> {
   return new Promise((resolve, reject) => {
+    const startedAt = performance.now()
     const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', chunk => (stdout += chunk))
+    const stdoutTimeline: Captured['stdoutTimeline'] = []
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk
+      stdoutTimeline.push({ atMs: performance.now() - startedAt, text: chunk })
+    })
     child.stderr.on('data', chunk => (stderr += chunk))
     child.on('error', reject)
-    child.on('close', code => resolve({ exitCode: code ?? -1, stdout, stderr }))
+    child.on('close', code => resolve({ exitCode: code ?? -1, stdout, stderr, stdoutTimeline }))
   })
 }

@@ -18,7 +18,7 @@ __webpack_require__.d(__webpack_exports__, {
   stateFingerprint: () => (/* binding */ stateFingerprint)
 });
 
-// UNUSED EXPORTS: cacheServiceVersion, engineStateKeys, saveEngineState
+// UNUSED EXPORTS: cacheAccess, cacheServiceVersion, engineStateKeys, saveEngineState
 
 // EXTERNAL MODULE: ./node_modules/@actions/cache/lib/cache.js + 339 modules
 var lib_cache = __webpack_require__(27369);
@@ -134,29 +134,116 @@ function manifest_buildManifest(plan, stored, meta) {
     });
     return { format: MANIFEST_FORMAT, engineVersion: meta.engineVersion, fingerprint: meta.fingerprint, savedAt: new Date().toISOString(), parts, units };
 }
-/** Throws when a manifest read from the cache is not one this code wrote. */
-function validateManifest(value, engineVersion) {
-    const manifest = value;
-    if (!manifest || manifest.format !== MANIFEST_FORMAT)
+function isFields(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** A value from the manifest as it may appear in a message: it is untrusted, so quoted and cut short. */
+function shown(value) {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+function isSize(value) {
+    return Number.isSafeInteger(value) && value >= 0;
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+/**
+ * Why a unit root cannot be one the state listing produced, or undefined. Roots become tar member
+ * names and, through their parents, `mkdir` arguments in the helper: the listing's './' prefix
+ * keeps each below the state root and keeps any from being read as an option.
+ */
+function badRoot(root) {
+    if (typeof root !== 'string')
+        return `root ${shown(root)} is not a string`;
+    if (root.includes('\0'))
+        return `root ${shown(root)} holds a NUL`;
+    if (!root.startsWith('./') || root.length === 2)
+        return `root ${shown(root)} is not a path below the state root ('./…')`;
+    if (root.split('/').includes('..'))
+        return `root ${shown(root)} has a .. segment`;
+    return undefined;
+}
+/**
+ * Throws, saying why, when a manifest read from the cache is not one this code could have
+ * written. Any workflow run of the repository can write cache entries, so nothing in it is
+ * trusted: a part's path is a host file the restore writes and deletes, its key names an entry to
+ * download, and unit roots are names extracted and created in the state volume.
+ */
+function validateManifest(value, expected) {
+    if (!isFields(value) || value.format !== MANIFEST_FORMAT)
         throw new Error('unknown manifest format');
-    if (manifest.engineVersion !== engineVersion) {
-        throw new Error(`manifest is for engine ${manifest.engineVersion}, not ${engineVersion}`);
+    if (value.engineVersion !== expected.engineVersion) {
+        throw new Error(`manifest is for engine ${shown(value.engineVersion)}, not ${shown(expected.engineVersion)}`);
     }
-    if (!Array.isArray(manifest.parts) || typeof manifest.units !== 'object' || manifest.units === null) {
-        throw new Error('manifest has no parts or units');
-    }
-    for (const part of manifest.parts) {
-        if (typeof part.key !== 'string' || typeof part.path !== 'string' || typeof part.bytes !== 'number' || typeof part.units !== 'number' || typeof part.unitBytes !== 'number') {
-            throw new Error('manifest part is malformed');
+    if (typeof value.fingerprint !== 'string')
+        throw new Error('manifest fingerprint is not a string');
+    if (typeof value.savedAt !== 'string')
+        throw new Error('manifest savedAt is not a string');
+    const { parts, units } = value;
+    if (!Array.isArray(parts))
+        throw new Error('manifest parts are not a list');
+    if (!isFields(units))
+        throw new Error('manifest units are not an object keyed by unit id');
+    // The keys partKey gives a unit part or the remainder, 40 hex digits at the end, so the path
+    // derived from one stays inside the parts directory; the store may add the run's id and attempt
+    // (two key components) when an upload under the plain key failed, and keeps the plain key's path.
+    const partKeyPattern = new RegExp(`^(${escapeRegExp(expected.partPrefix)}-(units|rest)-[0-9a-f]{40})(?:-[A-Za-z0-9._+]+-[A-Za-z0-9._+]+)?$`);
+    const paths = new Set();
+    parts.forEach((part, i) => {
+        if (!isFields(part))
+            throw new Error(`manifest part ${i} is not an object`);
+        const match = typeof part.key === 'string' ? partKeyPattern.exec(part.key) : null;
+        if (!match)
+            throw new Error(`manifest part ${i}: key ${shown(part.key)} is not a part key of this engine version`);
+        const [, plainKey, kind] = match;
+        const path = expected.partPath(plainKey);
+        if (part.path !== path)
+            throw new Error(`manifest part ${i}: path ${shown(part.path)} is not the path of its key`);
+        // Parts restore concurrently, each through its own file.
+        if (paths.has(path))
+            throw new Error(`manifest names part key ${shown(plainKey)} twice`);
+        paths.add(path);
+        for (const field of ['bytes', 'units', 'unitBytes']) {
+            if (!isSize(part[field]))
+                throw new Error(`manifest part ${i}: ${field} ${shown(part[field])} is not a whole number of at least 0`);
+        }
+        if (part.remainder !== undefined && typeof part.remainder !== 'boolean') {
+            throw new Error(`manifest part ${i}: remainder ${shown(part.remainder)} is not a boolean`);
+        }
+        if ((kind === 'rest') !== (part.remainder === true)) {
+            throw new Error(`manifest part ${i}: a ${kind === 'rest' ? 'remainder key on a part not marked remainder' : 'unit key on the remainder part'}`);
+        }
+    });
+    if (parts.filter((part) => part.remainder).length !== 1)
+        throw new Error('manifest needs exactly one remainder part');
+    const live = new Map();
+    for (const [id, unit] of Object.entries(units)) {
+        if (!isFields(unit))
+            throw new Error(`manifest unit ${shown(id)} is not an object`);
+        const index = unit.part;
+        if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= parts.length) {
+            throw new Error(`manifest unit ${shown(id)}: part ${shown(index)} is not an index into the parts`);
+        }
+        if (parts[index].remainder)
+            throw new Error(`manifest unit ${shown(id)}: part ${index} is the remainder`);
+        live.set(index, (live.get(index) ?? 0) + 1);
+        if (!isSize(unit.bytes))
+            throw new Error(`manifest unit ${shown(id)}: bytes ${shown(unit.bytes)} is not a whole number of at least 0`);
+        if (!Array.isArray(unit.roots) || unit.roots.length === 0)
+            throw new Error(`manifest unit ${shown(id)}: roots is not a non-empty list`);
+        for (const root of unit.roots) {
+            const reason = badRoot(root);
+            if (reason)
+                throw new Error(`manifest unit ${shown(id)}: ${reason}`);
         }
     }
-    for (const unit of Object.values(manifest.units)) {
-        if (!manifest.parts[unit.part] || !Array.isArray(unit.roots))
-            throw new Error('manifest unit is malformed');
+    for (const [index, count] of live) {
+        const held = parts[index].units;
+        if (count > held)
+            throw new Error(`manifest part ${index}: ${count} live units, but it holds ${held} units`);
     }
-    if (manifest.parts.filter(part => part.remainder).length !== 1)
-        throw new Error('manifest needs exactly one remainder part');
-    return manifest;
+    return value;
 }
 
 ;// CONCATENATED MODULE: ./src/engine-state/phases.ts
@@ -246,7 +333,7 @@ const STATE_DIR = 'go-dagger-action-state';
 const MANIFEST_PATH = external_node_path_default().join(STATE_DIR, 'manifest.json');
 const PARTS_DIR = external_node_path_default().join(STATE_DIR, 'parts');
 function partPath(key) {
-    return path.join(PARTS_DIR, `${key.slice(-40)}.tar`);
+    return external_node_path_default().join(PARTS_DIR, `${key.slice(-40)}.tar`);
 }
 async function inCacheRoot(tempDir, body) {
     const workspace = process.env.GITHUB_WORKSPACE;
@@ -270,7 +357,20 @@ async function inCacheRoot(tempDir, body) {
  * part it names, replacing the volume's contents. All or nothing: if any part is missing or fails,
  * the volume is emptied and the run starts cold, with a warning.
  */
-function restoreEngineState(options) {
+async function restoreEngineState(options) {
+    // Decided before any lookup or helper: a cache this job cannot read costs nothing but one line.
+    const access = cacheAccess();
+    const notRestored = { cacheHit: 'false', bytes: 0, durationMs: 0, fingerprint: '' };
+    if (!access.available) {
+        lib_core/* warning */.$e('The Actions cache service is not available to this job: the engine starts cold, and its state will not be saved');
+        return notRestored;
+    }
+    if (!access.readable) {
+        lib_core/* info */.pq(access.writable
+            ? `The Actions cache is write-only for this run (ACTIONS_CACHE_MODE=${access.mode}): nothing is restored, the engine starts cold`
+            : `The Actions cache is closed to this run (ACTIONS_CACHE_MODE=${access.mode}): nothing is restored or saved, the engine starts cold`);
+        return notRestored;
+    }
     return inCacheRoot(options.tempDir, () => restoreInCacheRoot(options));
 }
 async function restoreInCacheRoot(options) {
@@ -293,7 +393,8 @@ async function restoreInCacheRoot(options) {
             lib_core/* info */.pq(`No saved engine state for ${keys.restoreKeys[0]}* or ${keys.restoreKeys[1]}*: starting cold`);
             return await cold(undefined);
         }
-        manifest = validateManifest(JSON.parse(await (0,promises_.readFile)(MANIFEST_PATH, 'utf8')), options.engineVersion);
+        const expected = { engineVersion: options.engineVersion, partPrefix: keys.partPrefix, partPath };
+        manifest = validateManifest(JSON.parse(await (0,promises_.readFile)(MANIFEST_PATH, 'utf8')), expected);
     }
     catch (error) {
         lib_core/* warning */.$e(`Engine state not restored (${message(error)}): starting cold`);
@@ -327,8 +428,8 @@ async function restoreInCacheRoot(options) {
     }
     finally {
         helper ??= await helperStart.catch(() => undefined);
-        void helper?.remove();
-        await (0,promises_.rm)(PARTS_DIR, { recursive: true, force: true });
+        // Awaited: the step may end (process.exit) soon after, and a helper left behind lives for hours.
+        await Promise.all([helper?.remove(), (0,promises_.rm)(PARTS_DIR, { recursive: true, force: true })]);
     }
 }
 /**
@@ -394,14 +495,26 @@ async function extractParts(helperReady, manifest) {
  * there are reused. The manifest goes last, so a failed save leaves no manifest naming missing parts.
  */
 function saveEngineState(options) {
-    return inCacheRoot(options.tempDir, () => saveInCacheRoot(options));
+    // Decided before the helper starts: a cache this job cannot write is said once, not per part.
+    const access = cacheAccess();
+    const unsaved = (reason) => Promise.resolve({ saved: false, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: 0 });
+    // Not a warning: main's restore gave one already (unless a self-hosted daemon's volume made it skip the restore).
+    if (!access.available)
+        return unsaved('the Actions cache service is not available to this job');
+    if (!access.writable) {
+        return unsaved(access.readable
+            ? `the Actions cache is read-only for this run (ACTIONS_CACHE_MODE=${access.mode})`
+            : `the Actions cache is closed to this run (ACTIONS_CACHE_MODE=${access.mode})`);
+    }
+    return inCacheRoot(options.tempDir, () => saveInCacheRoot(options, access));
 }
-async function saveInCacheRoot(options) {
+async function saveInCacheRoot(options, access) {
     const started = Date.now();
     const result = (saved, reason, extra = {}) => ({
         saved, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: Date.now() - started, ...extra
     });
     const keys = engineStateKeys(options);
+    const firstUpload = firstUploadAlone();
     let helper;
     try {
         helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)));
@@ -415,13 +528,16 @@ async function saveInCacheRoot(options) {
             return result(false, 'the engine state did not change since it was restored');
         if (entries.length <= 1)
             return result(false, 'the engine state is empty');
-        const previous = options.restored?.manifest;
+        // A write-only cache cannot confirm that a restored part is still there: every part is stored anew.
+        const previous = access.readable ? options.restored?.manifest : undefined;
         const planOptions = { partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION };
         const plan = planSave(splitState(entries), previous, planOptions);
         // One batch of lookups, run while the first parts are archived: a reused part may have been
         // evicted since the restore (its units are then stored again), and a new part may be stored
         // already (a re-run or another job stored equal units: equal keys hold equal units).
-        const lookups = [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))];
+        const lookups = access.readable
+            ? [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))]
+            : [];
         let storedKeys;
         const lookedUp = mapConcurrently(lookups, 8, part => isStored(part.path, part.key)).then(found => {
             storedKeys = new Set(lookups.filter((_, i) => found[i]).map(part => part.key));
@@ -433,7 +549,7 @@ async function saveInCacheRoot(options) {
             const stored = { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false };
             if (storedKeys?.has(part.key))
                 return Promise.resolve(stored);
-            return storePart(helper, archiving, part, options, async () => (await lookedUp).has(part.key));
+            return storePart(helper, archiving, part, { options, access, firstUpload }, async () => (await lookedUp).has(part.key));
         });
         const uploads = await store(plan.created);
         const stillStored = await lookedUp;
@@ -447,7 +563,7 @@ async function saveInCacheRoot(options) {
         const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint });
         await mkdir(path.dirname(MANIFEST_PATH), { recursive: true });
         await writeFile(MANIFEST_PATH, JSON.stringify(manifest));
-        const stored = await saveEntry(MANIFEST_PATH, keys.primary);
+        const stored = await saveEntry(MANIFEST_PATH, keys.primary, access);
         const totals = {
             bytesUploaded: uploads.reduce((sum, u) => sum + (u.uploaded ? u.bytes : 0), 0),
             partsUploaded: uploads.filter(u => u.uploaded).length,
@@ -464,12 +580,11 @@ async function saveInCacheRoot(options) {
         return result(false, `error: ${message(error)}`);
     }
     finally {
-        void helper?.remove();
-        await rm(PARTS_DIR, { recursive: true, force: true });
+        await Promise.all([helper?.remove(), rm(PARTS_DIR, { recursive: true, force: true })]);
     }
 }
 /** Archives a part and uploads it, unless `storedAlready` (asked once the archive is made) says it is there. */
-async function storePart(helper, archiving, part, options, storedAlready) {
+async function storePart(helper, archiving, part, { options, access, firstUpload }, storedAlready) {
     const file = partPath(part.key);
     await mkdir(path.dirname(file), { recursive: true });
     await archiving(() => phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)));
@@ -477,28 +592,55 @@ async function storePart(helper, archiving, part, options, storedAlready) {
     try {
         if (await storedAlready())
             return { key: part.key, path: file, bytes, uploaded: false };
-        if (await saveEntry(file, part.key))
-            return { key: part.key, path: file, bytes, uploaded: true };
-        // Another job may have stored the same part meanwhile; then it is there to reuse.
-        if (await isStored(file, part.key))
-            return { key: part.key, path: file, bytes, uploaded: false };
-        // An upload that died midway can leave its key reserved for a long while; without another
-        // name these units could not be stored again until it expires.
-        const runKey = `${part.key}-${keyComponent(options.runId)}-${keyComponent(options.runAttempt)}`;
-        if (await saveEntry(file, runKey))
-            return { key: runKey, path: file, bytes, uploaded: true };
-        throw new Error(`part ${part.key} could not be stored`);
+        return await firstUpload(async (first) => {
+            if (await saveEntry(file, part.key, access))
+                return { key: part.key, path: file, bytes, uploaded: true };
+            // Another job may have stored the same part meanwhile; then it is there to reuse.
+            if (access.readable && (await isStored(file, part.key)))
+                return { key: part.key, path: file, bytes, uploaded: false };
+            // An upload that died midway can leave its key reserved for a long while; without another
+            // name these units could not be stored again until it expires.
+            const runKey = `${part.key}-${keyComponent(options.runId)}-${keyComponent(options.runAttempt)}`;
+            if (await saveEntry(file, runKey, access))
+                return { key: runKey, path: file, bytes, uploaded: true };
+            // Refused under both names before anything of this save was stored. saveCache does not say
+            // why (it logs it): most likely the run's cache token is read-only, which a runner that
+            // exports no ACTIONS_CACHE_MODE leaves to be found out this way; the other parts would fare
+            // no better, so they are not tried.
+            if (first) {
+                throw new Error(`the Actions cache refused the first upload (under the part's key and under this run's), so nothing else was tried: ` +
+                    `the cache is ${READ_ONLY_RUN}, or its service failed; the cache library's line above says which`);
+            }
+            throw new Error(`part ${part.key} could not be stored`);
+        });
     }
     finally {
         await rm(file, { force: true });
     }
 }
+const READ_ONLY_RUN = 'read-only for this run (as under the read-only cache token of an untrusted event)';
+/** How the cache service words a refused write, when the library passes the refusal on as an error. */
+const WRITE_REFUSED = /read-only|write denied|\b403\b|forbidden/i;
+function firstUploadAlone() {
+    let firstDone;
+    return async (upload) => {
+        if (firstDone) {
+            await firstDone;
+            return upload(false);
+        }
+        const attempt = upload(true);
+        firstDone = attempt;
+        attempt.catch(() => undefined);
+        return attempt;
+    };
+}
 /**
  * saveCache reports its own failures as warnings and returns -1, except that the v1 protocol
  * returns the reserved id even when the upload then failed: there only a lookup proves the entry
- * is there. v2 returns an id only once the entry is finalized.
+ * is there. v2 returns an id only once the entry is finalized. A write-only cache allows no
+ * lookup: the id is taken at its word, and a restore that misses a part starts cold.
  */
-async function saveEntry(file, key) {
+async function saveEntry(file, key, access) {
     try {
         const { size } = await stat(file);
         const id = await phase('pack and upload', key, () => deadline(cache.saveCache([file], key), `storing ${key}`, transferDeadline(size)));
@@ -506,10 +648,28 @@ async function saveEntry(file, key) {
             return false;
     }
     catch (error) {
+        if (WRITE_REFUSED.test(message(error)))
+            throw new Error(`the Actions cache refused to store ${key} (${message(error)}), so it is ${READ_ONLY_RUN}`);
         core.warning(`Could not store ${key}: ${message(error)}`);
         return false;
     }
-    return cacheServiceVersion() === 'v2' || isStored(file, key);
+    return cacheServiceVersion() === 'v2' || !access.readable || isStored(file, key);
+}
+const CACHE_MODES = ['none', 'read', 'write', 'write-only'];
+/**
+ * The runner's cache mode, decided as @actions/cache decides it (it does not export that part):
+ * restoreCache and saveCache skip, each with a line of their own, what the mode does not permit.
+ * An unset or unknown mode permits both, as in the library.
+ */
+function cacheAccess() {
+    const mode = (process.env.ACTIONS_CACHE_MODE || '').trim().toLowerCase();
+    const known = CACHE_MODES.includes(mode);
+    return {
+        available: lib_cache/* isFeatureAvailable */.w3(),
+        mode,
+        readable: !known || mode === 'read' || mode === 'write',
+        writable: !known || mode === 'write' || mode === 'write-only'
+    };
 }
 /**
  * The protocol @actions/cache speaks, decided as it decides (it does not export its decision):
@@ -536,7 +696,7 @@ async function stateFingerprint(volume, helperImage) {
         return await fingerprintWith(helper);
     }
     finally {
-        void helper.remove();
+        await helper.remove();
     }
 }
 async function fingerprintWith(helper) {

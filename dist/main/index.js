@@ -38325,7 +38325,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   S9: () => (/* binding */ stateScopeForStages)
 });
 
-// UNUSED EXPORTS: DEFAULT_BASE_IMAGE, DEFAULT_GOLANGCI_LINT_VERSION, SCANNERS, STAGES, defaultBinaryName, parseImageRepository, parsePlatforms, parseStages, pipelineSecrets
+// UNUSED EXPORTS: DEFAULT_BASE_IMAGE, DEFAULT_GOLANGCI_LINT_VERSION, SCANNERS, STAGES, defaultBinaryName, parseImageRepository, parsePlatforms, parseStages
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
@@ -38856,10 +38856,6 @@ function sarifPath(cfg) {
 function imageTarballPath(cfg) {
     return (0,external_node_path_.join)(cfg.output, `${cfg.binaryName}-image.tar`);
 }
-/** The secret values in a configuration, for the caller to mask before anything is logged. */
-function pipelineSecrets(cfg) {
-    return [cfg.registry?.password, cfg.goPrivateToken].filter((s) => Boolean(s));
-}
 
 
 /***/ }),
@@ -39156,6 +39152,8 @@ var pipeline_config = __nccwpck_require__(62048);
 var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: ./node_modules/tar/dist/esm/index.min.js
 var index_min = __nccwpck_require__(98697);
+// EXTERNAL MODULE: ./src/shared/errors.ts
+var errors = __nccwpck_require__(58382);
 ;// CONCATENATED MODULE: ./src/pipeline/oci.ts
 // Reads an OCI image layout tarball (what `Container.export` writes) on the host: per platform, the
 // manifest digest and the image's size as a registry stores it (manifest + config + compressed
@@ -39163,9 +39161,10 @@ var index_min = __nccwpck_require__(98697);
 // kept in memory, layers are counted by their tar header and never buffered.
 
 
+
 class OciLayoutError extends Error {
-    constructor(tarball, reason) {
-        super(`cannot read the OCI image tarball ${tarball}: ${reason}`);
+    constructor(tarball, reason, options) {
+        super(`cannot read the OCI image tarball ${tarball}: ${reason}`, options);
         this.name = 'OciLayoutError';
     }
 }
@@ -39229,7 +39228,7 @@ function parseJson(bytes, what) {
         return value;
     }
     catch (error) {
-        throw new Error(`${what} is not valid JSON (${error.message})`);
+        throw new Error(`${what} is not valid JSON (${(0,errors/* errorMessage */.g)(error)})`, { cause: error });
     }
 }
 function platformName(os, architecture, variant) {
@@ -39323,9 +39322,11 @@ async function readOciImageVariants(tarball) {
     catch (error) {
         if (error instanceof OciLayoutError)
             throw error;
-        const { message, code } = error;
+        const message = (0,errors/* errorMessage */.g)(error);
+        const code = error instanceof Error && 'code' in error ? error.code : undefined;
         // node-tar names every archive-level problem (bad checksum, truncation, unknown format) TAR_*.
-        throw new OciLayoutError(tarball, typeof code === 'string' && code.startsWith('TAR_') ? `not a valid tar archive (${message})` : message);
+        const reason = typeof code === 'string' && code.startsWith('TAR_') ? `not a valid tar archive (${message})` : message;
+        throw new OciLayoutError(tarball, reason, { cause: error });
     }
 }
 
@@ -39493,10 +39494,12 @@ async function runLint(client, cfg) {
 /* unused harmony exports toHostPath, normalizeSeverity */
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(58382);
 // Typed results read from the tools' machine-readable output: golangci-lint v2 JSON, the
 // `go test -json` event stream with `go tool cover -func`, and trivy/grype JSON reports.
 // Paths are mapped from the container's working directory to the repository, so callers can
 // annotate the right file.
+
 
 /** A path the tool printed (absolute in the container or relative to it) → a repository-relative path. */
 function toHostPath(file, { containerRoot, hostRoot }) {
@@ -39510,28 +39513,15 @@ function toHostPath(file, { containerRoot, hostRoot }) {
         return file;
     return node_path__WEBPACK_IMPORTED_MODULE_0__.posix.join(hostRoot || '.', relative);
 }
-/** The first JSON object line of golangci-lint's stdout, tolerating anything printed around it. */
-function jsonDocument(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        return undefined;
-    try {
-        return JSON.parse(trimmed);
-    }
-    catch {
-        const line = trimmed.split('\n').find(l => l.trimStart().startsWith('{'));
-        return line === undefined ? undefined : JSON.parse(line);
-    }
-}
 /**
- * Reads `golangci-lint run --output.json.path=stdout`. Returns undefined when the output holds no
- * report at all (the linter crashed or the configuration was rejected), so the caller can tell
+ * Reads the file `golangci-lint run --output.json.path=<file>` writes. Returns undefined when it
+ * holds no report (the linter crashed or the configuration was rejected), so the caller can tell
  * "no findings" from "no result".
  */
-function parseGolangciLint(stdout, paths) {
+function parseGolangciLint(json, paths) {
     let report;
     try {
-        report = jsonDocument(stdout);
+        report = JSON.parse(json);
     }
     catch {
         return undefined;
@@ -39812,7 +39802,7 @@ function failureFromError(error) {
             outputTail: tailOf([error.stdout, error.stderr].filter(s => s && s.trim() !== '').join('\n'))
         };
     }
-    return { message: error instanceof Error ? error.message : String(error) };
+    return { message: (0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .g)(error) };
 }
 
 
@@ -39823,10 +39813,12 @@ function failureFromError(error) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Hk: () => (/* binding */ runScan),
+/* harmony export */   KV: () => (/* binding */ dbUpdateArguments),
 /* harmony export */   ni: () => (/* binding */ scanCacheVolumeName),
 /* harmony export */   oI: () => (/* binding */ DB_CACHE),
 /* harmony export */   y6: () => (/* binding */ scanArguments)
 /* harmony export */ });
+/* unused harmony export DB_DAY_VARIABLE */
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
@@ -39846,20 +39838,34 @@ const DB_CACHE = '/cache/db';
 function scanCacheVolumeName(cfg) {
     return `${cfg.scanner}-db`;
 }
-/** The scanner's arguments after its entrypoint. */
+/**
+ * The variable whose value, the UTC day, makes the engine refresh the database once a day: the
+ * update's result is cached like any step, and without it a warm run would scan with the database
+ * of its first run forever.
+ */
+const DB_DAY_VARIABLE = 'GO_DAGGER_ACTION_SCAN_DB_DAY';
+/** The database update, alone, before any scan: scans that update it themselves race on the shared volume. */
+function dbUpdateArguments(cfg) {
+    return cfg.scanner === 'trivy' ? ['image', '--download-db-only', '--cache-dir', DB_CACHE] : ['db', 'update'];
+}
+/** The scanner's arguments after its entrypoint; the database is already there (see dbUpdateArguments). */
 function scanArguments(cfg) {
     return cfg.scanner === 'trivy'
-        ? ['image', '--input', TARBALL, '--scanners', 'vuln', '--format', 'json', '--output', REPORT, '--cache-dir', DB_CACHE]
+        ? ['image', '--input', TARBALL, '--scanners', 'vuln', '--skip-db-update', '--format', 'json', '--output', REPORT, '--cache-dir', DB_CACHE]
         : [`oci-archive:${TARBALL}`, '--output', `json=${REPORT}`];
 }
-async function runScan(client, cfg, variants) {
+async function runScan(client, cfg, variants, now = new Date()) {
     const image = _inputs_pipeline_config_js__WEBPACK_IMPORTED_MODULE_2__/* .SCANNER_IMAGES */ .Qr[cfg.scanner];
-    // The vulnerability database is the slow part; the engine keeps it between runs.
+    // The vulnerability database is the slow part; the engine keeps it between runs, in a cache
+    // volume, and refreshes it once per UTC day. Every platform's scan starts from that one update.
     const scanner = client
         .container()
         .from(image)
         .withMountedCache(DB_CACHE, client.cacheVolume(scanCacheVolumeName(cfg)))
-        .withEnvVariable('GRYPE_DB_CACHE_DIR', DB_CACHE);
+        .withEnvVariable('GRYPE_DB_CACHE_DIR', DB_CACHE)
+        .withEnvVariable(DB_DAY_VARIABLE, now.toISOString().slice(0, 10))
+        .withExec(dbUpdateArguments(cfg), { useEntrypoint: true })
+        .withEnvVariable('GRYPE_DB_AUTO_UPDATE', 'false');
     const platforms = (0,_inputs_pipeline_config_js__WEBPACK_IMPORTED_MODULE_2__/* .imagePlatforms */ .UM)(cfg);
     const perPlatform = await Promise.all(variants.map(async (variant, i) => {
         const report = await scanner
@@ -39877,7 +39883,7 @@ async function runScan(client, cfg, variants) {
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(sarif, JSON.stringify((0,_results_js__WEBPACK_IMPORTED_MODULE_3__/* .vulnerabilitiesToSarif */ .L$)(vulnerabilities, cfg.scanner, subject), null, 2));
     const counts = (0,_results_js__WEBPACK_IMPORTED_MODULE_3__/* .countBySeverity */ .Ot)(vulnerabilities);
     const failing = cfg.severities.reduce((sum, s) => sum + counts[s], 0);
-    const result = { scanner: cfg.scanner, counts, failing, vulnerabilities, sarif };
+    const result = { scanner: cfg.scanner, counts, severities: cfg.severities, failing, vulnerabilities, sarif };
     if (failing === 0)
         return { result };
     const worst = vulnerabilities.filter(v => cfg.severities.includes(v.severity));
@@ -39964,6 +39970,7 @@ async function runTest(client, cfg) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Bl: () => (/* binding */ volumeExists),
 /* harmony export */   CD: () => (/* binding */ assertDockerReachable),
+/* harmony export */   CR: () => (/* binding */ containerLog),
 /* harmony export */   Gr: () => (/* binding */ tarArchive),
 /* harmony export */   T3: () => (/* binding */ docker),
 /* harmony export */   XE: () => (/* binding */ dockerOk),
@@ -40086,6 +40093,11 @@ async function inspectContainer(name) {
  * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
  * the two streams, so both are read with timestamps and merged.
  */
+/** A container's whole log, stdout then stderr ('' when the daemon has none for it). */
+async function containerLog(name) {
+    const result = await docker(['logs', name]);
+    return result.exitCode === 0 ? `${result.stdout}${result.stderr}` : '';
+}
 async function containerLogTail(name, lines = 30) {
     const result = await docker(['logs', '--timestamps', '--tail', String(lines), name]);
     if (result.exitCode !== 0)
@@ -40159,6 +40171,21 @@ function tarArchive(entries) {
     }
     blocks.push(Buffer.alloc(1024));
     return Buffer.concat(blocks);
+}
+
+
+/***/ }),
+
+/***/ 58382:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   g: () => (/* binding */ errorMessage)
+/* harmony export */ });
+// Anything can be thrown, not only an Error: messages about a caught value go through here.
+/** The message of a caught Error; any other thrown value as text. */
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
 }
 
 
@@ -46584,10 +46611,13 @@ function _unique(values) {
 //# sourceMappingURL=tool-cache.js.map
 // EXTERNAL MODULE: ./src/inputs/parse.ts
 var parse = __nccwpck_require__(13718);
+// EXTERNAL MODULE: ./src/shared/errors.ts
+var errors = __nccwpck_require__(58382);
 ;// CONCATENATED MODULE: ./src/dagger-cli/install.ts
 // Installs the Dagger CLI the way setup-* actions install tools: the runner's tool cache first,
 // otherwise the release archive from `dagger-base-url`, verified against the release's checksums.txt
 // before anything lands in the tool cache.
+
 
 
 
@@ -46714,9 +46744,9 @@ async function download(url) {
     }
     catch (error) {
         if (error instanceof HTTPError) {
-            throw new Error(`Download of ${url} failed: HTTP ${error.httpStatusCode}`);
+            throw new Error(`Download of ${url} failed: HTTP ${error.httpStatusCode}`, { cause: error });
         }
-        throw new Error(`Download of ${url} failed: ${error.message}`);
+        throw new Error(`Download of ${url} failed: ${(0,errors/* errorMessage */.g)(error)}`, { cause: error });
     }
 }
 /** The sha256 of `fileName` in sha256sum output (`<hex>  <name>`, or `<hex> *<name>` in binary mode). */
@@ -46813,6 +46843,7 @@ var pipeline_config = __nccwpck_require__(62048);
 
 
 
+
 /** Compressed, 5 GB of engine state stays well under GitHub's 10 GB Actions cache per repository. */
 const DEFAULT_CACHE_MAX_SIZE = '5GB';
 const MIN_CACHE_MAX_SIZE = 100e6;
@@ -46864,6 +46895,42 @@ function parseCacheKey(raw) {
     }
     return value;
 }
+function parseCacheSave(raw) {
+    const value = raw.trim();
+    if (value === '' || ['auto', 'Auto', 'AUTO'].includes(value))
+        return 'auto';
+    try {
+        return (0,parse/* parseBoolean */.yG)('cache-save', value, true);
+    }
+    catch {
+        throw new parse/* InputError */.dz('cache-save', value, 'expected auto (save only from trusted runs), true (always) or false (never)');
+    }
+}
+/**
+ * The event that triggered the run and its payload, as the runner wrote them. A payload that
+ * cannot be read is no error: the save policy then counts the run as untrusted where it matters.
+ */
+async function readTriggerEvent(env) {
+    const name = env.GITHUB_EVENT_NAME?.trim() ?? '';
+    const file = env.GITHUB_EVENT_PATH;
+    if (!file)
+        return { name, unreadable: 'GITHUB_EVENT_PATH is not set' };
+    let text;
+    try {
+        text = await (0,promises_.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        // Not `instanceof Error`: an error from node:fs may come from another realm's Error (a VM context).
+        const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : String(error);
+        return { name, unreadable: `${file} could not be read (${code})` };
+    }
+    try {
+        return { name, payload: JSON.parse(text) };
+    }
+    catch {
+        return { name, unreadable: `${file} is not JSON` };
+    }
+}
 /** Reads and validates the inputs of the action's shell: CLI install, engine and state cache. */
 function readActionInputs(read = coreReader) {
     // Masked already: readConfig masks every secret input before reading any other.
@@ -46887,7 +46954,7 @@ function readActionInputs(read = coreReader) {
         max: 3600
     });
     const cacheWanted = (0,parse/* parseBoolean */.yG)('cache', read('cache'), true);
-    const save = (0,parse/* parseBoolean */.yG)('cache-save', read('cache-save'), true);
+    const save = parseCacheSave(read('cache-save'));
     const keyScope = parseCacheKey(read('cache-key'));
     const maxSizeBytes = (0,parse/* parseSize */.DB)('cache-max-size', read('cache-max-size'), (0,parse/* parseSize */.DB)('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0));
     if (maxSizeBytes < MIN_CACHE_MAX_SIZE) {
@@ -46915,7 +46982,8 @@ async function readConfig(read = coreReader, { env = process.env, cwd = process.
     }
     const action = readActionInputs(read);
     const pipeline = await (0,pipeline_config/* parsePipelineInputs */.vO)(read, env, cwd);
-    return { ...action, pipeline };
+    const event = await readTriggerEvent(env);
+    return { ...action, pipeline, event };
 }
 
 // EXTERNAL MODULE: ./src/shared/docker.ts
@@ -46924,7 +46992,7 @@ var docker = __nccwpck_require__(43933);
 // The engine's own configuration (/etc/dagger/engine.json). Its garbage collector is what keeps the
 // state, and therefore the cached archive, under cache-max-size; the `engine-config` input adds the
 // rest (registry mirrors, private CAs, insecure registries, log level) for GHES, corporate mirrors
-// and air-gapped runners (checked in engine-config-input.ts).
+// and air-gapped runners (checked in src/inputs/engine-config.ts).
 const ENGINE_CONFIG_PATH = '/etc/dagger/engine.json';
 function engineConfigJson({ maxUsedSpaceBytes, overrides = {} }) {
     if (!Number.isSafeInteger(maxUsedSpaceBytes) || maxUsedSpaceBytes <= 0) {
@@ -46956,6 +47024,8 @@ var helper_container = __nccwpck_require__(73686);
 
 
 
+
+
 const ENGINE_STATE_DIR = '/var/lib/dagger';
 const ENGINE_LABEL = 'io.github.go-dagger-action.engine';
 /**
@@ -46976,8 +47046,19 @@ function engineNames({ engineVersion, scope }) {
     }
     return { container: name, volume: name };
 }
+/** The engine logs this once its API listens: everything it does to its state at start-up is done by then. */
+const SERVING = /msg="running server on [^"]*engine\.sock"/;
+/** The engine's own words when it resets its state (dagql/cache.go, engine/server/server.go at v0.21). */
+const STATE_RESET = /msg="local cache state invalid; resetting worker and dagql persistence state"(?:.*?\breason=("[^"]*"|\S+))?/;
+/** The reason the engine gave for discarding its state at start-up, if it did, from its log. */
+function discardedStateReason(log) {
+    const reset = STATE_RESET.exec(log);
+    if (!reset)
+        return undefined;
+    return reset[1]?.replace(/^"|"$/g, '') || 'no reason given';
+}
 async function startEngine(options) {
-    const { image, names, engineConfig, readyTimeoutMs = 60_000, settleMs = 2_000, stopTimeoutSeconds = 300 } = options;
+    const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = 300 } = options;
     const { container, volume } = names;
     const runnerHost = `docker-container://${container}`;
     await (0,docker/* assertDockerReachable */.CD)();
@@ -46988,7 +47069,7 @@ async function startEngine(options) {
         await removeContainer(container, existing, stopTimeoutSeconds);
     await (0,docker/* dockerOk */.XE)(['volume', 'create', '--label', ENGINE_LABEL, volume]);
     // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
-    // is set once the engine has settled: a restart during start-up would hide its exit code.
+    // is set once the engine serves: a restart during start-up would hide its exit code.
     await (0,docker/* dockerOk */.XE)([
         'create',
         '--name',
@@ -47006,41 +47087,43 @@ async function startEngine(options) {
         `${volume}:${ENGINE_STATE_DIR}`,
         image
     ]);
-    // Streamed through the CLI, so the file never needs a path the daemon can see.
+    // Streamed through the CLI, so the file never needs a path the daemon can see: the file and the
+    // directory holding it, unpacked into that directory's parent.
+    const configDir = external_node_path_.posix.dirname(ENGINE_CONFIG_PATH);
     const configTar = (0,docker/* tarArchive */.Gr)([
-        { path: 'dagger/', mode: 0o755 },
-        { path: 'dagger/engine.json', mode: 0o644, content: engineConfig }
+        { path: `${external_node_path_.posix.basename(configDir)}/`, mode: 0o755 },
+        { path: external_node_path_.posix.join(external_node_path_.posix.basename(configDir), external_node_path_.posix.basename(ENGINE_CONFIG_PATH)), mode: 0o644, content: engineConfig }
     ]);
-    await (0,docker/* dockerOk */.XE)(['cp', '-', `${container}:/etc`], { input: configTar });
+    await (0,docker/* dockerOk */.XE)(['cp', '-', `${container}:${external_node_path_.posix.dirname(configDir)}`], { input: configTar });
     await (0,docker/* dockerOk */.XE)(['start', container]);
-    const failure = await waitUntilSettled(container, readyTimeoutMs, settleMs);
-    if (failure) {
+    const ready = await waitUntilServing(container, readyTimeoutMs);
+    if ('failure' in ready) {
         const logTail = await (0,docker/* containerLogTail */.uO)(container, 30);
         await removeContainer(container, await (0,docker/* inspectContainer */.aH)(container), stopTimeoutSeconds);
-        throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${failure}. Last lines of its log:\n${logTail}`);
+        throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${ready.failure}. Last lines of its log:\n${logTail}`);
     }
     await (0,docker/* dockerOk */.XE)(['update', '--restart', 'always', container]);
-    return { runnerHost, reusedContainer: false };
+    const discardedState = discardedStateReason(ready.log);
+    return { runnerHost, reusedContainer: false, ...(discardedState ? { discardedState } : {}) };
 }
-/** Resolves with null once the container has run `settleMs` without exiting or restarting, or with what went wrong. */
-async function waitUntilSettled(container, readyTimeoutMs, settleMs) {
+/** Polls until the engine's log says its API is served (then returns that log), or says what went wrong. */
+async function waitUntilServing(container, readyTimeoutMs) {
     const deadline = Date.now() + readyTimeoutMs;
-    let runningSince = null;
     for (;;) {
         const state = await (0,docker/* inspectContainer */.aH)(container);
         if (!state)
-            return 'the container disappeared';
+            return { failure: 'the container disappeared' };
         if (!state.running && state.status !== 'created')
-            return `it exited with code ${state.exitCode}`;
+            return { failure: `it exited with code ${state.exitCode}` };
         if (state.running) {
-            runningSince ??= Date.now();
-            if (Date.now() - runningSince >= settleMs)
-                return null;
+            const log = await (0,docker/* containerLog */.CR)(container);
+            if (SERVING.test(log))
+                return { log };
         }
-        else if (Date.now() > deadline) {
-            return `it was not running after ${readyTimeoutMs} ms (status ${state.status})`;
+        if (Date.now() > deadline) {
+            return { failure: `it did not serve its API within ${readyTimeoutMs} ms (status ${state.status})` };
         }
-        await new Promise(resolve => setTimeout(resolve, 200));
+        await new Promise(resolve => setTimeout(resolve, 100));
     }
 }
 /** Stops (gracefully, if it still runs) and removes a container; its volume stays. */
@@ -47119,6 +47202,101 @@ async function removeVolume(volume) {
         throw new docker/* DockerCommandError */.YJ(args, result);
 }
 
+;// CONCATENATED MODULE: ./src/engine-state/save-policy.ts
+// Whether this job may write the engine state to the Actions cache. A state restored into a later
+// job runs there as the engine's own cache (snapshots, build results), so a state written by a run
+// of untrusted code would poison every trusted job that restores it. With cache-save auto only runs
+// of the repository's own code write; the others restore only. Pure: the event and its payload are
+// read by the inputs (action-config.ts), before anything runs.
+/** Events whose runs execute code that is in the repository already, whoever triggered them. */
+const TRUSTED_EVENTS = ['push', 'schedule', 'workflow_dispatch', 'merge_group'];
+function decideSave({ setting, event, stages }) {
+    if (setting === false)
+        return { save: false, reason: 'not saved: cache-save is false' };
+    if (setting === true)
+        return { save: true, reason: 'may be saved: cache-save is true' };
+    const trust = trustOf(event);
+    if (!trust.trusted)
+        return { save: false, reason: `not saved: ${trust.why}` };
+    // A publishing job handles the registry credentials, and its state would go to jobs that never
+    // see them: it stays out of the cache unless cache-save: true asks for it.
+    if (stages.includes('publish')) {
+        return {
+            save: false,
+            reason: 'not saved: this job publishes, and cache-save auto keeps the state of a publishing job out of the cache (cache-save: true saves it)'
+        };
+    }
+    return { save: true, reason: `may be saved: ${trust.why}` };
+}
+function trustOf(event) {
+    const { name } = event;
+    if (name === '') {
+        return { trusted: false, why: 'GITHUB_EVENT_NAME is not set, so nothing says this run is trusted and it can only restore' };
+    }
+    if (TRUSTED_EVENTS.includes(name))
+        return { trusted: true, why: `${name} runs are trusted` };
+    const payload = asObject(event.payload);
+    // Where a payload is needed and is missing or lacks the field, the run counts as untrusted.
+    const unknownOrigin = (what, missing) => {
+        const detail = event.unreadable ?? (payload ? missing : 'the payload is not a JSON object');
+        return {
+            trusted: false,
+            why: `the ${name} payload cannot tell where ${what} comes from (${detail}), so the run counts as untrusted and can only restore`
+        };
+    };
+    switch (name) {
+        case 'pull_request': {
+            const pr = asObject(payload?.pull_request);
+            const head = asObject(pr?.head);
+            const base = fullName(asObject(pr?.base)?.repo);
+            // The head repository is null once a fork is deleted; the payload says so explicitly.
+            if (head && head.repo === null)
+                return { trusted: false, why: 'pull_request from a fork that no longer exists can only restore' };
+            const headName = fullName(head?.repo);
+            if (!headName || !base) {
+                return unknownOrigin('the pull request', 'it names no pull_request.head.repo and pull_request.base.repo');
+            }
+            if (headName !== base)
+                return { trusted: false, why: `pull_request from the fork ${headName} can only restore` };
+            return { trusted: true, why: `pull_request from a branch of ${base} itself` };
+        }
+        case 'pull_request_target':
+            // It runs with the base repository's token for a pull request that may come from anywhere.
+            return { trusted: false, why: 'pull_request_target runs on behalf of a pull request, so it can only restore' };
+        case 'issue_comment':
+            return { trusted: false, why: 'issue_comment runs for anyone who comments, so it can only restore' };
+        case 'workflow_run': {
+            const run = asObject(payload?.workflow_run);
+            const headName = fullName(run?.head_repository);
+            const repository = fullName(payload?.repository);
+            if (!headName || !repository) {
+                return unknownOrigin('the triggering run', 'it names no workflow_run.head_repository');
+            }
+            if (headName !== repository)
+                return { trusted: false, why: `workflow_run triggered from the fork ${headName} can only restore` };
+            // Its head is this repository's, but the triggering run may itself have been an untrusted
+            // event (issue_comment, pull_request_target): it is trusted exactly when that event is.
+            const triggeredBy = typeof run?.event === 'string' ? run.event : '';
+            if (TRUSTED_EVENTS.includes(triggeredBy) || triggeredBy === 'pull_request') {
+                return { trusted: true, why: `workflow_run after ${triggeredBy} runs of ${repository} itself` };
+            }
+            const untrusted = triggeredBy
+                ? `${triggeredBy} is not an event cache-save auto trusts`
+                : 'the payload names no workflow_run.event';
+            return { trusted: false, why: `workflow_run after ${triggeredBy || 'an unknown event'}: ${untrusted}, so it can only restore` };
+        }
+        default:
+            return { trusted: false, why: `${name} is not an event cache-save auto trusts, so it can only restore` };
+    }
+}
+function asObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+}
+function fullName(repo) {
+    const name = asObject(repo)?.full_name;
+    return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
 // EXTERNAL MODULE: ./src/pipeline/build.ts
 var build = __nccwpck_require__(71806);
 // EXTERNAL MODULE: ./src/pipeline/dag.ts + 1 modules
@@ -47188,6 +47366,7 @@ function describePlan(cfg) {
     }
     if (has('scan')) {
         row('scan', `${pipeline_config/* SCANNER_IMAGES */.Qr[cfg.scanner]}: ${cfg.scanner} ${quote((0,scan/* scanArguments */.y6)(cfg))}, per platform`);
+        more(`database: ${cfg.scanner} ${quote((0,scan/* dbUpdateArguments */.KV)(cfg))} first, once per UTC day`);
         more(`fails on ${cfg.severities.join(', ')}; SARIF → ${(0,pipeline_config/* sarifPath */.tK)(cfg)}`);
     }
     if (has('publish') && cfg.image) {
@@ -47396,10 +47575,6 @@ function countBy(items, key) {
 
 
 
-/** Runs fn inside a collapsible log group. */
-function inGroup(name, fn) {
-    return core.group(name, fn);
-}
 // ANSI colour and cursor sequences: the runner's log is not a terminal.
 // eslint-disable-next-line no-control-regex
 const TERMINAL_CONTROL = /\x1b\[[0-9;?]*[A-Za-z]/g;
@@ -47481,7 +47656,7 @@ const textRenderers = {
     scan: (result, show) => [
         `${results/* SEVERITIES */.oC.map(s => `${s} ${result.counts[s]}`).join(', ')}; ${result.failing} at the failing severities`,
         `SARIF ${show(result.sarif)}`,
-        ...shown(result.vulnerabilities.filter(v => v.severity === 'CRITICAL' || v.severity === 'HIGH'), v => `${v.severity} ${v.id} ${v.package} ${v.installedVersion}${v.fixedVersion ? ` → ${v.fixedVersion}` : ''}`)
+        ...shown(result.vulnerabilities.filter(v => result.severities.includes(v.severity)), v => `${v.severity} ${v.id} ${v.package} ${v.installedVersion}${v.fixedVersion ? ` → ${v.fixedVersion}` : ''}`)
     ],
     publish: result => [`image ${result.imageRef}`, `tags ${result.tags.join(', ')}`]
 };
@@ -47565,6 +47740,7 @@ function setPipelineOutputs(result, cfg) {
 // The job summary: what ran, how long it took, what it produced and why it failed, one section per
 // stage, plus what the engine cache did. Rendering is pure (text in, text out) so tests compare it
 // as text; writeSummary and writeCacheSaveSummary hand the text to core.summary.
+
 
 
 
@@ -47698,7 +47874,8 @@ function annotationNote(tally) {
 }
 const RESTORED_FROM = {
     true: "this job's last save",
-    partial: 'the last save of another stage selection',
+    // The fallback restore key is the engine version's prefix, so it matches a save of any other scope.
+    partial: `the newest save of this engine version under another scope (a different ${format_code('cache-key')}, stage selection, or both)`,
     false: ''
 };
 function renderCacheRestore(restore, runnerHost) {
@@ -47716,10 +47893,16 @@ function renderCacheRestore(restore, runnerHost) {
         lines.push('', `Engine: ${format_code(runnerHost)}`);
     return lines.join('\n') + '\n';
 }
-/** The post step's section: what it saved of the engine state, or why it saved nothing. */
+/**
+ * The post step's section: what it saved of the engine state, or why it saved nothing. A
+ * SaveDecision stands for a save that cache-save ruled out before anything was tried.
+ */
 function renderCacheSaveSummary(save) {
     const lines = ['### Engine cache saved', ''];
-    if (save.saved) {
+    if (!('saved' in save)) {
+        lines.push(`${escapeText(save.reason.charAt(0).toUpperCase() + save.reason.slice(1))}.`);
+    }
+    else if (save.saved) {
         const key = save.key ? ` as ${code(save.key)}` : '';
         lines.push(`Saved ${formatBytes(save.bytesUploaded)}${key} in ${formatDuration(save.durationMs)}: ` +
             `${plural(save.partsUploaded, 'part')} uploaded, ${plural(save.partsReused, 'part')} reused from the restored state.`);
@@ -47756,6 +47939,20 @@ async function appendToSummary(text) {
 function writeSummary(input) {
     return appendToSummary(renderSummary(input));
 }
+/**
+ * writeSummary for a step that is already failing: a summary that cannot be written is only a
+ * warning, so the error that fails the step stays the step's own.
+ */
+async function writeSummaryOrWarn(input) {
+    try {
+        await writeSummary(input);
+    }
+    catch (error) {
+        // A failed write leaves the text in core.summary's buffer, for a later write to repeat.
+        lib_core/* summary */.z.emptyBuffer();
+        lib_core/* warning */.$e(`Could not write the job summary: ${(0,errors/* errorMessage */.g)(error)}`);
+    }
+}
 function writeCacheSaveSummary(save) {
     return appendToSummary(renderCacheSaveSummary(save));
 }
@@ -47781,6 +47978,7 @@ function readPostState() {
 // when a pipeline really runs: it loads the TypeScript compiler, which a dry run does not need.
 // The state store (and @actions/cache with its Azure client) is imported only when a local engine
 // is brought up: a dry run or a runner-host job never loads it.
+
 
 
 
@@ -47864,6 +48062,7 @@ async function bringUpEngine(cfg, cliVersion) {
         manifestPath = external_node_path_default().join(tempDir, `go-dagger-action-restored-${names.volume}.json`);
         await (0,promises_.writeFile)(manifestPath, JSON.stringify(restore.manifest));
     }
+    const saving = decideSave({ setting: cfg.cache.save, event: cfg.event, stages: cfg.pipeline.stages });
     const postState = (fingerprint) => ({
         container: names.container,
         volume: names.volume,
@@ -47871,7 +48070,7 @@ async function bringUpEngine(cfg, cliVersion) {
         helperImage: cfg.engine.helperImage,
         stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds,
         cache: cfg.cache.enabled
-            ? { save: cfg.cache.save, scope, fingerprint: fingerprint || undefined, manifestPath, tempDir, runId, runAttempt }
+            ? { save: saving.save, saveReason: saving.reason, scope, fingerprint: fingerprint || undefined, manifestPath, tempDir, runId, runAttempt }
             : undefined
     });
     // Saved before the engine starts: whatever fails after that, post stops the engine.
@@ -47939,8 +48138,9 @@ async function run() {
         result = await runPipelineInEngine(cfg);
     }
     catch (error) {
-        // The engine session itself failed: the summary still tells what the cache did.
-        await writeSummary({ engine: engineSummary, workspace });
+        // The engine session itself failed: the summary still tells what the cache did, and a summary
+        // that cannot be written must not take the place of the session's error.
+        await writeSummaryOrWarn({ engine: engineSummary, workspace });
         throw error;
     }
     logStageReports(result, workspace);

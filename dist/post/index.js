@@ -41929,6 +41929,9 @@ function getIDToken(aud) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/shared/docker.ts
@@ -42041,6 +42044,11 @@ async function docker_inspectContainer(name) {
  * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
  * the two streams, so both are read with timestamps and merged.
  */
+/** A container's whole log, stdout then stderr ('' when the daemon has none for it). */
+async function docker_containerLog(name) {
+    const result = await docker_docker(['logs', name]);
+    return result.exitCode === 0 ? `${result.stdout}${result.stderr}` : '';
+}
 async function docker_containerLogTail(name, lines = 30) {
     const result = await docker_docker(['logs', '--timestamps', '--tail', String(lines), name]);
     if (result.exitCode !== 0)
@@ -42116,9 +42124,6 @@ function docker_tarArchive(entries) {
     return Buffer.concat(blocks);
 }
 
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: ./src/engine-state/listing.ts
 // The engine state seen through one `find -printf` listing: a fingerprint of the whole tree, and
 // its split into units (the parts of the state that never change once written, stored once and
@@ -42504,6 +42509,8 @@ function nulList(items) {
 
 
 
+
+
 const ENGINE_STATE_DIR = '/var/lib/dagger';
 const ENGINE_LABEL = 'io.github.go-dagger-action.engine';
 /**
@@ -42524,8 +42531,19 @@ function engineNames({ engineVersion, scope }) {
     }
     return { container: name, volume: name };
 }
+/** The engine logs this once its API listens: everything it does to its state at start-up is done by then. */
+const SERVING = /msg="running server on [^"]*engine\.sock"/;
+/** The engine's own words when it resets its state (dagql/cache.go, engine/server/server.go at v0.21). */
+const STATE_RESET = /msg="local cache state invalid; resetting worker and dagql persistence state"(?:.*?\breason=("[^"]*"|\S+))?/;
+/** The reason the engine gave for discarding its state at start-up, if it did, from its log. */
+function discardedStateReason(log) {
+    const reset = STATE_RESET.exec(log);
+    if (!reset)
+        return undefined;
+    return reset[1]?.replace(/^"|"$/g, '') || 'no reason given';
+}
 async function startEngine(options) {
-    const { image, names, engineConfig, readyTimeoutMs = 60_000, settleMs = 2_000, stopTimeoutSeconds = 300 } = options;
+    const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = 300 } = options;
     const { container, volume } = names;
     const runnerHost = `docker-container://${container}`;
     await assertDockerReachable();
@@ -42536,7 +42554,7 @@ async function startEngine(options) {
         await removeContainer(container, existing, stopTimeoutSeconds);
     await dockerOk(['volume', 'create', '--label', ENGINE_LABEL, volume]);
     // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
-    // is set once the engine has settled: a restart during start-up would hide its exit code.
+    // is set once the engine serves: a restart during start-up would hide its exit code.
     await dockerOk([
         'create',
         '--name',
@@ -42554,41 +42572,43 @@ async function startEngine(options) {
         `${volume}:${ENGINE_STATE_DIR}`,
         image
     ]);
-    // Streamed through the CLI, so the file never needs a path the daemon can see.
+    // Streamed through the CLI, so the file never needs a path the daemon can see: the file and the
+    // directory holding it, unpacked into that directory's parent.
+    const configDir = posix.dirname(ENGINE_CONFIG_PATH);
     const configTar = tarArchive([
-        { path: 'dagger/', mode: 0o755 },
-        { path: 'dagger/engine.json', mode: 0o644, content: engineConfig }
+        { path: `${posix.basename(configDir)}/`, mode: 0o755 },
+        { path: posix.join(posix.basename(configDir), posix.basename(ENGINE_CONFIG_PATH)), mode: 0o644, content: engineConfig }
     ]);
-    await dockerOk(['cp', '-', `${container}:/etc`], { input: configTar });
+    await dockerOk(['cp', '-', `${container}:${posix.dirname(configDir)}`], { input: configTar });
     await dockerOk(['start', container]);
-    const failure = await waitUntilSettled(container, readyTimeoutMs, settleMs);
-    if (failure) {
+    const ready = await waitUntilServing(container, readyTimeoutMs);
+    if ('failure' in ready) {
         const logTail = await containerLogTail(container, 30);
         await removeContainer(container, await inspectContainer(container), stopTimeoutSeconds);
-        throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${failure}. Last lines of its log:\n${logTail}`);
+        throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${ready.failure}. Last lines of its log:\n${logTail}`);
     }
     await dockerOk(['update', '--restart', 'always', container]);
-    return { runnerHost, reusedContainer: false };
+    const discardedState = discardedStateReason(ready.log);
+    return { runnerHost, reusedContainer: false, ...(discardedState ? { discardedState } : {}) };
 }
-/** Resolves with null once the container has run `settleMs` without exiting or restarting, or with what went wrong. */
-async function waitUntilSettled(container, readyTimeoutMs, settleMs) {
+/** Polls until the engine's log says its API is served (then returns that log), or says what went wrong. */
+async function waitUntilServing(container, readyTimeoutMs) {
     const deadline = Date.now() + readyTimeoutMs;
-    let runningSince = null;
     for (;;) {
         const state = await inspectContainer(container);
         if (!state)
-            return 'the container disappeared';
+            return { failure: 'the container disappeared' };
         if (!state.running && state.status !== 'created')
-            return `it exited with code ${state.exitCode}`;
+            return { failure: `it exited with code ${state.exitCode}` };
         if (state.running) {
-            runningSince ??= Date.now();
-            if (Date.now() - runningSince >= settleMs)
-                return null;
+            const log = await containerLog(container);
+            if (SERVING.test(log))
+                return { log };
         }
-        else if (Date.now() > deadline) {
-            return `it was not running after ${readyTimeoutMs} ms (status ${state.status})`;
+        if (Date.now() > deadline) {
+            return { failure: `it did not serve its API within ${readyTimeoutMs} ms (status ${state.status})` };
         }
-        await new Promise(resolve => setTimeout(resolve, 200));
+        await new Promise(resolve => setTimeout(resolve, 100));
     }
 }
 /** Stops (gracefully, if it still runs) and removes a container; its volume stays. */
@@ -97344,7 +97364,7 @@ function isGhes() {
     const isLocalHost = hostname.endsWith('.LOCALHOST');
     return !isGitHubHost && !isGheHost && !isLocalHost;
 }
-function config_getCacheServiceVersion() {
+function getCacheServiceVersion() {
     // Cache service v2 is not supported on GHES. We will default to
     // cache service v1 even if the feature flag was enabled by user.
     if (isGhes())
@@ -97370,7 +97390,7 @@ function isCacheWritable(mode) {
     return mode === 'write' || mode === 'write-only';
 }
 function getCacheServiceURL() {
-    const version = config_getCacheServiceVersion();
+    const version = getCacheServiceVersion();
     // Based on the version of the cache service, we will determine which
     // URL to use.
     switch (version) {
@@ -98859,7 +98879,7 @@ function isFeatureAvailable() {
  */
 function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
     return cache_awaiter(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
-        const cacheServiceVersion = config_getCacheServiceVersion();
+        const cacheServiceVersion = getCacheServiceVersion();
         core_debug(`Cache service version: ${cacheServiceVersion}`);
         checkPaths(paths);
         const cacheMode = getCacheMode();
@@ -99097,7 +99117,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
  */
 function cache_saveCache(paths_1, key_1, options_1) {
     return cache_awaiter(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
-        const cacheServiceVersion = config_getCacheServiceVersion();
+        const cacheServiceVersion = getCacheServiceVersion();
         core_debug(`Cache service version: ${cacheServiceVersion}`);
         checkPaths(paths);
         checkKey(key);
@@ -99435,29 +99455,116 @@ function buildManifest(plan, stored, meta) {
     });
     return { format: MANIFEST_FORMAT, engineVersion: meta.engineVersion, fingerprint: meta.fingerprint, savedAt: new Date().toISOString(), parts, units };
 }
-/** Throws when a manifest read from the cache is not one this code wrote. */
-function manifest_validateManifest(value, engineVersion) {
-    const manifest = value;
-    if (!manifest || manifest.format !== MANIFEST_FORMAT)
+function isFields(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** A value from the manifest as it may appear in a message: it is untrusted, so quoted and cut short. */
+function shown(value) {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+function isSize(value) {
+    return Number.isSafeInteger(value) && value >= 0;
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+/**
+ * Why a unit root cannot be one the state listing produced, or undefined. Roots become tar member
+ * names and, through their parents, `mkdir` arguments in the helper: the listing's './' prefix
+ * keeps each below the state root and keeps any from being read as an option.
+ */
+function badRoot(root) {
+    if (typeof root !== 'string')
+        return `root ${shown(root)} is not a string`;
+    if (root.includes('\0'))
+        return `root ${shown(root)} holds a NUL`;
+    if (!root.startsWith('./') || root.length === 2)
+        return `root ${shown(root)} is not a path below the state root ('./…')`;
+    if (root.split('/').includes('..'))
+        return `root ${shown(root)} has a .. segment`;
+    return undefined;
+}
+/**
+ * Throws, saying why, when a manifest read from the cache is not one this code could have
+ * written. Any workflow run of the repository can write cache entries, so nothing in it is
+ * trusted: a part's path is a host file the restore writes and deletes, its key names an entry to
+ * download, and unit roots are names extracted and created in the state volume.
+ */
+function manifest_validateManifest(value, expected) {
+    if (!isFields(value) || value.format !== MANIFEST_FORMAT)
         throw new Error('unknown manifest format');
-    if (manifest.engineVersion !== engineVersion) {
-        throw new Error(`manifest is for engine ${manifest.engineVersion}, not ${engineVersion}`);
+    if (value.engineVersion !== expected.engineVersion) {
+        throw new Error(`manifest is for engine ${shown(value.engineVersion)}, not ${shown(expected.engineVersion)}`);
     }
-    if (!Array.isArray(manifest.parts) || typeof manifest.units !== 'object' || manifest.units === null) {
-        throw new Error('manifest has no parts or units');
-    }
-    for (const part of manifest.parts) {
-        if (typeof part.key !== 'string' || typeof part.path !== 'string' || typeof part.bytes !== 'number' || typeof part.units !== 'number' || typeof part.unitBytes !== 'number') {
-            throw new Error('manifest part is malformed');
+    if (typeof value.fingerprint !== 'string')
+        throw new Error('manifest fingerprint is not a string');
+    if (typeof value.savedAt !== 'string')
+        throw new Error('manifest savedAt is not a string');
+    const { parts, units } = value;
+    if (!Array.isArray(parts))
+        throw new Error('manifest parts are not a list');
+    if (!isFields(units))
+        throw new Error('manifest units are not an object keyed by unit id');
+    // The keys partKey gives a unit part or the remainder, 40 hex digits at the end, so the path
+    // derived from one stays inside the parts directory; the store may add the run's id and attempt
+    // (two key components) when an upload under the plain key failed, and keeps the plain key's path.
+    const partKeyPattern = new RegExp(`^(${escapeRegExp(expected.partPrefix)}-(units|rest)-[0-9a-f]{40})(?:-[A-Za-z0-9._+]+-[A-Za-z0-9._+]+)?$`);
+    const paths = new Set();
+    parts.forEach((part, i) => {
+        if (!isFields(part))
+            throw new Error(`manifest part ${i} is not an object`);
+        const match = typeof part.key === 'string' ? partKeyPattern.exec(part.key) : null;
+        if (!match)
+            throw new Error(`manifest part ${i}: key ${shown(part.key)} is not a part key of this engine version`);
+        const [, plainKey, kind] = match;
+        const path = expected.partPath(plainKey);
+        if (part.path !== path)
+            throw new Error(`manifest part ${i}: path ${shown(part.path)} is not the path of its key`);
+        // Parts restore concurrently, each through its own file.
+        if (paths.has(path))
+            throw new Error(`manifest names part key ${shown(plainKey)} twice`);
+        paths.add(path);
+        for (const field of ['bytes', 'units', 'unitBytes']) {
+            if (!isSize(part[field]))
+                throw new Error(`manifest part ${i}: ${field} ${shown(part[field])} is not a whole number of at least 0`);
+        }
+        if (part.remainder !== undefined && typeof part.remainder !== 'boolean') {
+            throw new Error(`manifest part ${i}: remainder ${shown(part.remainder)} is not a boolean`);
+        }
+        if ((kind === 'rest') !== (part.remainder === true)) {
+            throw new Error(`manifest part ${i}: a ${kind === 'rest' ? 'remainder key on a part not marked remainder' : 'unit key on the remainder part'}`);
+        }
+    });
+    if (parts.filter((part) => part.remainder).length !== 1)
+        throw new Error('manifest needs exactly one remainder part');
+    const live = new Map();
+    for (const [id, unit] of Object.entries(units)) {
+        if (!isFields(unit))
+            throw new Error(`manifest unit ${shown(id)} is not an object`);
+        const index = unit.part;
+        if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= parts.length) {
+            throw new Error(`manifest unit ${shown(id)}: part ${shown(index)} is not an index into the parts`);
+        }
+        if (parts[index].remainder)
+            throw new Error(`manifest unit ${shown(id)}: part ${index} is the remainder`);
+        live.set(index, (live.get(index) ?? 0) + 1);
+        if (!isSize(unit.bytes))
+            throw new Error(`manifest unit ${shown(id)}: bytes ${shown(unit.bytes)} is not a whole number of at least 0`);
+        if (!Array.isArray(unit.roots) || unit.roots.length === 0)
+            throw new Error(`manifest unit ${shown(id)}: roots is not a non-empty list`);
+        for (const root of unit.roots) {
+            const reason = badRoot(root);
+            if (reason)
+                throw new Error(`manifest unit ${shown(id)}: ${reason}`);
         }
     }
-    for (const unit of Object.values(manifest.units)) {
-        if (!manifest.parts[unit.part] || !Array.isArray(unit.roots))
-            throw new Error('manifest unit is malformed');
+    for (const [index, count] of live) {
+        const held = parts[index].units;
+        if (count > held)
+            throw new Error(`manifest part ${index}: ${count} live units, but it holds ${held} units`);
     }
-    if (manifest.parts.filter(part => part.remainder).length !== 1)
-        throw new Error('manifest needs exactly one remainder part');
-    return manifest;
+    return value;
 }
 
 ;// CONCATENATED MODULE: ./src/engine-state/phases.ts
@@ -99571,7 +99678,20 @@ async function inCacheRoot(tempDir, body) {
  * part it names, replacing the volume's contents. All or nothing: if any part is missing or fails,
  * the volume is emptied and the run starts cold, with a warning.
  */
-function restoreEngineState(options) {
+async function restoreEngineState(options) {
+    // Decided before any lookup or helper: a cache this job cannot read costs nothing but one line.
+    const access = cacheAccess();
+    const notRestored = { cacheHit: 'false', bytes: 0, durationMs: 0, fingerprint: '' };
+    if (!access.available) {
+        core.warning('The Actions cache service is not available to this job: the engine starts cold, and its state will not be saved');
+        return notRestored;
+    }
+    if (!access.readable) {
+        core.info(access.writable
+            ? `The Actions cache is write-only for this run (ACTIONS_CACHE_MODE=${access.mode}): nothing is restored, the engine starts cold`
+            : `The Actions cache is closed to this run (ACTIONS_CACHE_MODE=${access.mode}): nothing is restored or saved, the engine starts cold`);
+        return notRestored;
+    }
     return inCacheRoot(options.tempDir, () => restoreInCacheRoot(options));
 }
 async function restoreInCacheRoot(options) {
@@ -99594,7 +99714,8 @@ async function restoreInCacheRoot(options) {
             core.info(`No saved engine state for ${keys.restoreKeys[0]}* or ${keys.restoreKeys[1]}*: starting cold`);
             return await cold(undefined);
         }
-        manifest = validateManifest(JSON.parse(await readFile(MANIFEST_PATH, 'utf8')), options.engineVersion);
+        const expected = { engineVersion: options.engineVersion, partPrefix: keys.partPrefix, partPath };
+        manifest = validateManifest(JSON.parse(await readFile(MANIFEST_PATH, 'utf8')), expected);
     }
     catch (error) {
         core.warning(`Engine state not restored (${message(error)}): starting cold`);
@@ -99628,8 +99749,8 @@ async function restoreInCacheRoot(options) {
     }
     finally {
         helper ??= await helperStart.catch(() => undefined);
-        void helper?.remove();
-        await rm(PARTS_DIR, { recursive: true, force: true });
+        // Awaited: the step may end (process.exit) soon after, and a helper left behind lives for hours.
+        await Promise.all([helper?.remove(), rm(PARTS_DIR, { recursive: true, force: true })]);
     }
 }
 /**
@@ -99695,14 +99816,26 @@ async function extractParts(helperReady, manifest) {
  * there are reused. The manifest goes last, so a failed save leaves no manifest naming missing parts.
  */
 function saveEngineState(options) {
-    return inCacheRoot(options.tempDir, () => saveInCacheRoot(options));
+    // Decided before the helper starts: a cache this job cannot write is said once, not per part.
+    const access = cacheAccess();
+    const unsaved = (reason) => Promise.resolve({ saved: false, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: 0 });
+    // Not a warning: main's restore gave one already (unless a self-hosted daemon's volume made it skip the restore).
+    if (!access.available)
+        return unsaved('the Actions cache service is not available to this job');
+    if (!access.writable) {
+        return unsaved(access.readable
+            ? `the Actions cache is read-only for this run (ACTIONS_CACHE_MODE=${access.mode})`
+            : `the Actions cache is closed to this run (ACTIONS_CACHE_MODE=${access.mode})`);
+    }
+    return inCacheRoot(options.tempDir, () => saveInCacheRoot(options, access));
 }
-async function saveInCacheRoot(options) {
+async function saveInCacheRoot(options, access) {
     const started = Date.now();
     const result = (saved, reason, extra = {}) => ({
         saved, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: Date.now() - started, ...extra
     });
     const keys = engineStateKeys(options);
+    const firstUpload = firstUploadAlone();
     let helper;
     try {
         helper = await phases_phase('start helper', undefined, () => helper_container_StateHelper.start(options.volume, options.helperImage, external_node_path_default().resolve(PARTS_DIR)));
@@ -99716,13 +99849,16 @@ async function saveInCacheRoot(options) {
             return result(false, 'the engine state did not change since it was restored');
         if (entries.length <= 1)
             return result(false, 'the engine state is empty');
-        const previous = options.restored?.manifest;
+        // A write-only cache cannot confirm that a restored part is still there: every part is stored anew.
+        const previous = access.readable ? options.restored?.manifest : undefined;
         const planOptions = { partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION };
         const plan = planSave(splitState(entries), previous, planOptions);
         // One batch of lookups, run while the first parts are archived: a reused part may have been
         // evicted since the restore (its units are then stored again), and a new part may be stored
         // already (a re-run or another job stored equal units: equal keys hold equal units).
-        const lookups = [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))];
+        const lookups = access.readable
+            ? [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))]
+            : [];
         let storedKeys;
         const lookedUp = mapConcurrently(lookups, 8, part => isStored(part.path, part.key)).then(found => {
             storedKeys = new Set(lookups.filter((_, i) => found[i]).map(part => part.key));
@@ -99734,7 +99870,7 @@ async function saveInCacheRoot(options) {
             const stored = { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false };
             if (storedKeys?.has(part.key))
                 return Promise.resolve(stored);
-            return storePart(helper, archiving, part, options, async () => (await lookedUp).has(part.key));
+            return storePart(helper, archiving, part, { options, access, firstUpload }, async () => (await lookedUp).has(part.key));
         });
         const uploads = await store(plan.created);
         const stillStored = await lookedUp;
@@ -99748,7 +99884,7 @@ async function saveInCacheRoot(options) {
         const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint });
         await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(MANIFEST_PATH), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(MANIFEST_PATH, JSON.stringify(manifest));
-        const stored = await saveEntry(MANIFEST_PATH, keys.primary);
+        const stored = await saveEntry(MANIFEST_PATH, keys.primary, access);
         const totals = {
             bytesUploaded: uploads.reduce((sum, u) => sum + (u.uploaded ? u.bytes : 0), 0),
             partsUploaded: uploads.filter(u => u.uploaded).length,
@@ -99765,12 +99901,11 @@ async function saveInCacheRoot(options) {
         return result(false, `error: ${message(error)}`);
     }
     finally {
-        void helper?.remove();
-        await (0,promises_namespaceObject.rm)(PARTS_DIR, { recursive: true, force: true });
+        await Promise.all([helper?.remove(), (0,promises_namespaceObject.rm)(PARTS_DIR, { recursive: true, force: true })]);
     }
 }
 /** Archives a part and uploads it, unless `storedAlready` (asked once the archive is made) says it is there. */
-async function storePart(helper, archiving, part, options, storedAlready) {
+async function storePart(helper, archiving, part, { options, access, firstUpload }, storedAlready) {
     const file = partPath(part.key);
     await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
     await archiving(() => phases_phase('archive', part.key, () => helper.createArchive(part.members, part.recursive, file)));
@@ -99778,28 +99913,55 @@ async function storePart(helper, archiving, part, options, storedAlready) {
     try {
         if (await storedAlready())
             return { key: part.key, path: file, bytes, uploaded: false };
-        if (await saveEntry(file, part.key))
-            return { key: part.key, path: file, bytes, uploaded: true };
-        // Another job may have stored the same part meanwhile; then it is there to reuse.
-        if (await isStored(file, part.key))
-            return { key: part.key, path: file, bytes, uploaded: false };
-        // An upload that died midway can leave its key reserved for a long while; without another
-        // name these units could not be stored again until it expires.
-        const runKey = `${part.key}-${keyComponent(options.runId)}-${keyComponent(options.runAttempt)}`;
-        if (await saveEntry(file, runKey))
-            return { key: runKey, path: file, bytes, uploaded: true };
-        throw new Error(`part ${part.key} could not be stored`);
+        return await firstUpload(async (first) => {
+            if (await saveEntry(file, part.key, access))
+                return { key: part.key, path: file, bytes, uploaded: true };
+            // Another job may have stored the same part meanwhile; then it is there to reuse.
+            if (access.readable && (await isStored(file, part.key)))
+                return { key: part.key, path: file, bytes, uploaded: false };
+            // An upload that died midway can leave its key reserved for a long while; without another
+            // name these units could not be stored again until it expires.
+            const runKey = `${part.key}-${keyComponent(options.runId)}-${keyComponent(options.runAttempt)}`;
+            if (await saveEntry(file, runKey, access))
+                return { key: runKey, path: file, bytes, uploaded: true };
+            // Refused under both names before anything of this save was stored. saveCache does not say
+            // why (it logs it): most likely the run's cache token is read-only, which a runner that
+            // exports no ACTIONS_CACHE_MODE leaves to be found out this way; the other parts would fare
+            // no better, so they are not tried.
+            if (first) {
+                throw new Error(`the Actions cache refused the first upload (under the part's key and under this run's), so nothing else was tried: ` +
+                    `the cache is ${READ_ONLY_RUN}, or its service failed; the cache library's line above says which`);
+            }
+            throw new Error(`part ${part.key} could not be stored`);
+        });
     }
     finally {
         await (0,promises_namespaceObject.rm)(file, { force: true });
     }
 }
+const READ_ONLY_RUN = 'read-only for this run (as under the read-only cache token of an untrusted event)';
+/** How the cache service words a refused write, when the library passes the refusal on as an error. */
+const WRITE_REFUSED = /read-only|write denied|\b403\b|forbidden/i;
+function firstUploadAlone() {
+    let firstDone;
+    return async (upload) => {
+        if (firstDone) {
+            await firstDone;
+            return upload(false);
+        }
+        const attempt = upload(true);
+        firstDone = attempt;
+        attempt.catch(() => undefined);
+        return attempt;
+    };
+}
 /**
  * saveCache reports its own failures as warnings and returns -1, except that the v1 protocol
  * returns the reserved id even when the upload then failed: there only a lookup proves the entry
- * is there. v2 returns an id only once the entry is finalized.
+ * is there. v2 returns an id only once the entry is finalized. A write-only cache allows no
+ * lookup: the id is taken at its word, and a restore that misses a part starts cold.
  */
-async function saveEntry(file, key) {
+async function saveEntry(file, key, access) {
     try {
         const { size } = await (0,promises_namespaceObject.stat)(file);
         const id = await phases_phase('pack and upload', key, () => deadline(cache_saveCache([file], key), `storing ${key}`, transferDeadline(size)));
@@ -99807,10 +99969,28 @@ async function saveEntry(file, key) {
             return false;
     }
     catch (error) {
+        if (WRITE_REFUSED.test(message(error)))
+            throw new Error(`the Actions cache refused to store ${key} (${message(error)}), so it is ${READ_ONLY_RUN}`);
         warning(`Could not store ${key}: ${message(error)}`);
         return false;
     }
-    return cacheServiceVersion() === 'v2' || isStored(file, key);
+    return cacheServiceVersion() === 'v2' || !access.readable || isStored(file, key);
+}
+const CACHE_MODES = ['none', 'read', 'write', 'write-only'];
+/**
+ * The runner's cache mode, decided as @actions/cache decides it (it does not export that part):
+ * restoreCache and saveCache skip, each with a line of their own, what the mode does not permit.
+ * An unset or unknown mode permits both, as in the library.
+ */
+function cacheAccess() {
+    const mode = (process.env.ACTIONS_CACHE_MODE || '').trim().toLowerCase();
+    const known = CACHE_MODES.includes(mode);
+    return {
+        available: isFeatureAvailable(),
+        mode,
+        readable: !known || mode === 'read' || mode === 'write',
+        writable: !known || mode === 'write' || mode === 'write-only'
+    };
 }
 /**
  * The protocol @actions/cache speaks, decided as it decides (it does not export its decision):
@@ -99837,7 +100017,7 @@ async function stateFingerprint(volume, helperImage) {
         return await fingerprintWith(helper);
     }
     finally {
-        void helper.remove();
+        await helper.remove();
     }
 }
 async function fingerprintWith(helper) {
@@ -99906,6 +100086,7 @@ function message(error) {
 // Paths are mapped from the container's working directory to the repository, so callers can
 // annotate the right file.
 
+
 /** A path the tool printed (absolute in the container or relative to it) → a repository-relative path. */
 function toHostPath(file, { containerRoot, hostRoot }) {
     const root = containerRoot.replace(/\/+$/, '');
@@ -99918,28 +100099,15 @@ function toHostPath(file, { containerRoot, hostRoot }) {
         return file;
     return posix.join(hostRoot || '.', relative);
 }
-/** The first JSON object line of golangci-lint's stdout, tolerating anything printed around it. */
-function jsonDocument(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        return undefined;
-    try {
-        return JSON.parse(trimmed);
-    }
-    catch {
-        const line = trimmed.split('\n').find(l => l.trimStart().startsWith('{'));
-        return line === undefined ? undefined : JSON.parse(line);
-    }
-}
 /**
- * Reads `golangci-lint run --output.json.path=stdout`. Returns undefined when the output holds no
- * report at all (the linter crashed or the configuration was rejected), so the caller can tell
+ * Reads the file `golangci-lint run --output.json.path=<file>` writes. Returns undefined when it
+ * holds no report (the linter crashed or the configuration was rejected), so the caller can tell
  * "no findings" from "no result".
  */
-function parseGolangciLint(stdout, paths) {
+function parseGolangciLint(json, paths) {
     let report;
     try {
-        report = jsonDocument(stdout);
+        report = JSON.parse(json);
     }
     catch {
         return undefined;
@@ -100220,7 +100388,7 @@ function failureFromError(error) {
             outputTail: tailOf([error.stdout, error.stderr].filter(s => s && s.trim() !== '').join('\n'))
         };
     }
-    return { message: error instanceof Error ? error.message : String(error) };
+    return { message: errorMessage(error) };
 }
 
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
@@ -100391,6 +100559,7 @@ function countBy(items, key) {
 
 
 
+
 /** How many findings, failures and vulnerabilities a section lists before it says "and N more". */
 const SUMMARY_LIST_LIMIT = 20;
 const WORST_VULNERABILITIES = 5;
@@ -100520,7 +100689,8 @@ function annotationNote(tally) {
 }
 const RESTORED_FROM = {
     true: "this job's last save",
-    partial: 'the last save of another stage selection',
+    // The fallback restore key is the engine version's prefix, so it matches a save of any other scope.
+    partial: `the newest save of this engine version under another scope (a different ${format_code('cache-key')}, stage selection, or both)`,
     false: ''
 };
 function renderCacheRestore(restore, runnerHost) {
@@ -100538,10 +100708,16 @@ function renderCacheRestore(restore, runnerHost) {
         lines.push('', `Engine: ${code(runnerHost)}`);
     return lines.join('\n') + '\n';
 }
-/** The post step's section: what it saved of the engine state, or why it saved nothing. */
+/**
+ * The post step's section: what it saved of the engine state, or why it saved nothing. A
+ * SaveDecision stands for a save that cache-save ruled out before anything was tried.
+ */
 function renderCacheSaveSummary(save) {
     const lines = ['### Engine cache saved', ''];
-    if (save.saved) {
+    if (!('saved' in save)) {
+        lines.push(`${format_escapeText(save.reason.charAt(0).toUpperCase() + save.reason.slice(1))}.`);
+    }
+    else if (save.saved) {
         const key = save.key ? ` as ${format_code(save.key)}` : '';
         lines.push(`Saved ${format_formatBytes(save.bytesUploaded)}${key} in ${format_formatDuration(save.durationMs)}: ` +
             `${format_plural(save.partsUploaded, 'part')} uploaded, ${format_plural(save.partsReused, 'part')} reused from the restored state.`);
@@ -100578,6 +100754,20 @@ async function appendToSummary(text) {
 function writeSummary(input) {
     return appendToSummary(renderSummary(input));
 }
+/**
+ * writeSummary for a step that is already failing: a summary that cannot be written is only a
+ * warning, so the error that fails the step stays the step's own.
+ */
+async function writeSummaryOrWarn(input) {
+    try {
+        await writeSummary(input);
+    }
+    catch (error) {
+        // A failed write leaves the text in core.summary's buffer, for a later write to repeat.
+        core.summary.emptyBuffer();
+        core.warning(`Could not write the job summary: ${errorMessage(error)}`);
+    }
+}
 function writeCacheSaveSummary(save) {
     return appendToSummary(renderCacheSaveSummary(save));
 }
@@ -100599,8 +100789,9 @@ function readPostState() {
 
 ;// CONCATENATED MODULE: ./src/action/post-step.ts
 // The post step, run even when main failed: stop the engine gracefully, then save its state if
-// the stop was clean and the state changed. Nothing here fails the job over cache trouble, and
-// nothing here loads the Dagger SDK.
+// the stop was clean, main's save decision allows it and the state changed. Nothing here fails
+// the job over cache trouble, and nothing here loads the Dagger SDK.
+
 
 
 
@@ -100608,6 +100799,15 @@ function readPostState() {
 
 
 async function post() {
+    try {
+        await stopAndSave();
+    }
+    finally {
+        // The entry exits the process next: a helper still being removed would be left running.
+        await helper_container_helpersRemoved();
+    }
+}
+async function stopAndSave() {
     const state = readPostState();
     if (!state?.container || !state.volume || !state.engineVersion || !state.helperImage) {
         info('No engine was started by this action: nothing to stop');
@@ -100625,8 +100825,13 @@ async function post() {
     const cache = state.cache;
     if (!cache)
         return;
-    if (!cache.save) {
-        info('cache-save is false: the engine state is not saved');
+    const decision = {
+        save: cache.save,
+        reason: cache.saveReason ?? (cache.save ? 'may be saved: cache-save is true' : 'not saved: cache-save is false')
+    };
+    info(`Engine state ${decision.reason}`);
+    if (!decision.save) {
+        await summarize(decision);
         return;
     }
     let manifest;
@@ -100635,7 +100840,7 @@ async function post() {
             manifest = JSON.parse(await (0,promises_namespaceObject.readFile)(cache.manifestPath, 'utf8'));
         }
         catch (error) {
-            warning(`The restored manifest is unreadable (${error.message}): saving every part anew`);
+            warning(`The restored manifest is unreadable (${error instanceof Error ? error.message : String(error)}): saving every part anew`);
         }
     }
     const save = await saveEngineState({
@@ -100651,7 +100856,16 @@ async function post() {
     info(save.saved
         ? `Saved the engine state as ${save.key}: ${save.bytesUploaded} bytes in ${save.partsUploaded} parts uploaded, ${save.partsReused} reused`
         : `Engine state not saved: ${save.reason}`);
-    await writeCacheSaveSummary(save);
+    await summarize(save);
+}
+/** The summary is a report of what happened: failing to write it changes nothing that did. */
+async function summarize(save) {
+    try {
+        await writeCacheSaveSummary(save);
+    }
+    catch (error) {
+        warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`);
+    }
 }
 /** The name @github/local-action runs. */
 
@@ -100661,17 +100875,17 @@ async function post() {
 // engine is down or not, the state saved or not, and both are said as warnings.
 
 
-function warnAndFinish(error) {
-    warning(`The post step could not finish: ${error instanceof Error ? error.message : String(error)}`);
-}
+const post_text = (error) => (error instanceof Error ? error.message : String(error));
 // @actions/cache can raise an upload failure outside its promise chain (a stream error after a
-// failed v1 chunk upload): that is cache trouble too, so it must not fail the job.
+// failed chunk upload, or from an upload given up after its deadline): that is cache trouble, and
+// the save it belongs to has already counted it as failed. Exiting here would drop the rest of
+// the save (the other parts, the manifest) without a word, so the step carries on.
 process.on('uncaughtException', error => {
-    warnAndFinish(error);
-    process.exit(0);
+    warning(`An error was raised outside the post step's own work (${post_text(error)}); the save carries on`);
 });
 post()
-    .catch(warnAndFinish)
+    // Only a failure before or during the save reaches here: the summary's own errors are warned about.
+    .catch(error => warning(`The post step could not finish, engine state not saved: ${post_text(error)}`))
     // A cache transfer given up after its deadline may still hold a socket open.
     .finally(() => process.exit());
 

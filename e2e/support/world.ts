@@ -26,6 +26,8 @@ export interface WorldDescription {
   /** The registry on this host, e.g. 127.0.0.1:5000; engines reach it through `engineConfig`'s mirror. */
   registry: string
   world: string
+  /** act (nektos/act), built by e2e/act/build.sh. */
+  act?: string
 }
 
 export const WORLD_DIR = process.env.GDA_E2E_WORLD ?? '/var/cache/go-dagger-action-e2e'
@@ -90,6 +92,14 @@ export async function startRealWorld(label: string): Promise<RealWorld> {
       return job
     },
     async close() {
+      // An engine a failed test left running would hold its volume and, with its restart policy,
+      // come back with the next daemon start: stop it gracefully, then remove it and its volume.
+      const engines = [...new Set(jobs.flatMap(job => job.engines))]
+      for (const engine of engines) {
+        await run('docker', ['stop', '-t', '60', engine]).catch(() => undefined)
+        await run('docker', ['rm', '-v', engine]).catch(() => undefined)
+        await run('docker', ['volume', 'rm', engine]).catch(() => undefined)
+      }
       await Promise.all(jobs.map(job => job.remove()))
       await Promise.all([mirror.close(), cache.close()])
       await rm(work, { recursive: true, force: true })
@@ -99,6 +109,9 @@ export async function startRealWorld(label: string): Promise<RealWorld> {
 
 /** One job of the runner: main, the user's later steps (reading what main exported), then post. */
 export class RealJob {
+  /** The engine containers (and volumes, of the same name) that this job's main steps started. */
+  readonly engines: string[] = []
+
   constructor(
     readonly runner: RunnerJob,
     private readonly cache: CacheServer,
@@ -109,6 +122,8 @@ export class RealJob {
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     const env = dockerWrapperEnv({
       GITHUB_RUN_ID: String(this.runId),
+      // A push, on which the default cache-save (auto) saves.
+      GITHUB_EVENT_NAME: 'push',
       GITHUB_RUN_ATTEMPT: '1',
       GITHUB_WORKSPACE: repoRoot,
       GITHUB_REPOSITORY: 'go-dagger-action/e2e',
@@ -124,8 +139,11 @@ export class RealJob {
     return env
   }
 
-  runMain(inputs: Record<string, string>, extra: NodeJS.ProcessEnv = {}): Promise<StepRun> {
-    return this.runner.run('main', inputs, this.env(extra))
+  async runMain(inputs: Record<string, string>, extra: NodeJS.ProcessEnv = {}): Promise<StepRun> {
+    const main = await this.runner.run('main', inputs, this.env(extra))
+    const host = main.exported._EXPERIMENTAL_DAGGER_RUNNER_HOST ?? ''
+    if (host.startsWith('docker-container://dagger-engine-')) this.engines.push(host.slice('docker-container://'.length))
+    return main
   }
 
   runPost(extra: NodeJS.ProcessEnv = {}): Promise<StepRun> {
@@ -149,4 +167,19 @@ export function execOutcomes(progress: string, command: RegExp): string[] {
     outcomes.push(end ? /^Container\.withExec ([A-Z]+)/.exec(end[2])![1] : 'UNFINISHED')
   })
   return outcomes
+}
+
+/** The local registry's access log, from `offset` on: what engines fetched while a job ran. */
+export async function registryLog(world: WorldDescription, offset = 0): Promise<string> {
+  const log = await readFile(path.join(world.world, 'registry', 'registry.log'))
+  return log.subarray(offset).toString('utf8')
+}
+
+/** The repositories whose blobs the clients at `addresses` downloaded, in this part of the registry's access log. */
+export function pulledRepositories(log: string, addresses: string[]): string[] {
+  const repositories = log
+    .split('\n')
+    .filter(line => addresses.includes(line.split(' ')[0]))
+    .flatMap(line => [.../"GET \/v2\/(\S+?)\/blobs\/sha256:/.exec(line)?.slice(1, 2) ?? []])
+  return [...new Set(repositories)].sort()
 }

@@ -12,7 +12,10 @@ export interface PostState {
   helperImage?: string
   stopTimeoutSeconds?: number
   cache?: {
+    /** What main decided from cache-save, the event and the stages (engine-state/save-policy.ts). */
     save: boolean
+    /** The decision's sentence, which post logs once and puts in the summary when nothing is saved. */
+    saveReason?: string
     scope: string
     /** The state fingerprint right after the restore: post saves nothing when it is unchanged. */
     fingerprint?: string

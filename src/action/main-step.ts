@@ -13,13 +13,14 @@ import { ensureImage, volumeExists } from '../shared/docker.js'
 import { engineConfigJson } from '../engine/engine-json.js'
 import { engineNames, removeVolume, startEngine, volumeHasState } from '../engine/container.js'
 import type { RestoreResult } from '../engine-state/store.js'
+import { decideSave } from '../engine-state/save-policy.js'
 import { stateScopeForStages } from '../inputs/pipeline-config.js'
 import type { PipelineResult } from '../pipeline/dag.js'
 import { describePlan } from '../pipeline/plan.js'
 import { annotatePipeline } from '../report/annotations.js'
 import { lineWriter, logStageReports, stageProgressHooks } from '../report/log.js'
 import { setPipelineOutputs } from '../report/outputs.js'
-import { writeSummary } from '../report/summary.js'
+import { writeSummary, writeSummaryOrWarn } from '../report/summary.js'
 import { savePostState, type PostState } from './handoff.js'
 
 const RUNNER_HOST_VARIABLE = '_EXPERIMENTAL_DAGGER_RUNNER_HOST'
@@ -96,6 +97,7 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
     manifestPath = path.join(tempDir, `go-dagger-action-restored-${names.volume}.json`)
     await writeFile(manifestPath, JSON.stringify(restore.manifest))
   }
+  const saving = decideSave({ setting: cfg.cache.save, event: cfg.event, stages: cfg.pipeline.stages })
   const postState = (fingerprint: string | undefined): PostState => ({
     container: names.container,
     volume: names.volume,
@@ -103,7 +105,7 @@ async function bringUpEngine(cfg: Config, cliVersion: string): Promise<EngineUp>
     helperImage: cfg.engine.helperImage,
     stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds,
     cache: cfg.cache.enabled
-      ? { save: cfg.cache.save, scope, fingerprint: fingerprint || undefined, manifestPath, tempDir, runId, runAttempt }
+      ? { save: saving.save, saveReason: saving.reason, scope, fingerprint: fingerprint || undefined, manifestPath, tempDir, runId, runAttempt }
       : undefined
   })
   // Saved before the engine starts: whatever fails after that, post stops the engine.
@@ -177,8 +179,9 @@ export async function run(): Promise<void> {
   try {
     result = await runPipelineInEngine(cfg)
   } catch (error) {
-    // The engine session itself failed: the summary still tells what the cache did.
-    await writeSummary({ engine: engineSummary, workspace })
+    // The engine session itself failed: the summary still tells what the cache did, and a summary
+    // that cannot be written must not take the place of the session's error.
+    await writeSummaryOrWarn({ engine: engineSummary, workspace })
     throw error
   }
   logStageReports(result, workspace)

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises'
 import * as core from '@actions/core'
 import * as tc from '@actions/tool-cache'
 import { InputError } from '../inputs/parse.js'
+import { errorMessage } from '../shared/errors.js'
 
 /**
  * The CLI version that the bundled @dagger.io/dagger pins (its provisioning/default.js CLI_VERSION).
@@ -154,9 +155,9 @@ async function download(url: string): Promise<string> {
     return await tc.downloadTool(url)
   } catch (error) {
     if (error instanceof tc.HTTPError) {
-      throw new Error(`Download of ${url} failed: HTTP ${error.httpStatusCode}`)
+      throw new Error(`Download of ${url} failed: HTTP ${error.httpStatusCode}`, { cause: error })
     }
-    throw new Error(`Download of ${url} failed: ${(error as Error).message}`)
+    throw new Error(`Download of ${url} failed: ${errorMessage(error)}`, { cause: error })
   }
 }
 

@@ -160,24 +160,111 @@ export function buildManifest(
   return { format: MANIFEST_FORMAT, engineVersion: meta.engineVersion, fingerprint: meta.fingerprint, savedAt: new Date().toISOString(), parts, units }
 }
 
-/** Throws when a manifest read from the cache is not one this code wrote. */
-export function validateManifest(value: unknown, engineVersion: string): Manifest {
-  const manifest = value as Manifest
-  if (!manifest || manifest.format !== MANIFEST_FORMAT) throw new Error('unknown manifest format')
-  if (manifest.engineVersion !== engineVersion) {
-    throw new Error(`manifest is for engine ${manifest.engineVersion}, not ${engineVersion}`)
+/** What a restored manifest must agree with: the store's keys and paths for this engine version. */
+export interface ManifestExpectations {
+  engineVersion: string
+  /** Every part key of this engine version starts with it (EngineStateKeys.partPrefix). */
+  partPrefix: string
+  /** The path the store gives a part's archive for the key partKey made (before any run suffix). */
+  partPath: (key: string) => string
+}
+
+type Fields = Record<string, unknown>
+
+function isFields(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** A value from the manifest as it may appear in a message: it is untrusted, so quoted and cut short. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text
+}
+
+function isSize(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/**
+ * Why a unit root cannot be one the state listing produced, or undefined. Roots become tar member
+ * names and, through their parents, `mkdir` arguments in the helper: the listing's './' prefix
+ * keeps each below the state root and keeps any from being read as an option.
+ */
+function badRoot(root: unknown): string | undefined {
+  if (typeof root !== 'string') return `root ${shown(root)} is not a string`
+  if (root.includes('\0')) return `root ${shown(root)} holds a NUL`
+  if (!root.startsWith('./') || root.length === 2) return `root ${shown(root)} is not a path below the state root ('./…')`
+  if (root.split('/').includes('..')) return `root ${shown(root)} has a .. segment`
+  return undefined
+}
+
+/**
+ * Throws, saying why, when a manifest read from the cache is not one this code could have
+ * written. Any workflow run of the repository can write cache entries, so nothing in it is
+ * trusted: a part's path is a host file the restore writes and deletes, its key names an entry to
+ * download, and unit roots are names extracted and created in the state volume.
+ */
+export function validateManifest(value: unknown, expected: ManifestExpectations): Manifest {
+  if (!isFields(value) || value.format !== MANIFEST_FORMAT) throw new Error('unknown manifest format')
+  if (value.engineVersion !== expected.engineVersion) {
+    throw new Error(`manifest is for engine ${shown(value.engineVersion)}, not ${shown(expected.engineVersion)}`)
   }
-  if (!Array.isArray(manifest.parts) || typeof manifest.units !== 'object' || manifest.units === null) {
-    throw new Error('manifest has no parts or units')
-  }
-  for (const part of manifest.parts) {
-    if (typeof part.key !== 'string' || typeof part.path !== 'string' || typeof part.bytes !== 'number' || typeof part.units !== 'number' || typeof part.unitBytes !== 'number') {
-      throw new Error('manifest part is malformed')
+  if (typeof value.fingerprint !== 'string') throw new Error('manifest fingerprint is not a string')
+  if (typeof value.savedAt !== 'string') throw new Error('manifest savedAt is not a string')
+  const { parts, units } = value
+  if (!Array.isArray(parts)) throw new Error('manifest parts are not a list')
+  if (!isFields(units)) throw new Error('manifest units are not an object keyed by unit id')
+
+  // The keys partKey gives a unit part or the remainder, 40 hex digits at the end, so the path
+  // derived from one stays inside the parts directory; the store may add the run's id and attempt
+  // (two key components) when an upload under the plain key failed, and keeps the plain key's path.
+  const partKeyPattern = new RegExp(`^(${escapeRegExp(expected.partPrefix)}-(units|rest)-[0-9a-f]{40})(?:-[A-Za-z0-9._+]+-[A-Za-z0-9._+]+)?$`)
+  const paths = new Set<string>()
+  parts.forEach((part: unknown, i) => {
+    if (!isFields(part)) throw new Error(`manifest part ${i} is not an object`)
+    const match = typeof part.key === 'string' ? partKeyPattern.exec(part.key) : null
+    if (!match) throw new Error(`manifest part ${i}: key ${shown(part.key)} is not a part key of this engine version`)
+    const [, plainKey, kind] = match
+    const path = expected.partPath(plainKey)
+    if (part.path !== path) throw new Error(`manifest part ${i}: path ${shown(part.path)} is not the path of its key`)
+    // Parts restore concurrently, each through its own file.
+    if (paths.has(path)) throw new Error(`manifest names part key ${shown(plainKey)} twice`)
+    paths.add(path)
+    for (const field of ['bytes', 'units', 'unitBytes'] as const) {
+      if (!isSize(part[field])) throw new Error(`manifest part ${i}: ${field} ${shown(part[field])} is not a whole number of at least 0`)
+    }
+    if (part.remainder !== undefined && typeof part.remainder !== 'boolean') {
+      throw new Error(`manifest part ${i}: remainder ${shown(part.remainder)} is not a boolean`)
+    }
+    if ((kind === 'rest') !== (part.remainder === true)) {
+      throw new Error(`manifest part ${i}: a ${kind === 'rest' ? 'remainder key on a part not marked remainder' : 'unit key on the remainder part'}`)
+    }
+  })
+  if (parts.filter((part: Fields) => part.remainder).length !== 1) throw new Error('manifest needs exactly one remainder part')
+
+  const live = new Map<number, number>()
+  for (const [id, unit] of Object.entries(units)) {
+    if (!isFields(unit)) throw new Error(`manifest unit ${shown(id)} is not an object`)
+    const index = unit.part
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= parts.length) {
+      throw new Error(`manifest unit ${shown(id)}: part ${shown(index)} is not an index into the parts`)
+    }
+    if ((parts[index] as Fields).remainder) throw new Error(`manifest unit ${shown(id)}: part ${index} is the remainder`)
+    live.set(index, (live.get(index) ?? 0) + 1)
+    if (!isSize(unit.bytes)) throw new Error(`manifest unit ${shown(id)}: bytes ${shown(unit.bytes)} is not a whole number of at least 0`)
+    if (!Array.isArray(unit.roots) || unit.roots.length === 0) throw new Error(`manifest unit ${shown(id)}: roots is not a non-empty list`)
+    for (const root of unit.roots as unknown[]) {
+      const reason = badRoot(root)
+      if (reason) throw new Error(`manifest unit ${shown(id)}: ${reason}`)
     }
   }
-  for (const unit of Object.values(manifest.units)) {
-    if (!manifest.parts[unit.part] || !Array.isArray(unit.roots)) throw new Error('manifest unit is malformed')
+  for (const [index, count] of live) {
+    const held = (parts[index] as Fields).units as number
+    if (count > held) throw new Error(`manifest part ${index}: ${count} live units, but it holds ${held} units`)
   }
-  if (manifest.parts.filter(part => part.remainder).length !== 1) throw new Error('manifest needs exactly one remainder part')
-  return manifest
+  return value as unknown as Manifest
 }

@@ -129,7 +129,22 @@ export interface RestoreResult {
  * part it names, replacing the volume's contents. All or nothing: if any part is missing or fails,
  * the volume is emptied and the run starts cold, with a warning.
  */
-export function restoreEngineState(options: RestoreOptions): Promise<RestoreResult> {
+export async function restoreEngineState(options: RestoreOptions): Promise<RestoreResult> {
+  // Decided before any lookup or helper: a cache this job cannot read costs nothing but one line.
+  const access = cacheAccess()
+  const notRestored: RestoreResult = { cacheHit: 'false', bytes: 0, durationMs: 0, fingerprint: '' }
+  if (!access.available) {
+    core.warning('The Actions cache service is not available to this job: the engine starts cold, and its state will not be saved')
+    return notRestored
+  }
+  if (!access.readable) {
+    core.info(
+      access.writable
+        ? `The Actions cache is write-only for this run (ACTIONS_CACHE_MODE=${access.mode}): nothing is restored, the engine starts cold`
+        : `The Actions cache is closed to this run (ACTIONS_CACHE_MODE=${access.mode}): nothing is restored or saved, the engine starts cold`
+    )
+    return notRestored
+  }
   return inCacheRoot(options.tempDir, () => restoreInCacheRoot(options))
 }
 
@@ -154,7 +169,8 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
       core.info(`No saved engine state for ${keys.restoreKeys[0]}* or ${keys.restoreKeys[1]}*: starting cold`)
       return await cold(undefined)
     }
-    manifest = validateManifest(JSON.parse(await readFile(MANIFEST_PATH, 'utf8')), options.engineVersion)
+    const expected = { engineVersion: options.engineVersion, partPrefix: keys.partPrefix, partPath }
+    manifest = validateManifest(JSON.parse(await readFile(MANIFEST_PATH, 'utf8')), expected)
   } catch (error) {
     core.warning(`Engine state not restored (${message(error)}): starting cold`)
     return await cold(undefined)
@@ -185,8 +201,8 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
     }
   } finally {
     helper ??= await helperStart.catch(() => undefined)
-    void helper?.remove()
-    await rm(PARTS_DIR, { recursive: true, force: true })
+    // Awaited: the step may end (process.exit) soon after, and a helper left behind lives for hours.
+    await Promise.all([helper?.remove(), rm(PARTS_DIR, { recursive: true, force: true })])
   }
 }
 
@@ -280,15 +296,29 @@ export interface SaveResult {
  * there are reused. The manifest goes last, so a failed save leaves no manifest naming missing parts.
  */
 export function saveEngineState(options: SaveOptions): Promise<SaveResult> {
-  return inCacheRoot(options.tempDir, () => saveInCacheRoot(options))
+  // Decided before the helper starts: a cache this job cannot write is said once, not per part.
+  const access = cacheAccess()
+  const unsaved = (reason: string): Promise<SaveResult> =>
+    Promise.resolve({ saved: false, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: 0 })
+  // Not a warning: main's restore gave one already (unless a self-hosted daemon's volume made it skip the restore).
+  if (!access.available) return unsaved('the Actions cache service is not available to this job')
+  if (!access.writable) {
+    return unsaved(
+      access.readable
+        ? `the Actions cache is read-only for this run (ACTIONS_CACHE_MODE=${access.mode})`
+        : `the Actions cache is closed to this run (ACTIONS_CACHE_MODE=${access.mode})`
+    )
+  }
+  return inCacheRoot(options.tempDir, () => saveInCacheRoot(options, access))
 }
 
-async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
+async function saveInCacheRoot(options: SaveOptions, access: CacheAccess): Promise<SaveResult> {
   const started = Date.now()
   const result = (saved: boolean, reason: string, extra: Partial<SaveResult> = {}): SaveResult => ({
     saved, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: Date.now() - started, ...extra
   })
   const keys = engineStateKeys(options)
+  const firstUpload = firstUploadAlone()
   let helper: StateHelper | undefined
   try {
     helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)))
@@ -301,13 +331,16 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
     if (unchanged) return result(false, 'the engine state did not change since it was restored')
     if (entries.length <= 1) return result(false, 'the engine state is empty')
 
-    const previous = options.restored?.manifest
+    // A write-only cache cannot confirm that a restored part is still there: every part is stored anew.
+    const previous = access.readable ? options.restored?.manifest : undefined
     const planOptions = { partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION }
     const plan = planSave(splitState(entries), previous, planOptions)
     // One batch of lookups, run while the first parts are archived: a reused part may have been
     // evicted since the restore (its units are then stored again), and a new part may be stored
     // already (a re-run or another job stored equal units: equal keys hold equal units).
-    const lookups = [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))]
+    const lookups = access.readable
+      ? [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))]
+      : []
     let storedKeys: Set<string> | undefined
     const lookedUp = mapConcurrently(lookups, 8, part => isStored(part.path, part.key)).then(found => {
       storedKeys = new Set(lookups.filter((_, i) => found[i]).map(part => part.key))
@@ -319,7 +352,7 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
       mapConcurrently(parts, PART_CONCURRENCY, part => {
         const stored = { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false }
         if (storedKeys?.has(part.key)) return Promise.resolve(stored)
-        return storePart(helper!, archiving, part, options, async () => (await lookedUp).has(part.key))
+        return storePart(helper!, archiving, part, { options, access, firstUpload }, async () => (await lookedUp).has(part.key))
       })
     const uploads = await store(plan.created)
     const stillStored = await lookedUp
@@ -333,7 +366,7 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
     const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint })
       await mkdir(path.dirname(MANIFEST_PATH), { recursive: true })
     await writeFile(MANIFEST_PATH, JSON.stringify(manifest))
-    const stored = await saveEntry(MANIFEST_PATH, keys.primary)
+    const stored = await saveEntry(MANIFEST_PATH, keys.primary, access)
     const totals = {
       bytesUploaded: uploads.reduce((sum, u) => sum + (u.uploaded ? u.bytes : 0), 0),
       partsUploaded: uploads.filter(u => u.uploaded).length,
@@ -348,8 +381,7 @@ async function saveInCacheRoot(options: SaveOptions): Promise<SaveResult> {
     core.warning(`Engine state not saved: ${message(error)}`)
     return result(false, `error: ${message(error)}`)
   } finally {
-    void helper?.remove()
-    await rm(PARTS_DIR, { recursive: true, force: true })
+    await Promise.all([helper?.remove(), rm(PARTS_DIR, { recursive: true, force: true })])
   }
 }
 
@@ -360,12 +392,18 @@ interface PartUpload {
   uploaded: boolean
 }
 
+interface PartStore {
+  options: SaveOptions
+  access: CacheAccess
+  firstUpload: FirstUploadAlone
+}
+
 /** Archives a part and uploads it, unless `storedAlready` (asked once the archive is made) says it is there. */
 async function storePart(
   helper: StateHelper,
   archiving: Limiter,
   part: NewPart,
-  options: SaveOptions,
+  { options, access, firstUpload }: PartStore,
   storedAlready: () => Promise<boolean>
 ): Promise<PartUpload> {
   const file = partPath(part.key)
@@ -374,34 +412,102 @@ async function storePart(
   const bytes = (await stat(file)).size
   try {
     if (await storedAlready()) return { key: part.key, path: file, bytes, uploaded: false }
-    if (await saveEntry(file, part.key)) return { key: part.key, path: file, bytes, uploaded: true }
-    // Another job may have stored the same part meanwhile; then it is there to reuse.
-    if (await isStored(file, part.key)) return { key: part.key, path: file, bytes, uploaded: false }
-    // An upload that died midway can leave its key reserved for a long while; without another
-    // name these units could not be stored again until it expires.
-    const runKey = `${part.key}-${keyComponent(options.runId)}-${keyComponent(options.runAttempt)}`
-    if (await saveEntry(file, runKey)) return { key: runKey, path: file, bytes, uploaded: true }
-    throw new Error(`part ${part.key} could not be stored`)
+    return await firstUpload(async first => {
+      if (await saveEntry(file, part.key, access)) return { key: part.key, path: file, bytes, uploaded: true }
+      // Another job may have stored the same part meanwhile; then it is there to reuse.
+      if (access.readable && (await isStored(file, part.key))) return { key: part.key, path: file, bytes, uploaded: false }
+      // An upload that died midway can leave its key reserved for a long while; without another
+      // name these units could not be stored again until it expires.
+      const runKey = `${part.key}-${keyComponent(options.runId)}-${keyComponent(options.runAttempt)}`
+      if (await saveEntry(file, runKey, access)) return { key: runKey, path: file, bytes, uploaded: true }
+      // Refused under both names before anything of this save was stored. saveCache does not say
+      // why (it logs it): most likely the run's cache token is read-only, which a runner that
+      // exports no ACTIONS_CACHE_MODE leaves to be found out this way; the other parts would fare
+      // no better, so they are not tried.
+      if (first) {
+        throw new Error(
+          `the Actions cache refused the first upload (under the part's key and under this run's), so nothing else was tried: ` +
+            `the cache is ${READ_ONLY_RUN}, or its service failed; the cache library's line above says which`
+        )
+      }
+      throw new Error(`part ${part.key} could not be stored`)
+    })
   } finally {
     await rm(file, { force: true })
+  }
+}
+
+const READ_ONLY_RUN = 'read-only for this run (as under the read-only cache token of an untrusted event)'
+
+/** How the cache service words a refused write, when the library passes the refusal on as an error. */
+const WRITE_REFUSED = /read-only|write denied|\b403\b|forbidden/i
+
+/**
+ * Runs the first upload of a save alone; the others wait for it and go on together once it
+ * stored something. When the first is refused, so are the others, without trying: a cache that
+ * refuses a run's writes is then said once, not once for every part in flight.
+ */
+type FirstUploadAlone = <T>(upload: (first: boolean) => Promise<T>) => Promise<T>
+
+function firstUploadAlone(): FirstUploadAlone {
+  let firstDone: Promise<unknown> | undefined
+  return async upload => {
+    if (firstDone) {
+      await firstDone
+      return upload(false)
+    }
+    const attempt = upload(true)
+    firstDone = attempt
+    attempt.catch(() => undefined)
+    return attempt
   }
 }
 
 /**
  * saveCache reports its own failures as warnings and returns -1, except that the v1 protocol
  * returns the reserved id even when the upload then failed: there only a lookup proves the entry
- * is there. v2 returns an id only once the entry is finalized.
+ * is there. v2 returns an id only once the entry is finalized. A write-only cache allows no
+ * lookup: the id is taken at its word, and a restore that misses a part starts cold.
  */
-async function saveEntry(file: string, key: string): Promise<boolean> {
+async function saveEntry(file: string, key: string, access: CacheAccess): Promise<boolean> {
   try {
     const { size } = await stat(file)
     const id = await phase('pack and upload', key, () => deadline(cache.saveCache([file], key), `storing ${key}`, transferDeadline(size)))
     if (id === -1) return false
   } catch (error) {
+    if (WRITE_REFUSED.test(message(error))) throw new Error(`the Actions cache refused to store ${key} (${message(error)}), so it is ${READ_ONLY_RUN}`)
     core.warning(`Could not store ${key}: ${message(error)}`)
     return false
   }
-  return cacheServiceVersion() === 'v2' || isStored(file, key)
+  return cacheServiceVersion() === 'v2' || !access.readable || isStored(file, key)
+}
+
+/** What the Actions cache lets this job do. */
+export interface CacheAccess {
+  /** The service is configured for this job (the library's isFeatureAvailable). */
+  available: boolean
+  /** ACTIONS_CACHE_MODE as the library reads it: trimmed, lower case, '' when unset. */
+  mode: string
+  readable: boolean
+  writable: boolean
+}
+
+const CACHE_MODES = ['none', 'read', 'write', 'write-only']
+
+/**
+ * The runner's cache mode, decided as @actions/cache decides it (it does not export that part):
+ * restoreCache and saveCache skip, each with a line of their own, what the mode does not permit.
+ * An unset or unknown mode permits both, as in the library.
+ */
+export function cacheAccess(): CacheAccess {
+  const mode = (process.env.ACTIONS_CACHE_MODE || '').trim().toLowerCase()
+  const known = CACHE_MODES.includes(mode)
+  return {
+    available: cache.isFeatureAvailable(),
+    mode,
+    readable: !known || mode === 'read' || mode === 'write',
+    writable: !known || mode === 'write' || mode === 'write-only'
+  }
 }
 
 /**
@@ -429,7 +535,7 @@ export async function stateFingerprint(volume: string, helperImage: string): Pro
   try {
     return await fingerprintWith(helper)
   } finally {
-    void helper.remove()
+    await helper.remove()
   }
 }
 

@@ -4,8 +4,10 @@
 // and stopped only with `docker stop`, because the engine wipes its whole cache on the next start
 // after a kill.
 import { createHash } from 'node:crypto'
+import { posix } from 'node:path'
 import {
   assertDockerReachable,
+  containerLog,
   containerLogTail,
   docker,
   DockerCommandError,
@@ -16,6 +18,7 @@ import {
   type ContainerState
 } from '../shared/docker.js'
 import { helpersRemoved } from '../engine-state/helper-container.js'
+import { ENGINE_CONFIG_PATH } from './engine-json.js'
 
 export const ENGINE_STATE_DIR = '/var/lib/dagger'
 const ENGINE_LABEL = 'io.github.go-dagger-action.engine'
@@ -49,10 +52,8 @@ export interface StartEngineOptions {
   names: EngineNames
   /** Contents of /etc/dagger/engine.json (see engineConfigJson). */
   engineConfig: string
-  /** How long the container may take to be seen running. Default 60 s. */
+  /** How long the engine may take to serve its API. Default 60 s. */
   readyTimeoutMs?: number
-  /** How long it must then stay up, without a restart, to count as started. Default 2 s. */
-  settleMs?: number
   /**
    * How long the engine gets to stop cleanly: a leftover engine of the same name before it is
    * replaced, and the container's own --stop-timeout. Default 300 s.
@@ -67,10 +68,27 @@ export interface StartedEngine {
    */
   runnerHost: string
   reusedContainer: boolean
+  /**
+   * Set when the engine threw away the state it found at start-up (an unclean stop before, a
+   * schema change, a failed import): the reason it gave. The run is then cold whatever was restored.
+   */
+  discardedState?: string
+}
+
+/** The engine logs this once its API listens: everything it does to its state at start-up is done by then. */
+const SERVING = /msg="running server on [^"]*engine\.sock"/
+/** The engine's own words when it resets its state (dagql/cache.go, engine/server/server.go at v0.21). */
+const STATE_RESET = /msg="local cache state invalid; resetting worker and dagql persistence state"(?:.*?\breason=("[^"]*"|\S+))?/
+
+/** The reason the engine gave for discarding its state at start-up, if it did, from its log. */
+export function discardedStateReason(log: string): string | undefined {
+  const reset = STATE_RESET.exec(log)
+  if (!reset) return undefined
+  return reset[1]?.replace(/^"|"$/g, '') || 'no reason given'
 }
 
 export async function startEngine(options: StartEngineOptions): Promise<StartedEngine> {
-  const { image, names, engineConfig, readyTimeoutMs = 60_000, settleMs = 2_000, stopTimeoutSeconds = 300 } = options
+  const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = 300 } = options
   const { container, volume } = names
   const runnerHost = `docker-container://${container}`
   await assertDockerReachable()
@@ -81,7 +99,7 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
 
   await dockerOk(['volume', 'create', '--label', ENGINE_LABEL, volume])
   // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
-  // is set once the engine has settled: a restart during start-up would hide its exit code.
+  // is set once the engine serves: a restart during start-up would hide its exit code.
   await dockerOk([
     'create',
     '--name',
@@ -99,39 +117,42 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
     `${volume}:${ENGINE_STATE_DIR}`,
     image
   ])
-  // Streamed through the CLI, so the file never needs a path the daemon can see.
+  // Streamed through the CLI, so the file never needs a path the daemon can see: the file and the
+  // directory holding it, unpacked into that directory's parent.
+  const configDir = posix.dirname(ENGINE_CONFIG_PATH)
   const configTar = tarArchive([
-    { path: 'dagger/', mode: 0o755 },
-    { path: 'dagger/engine.json', mode: 0o644, content: engineConfig }
+    { path: `${posix.basename(configDir)}/`, mode: 0o755 },
+    { path: posix.join(posix.basename(configDir), posix.basename(ENGINE_CONFIG_PATH)), mode: 0o644, content: engineConfig }
   ])
-  await dockerOk(['cp', '-', `${container}:/etc`], { input: configTar })
+  await dockerOk(['cp', '-', `${container}:${posix.dirname(configDir)}`], { input: configTar })
   await dockerOk(['start', container])
 
-  const failure = await waitUntilSettled(container, readyTimeoutMs, settleMs)
-  if (failure) {
+  const ready = await waitUntilServing(container, readyTimeoutMs)
+  if ('failure' in ready) {
     const logTail = await containerLogTail(container, 30)
     await removeContainer(container, await inspectContainer(container), stopTimeoutSeconds)
-    throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${failure}. Last lines of its log:\n${logTail}`)
+    throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${ready.failure}. Last lines of its log:\n${logTail}`)
   }
   await dockerOk(['update', '--restart', 'always', container])
-  return { runnerHost, reusedContainer: false }
+  const discardedState = discardedStateReason(ready.log)
+  return { runnerHost, reusedContainer: false, ...(discardedState ? { discardedState } : {}) }
 }
 
-/** Resolves with null once the container has run `settleMs` without exiting or restarting, or with what went wrong. */
-async function waitUntilSettled(container: string, readyTimeoutMs: number, settleMs: number): Promise<string | null> {
+/** Polls until the engine's log says its API is served (then returns that log), or says what went wrong. */
+async function waitUntilServing(container: string, readyTimeoutMs: number): Promise<{ log: string } | { failure: string }> {
   const deadline = Date.now() + readyTimeoutMs
-  let runningSince: number | null = null
   for (;;) {
     const state = await inspectContainer(container)
-    if (!state) return 'the container disappeared'
-    if (!state.running && state.status !== 'created') return `it exited with code ${state.exitCode}`
+    if (!state) return { failure: 'the container disappeared' }
+    if (!state.running && state.status !== 'created') return { failure: `it exited with code ${state.exitCode}` }
     if (state.running) {
-      runningSince ??= Date.now()
-      if (Date.now() - runningSince >= settleMs) return null
-    } else if (Date.now() > deadline) {
-      return `it was not running after ${readyTimeoutMs} ms (status ${state.status})`
+      const log = await containerLog(container)
+      if (SERVING.test(log)) return { log }
     }
-    await new Promise(resolve => setTimeout(resolve, 200))
+    if (Date.now() > deadline) {
+      return { failure: `it did not serve its API within ${readyTimeoutMs} ms (status ${state.status})` }
+    }
+    await new Promise(resolve => setTimeout(resolve, 100))
   }
 }
 

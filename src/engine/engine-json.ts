@@ -1,7 +1,7 @@
 // The engine's own configuration (/etc/dagger/engine.json). Its garbage collector is what keeps the
 // state, and therefore the cached archive, under cache-max-size; the `engine-config` input adds the
 // rest (registry mirrors, private CAs, insecure registries, log level) for GHES, corporate mirrors
-// and air-gapped runners (checked in engine-config-input.ts).
+// and air-gapped runners (checked in src/inputs/engine-config.ts).
 
 export const ENGINE_CONFIG_PATH = '/etc/dagger/engine.json'
 

@@ -3,8 +3,10 @@
 // input, the value and what is allowed.
 
 import * as core from '@actions/core'
+import { readFile } from 'node:fs/promises'
 import { parseBaseUrl, parseDaggerVersion } from '../dagger-cli/install.js'
 import type { EngineConfigOverrides } from '../engine/engine-json.js'
+import type { CacheSaveSetting, TriggerEvent } from '../engine-state/save-policy.js'
 import { parseEngineConfig } from './engine-config.js'
 import { InputError, parseBoolean, parseInteger, parseSize, type InputReader } from './parse.js'
 import { parsePipelineInputs, type PipelineConfig } from './pipeline-config.js'
@@ -30,7 +32,8 @@ export interface ActionConfig {
   cache: {
     /** False when `cache: false` or when `runner-host` names an engine whose state is not ours to save. */
     enabled: boolean
-    save: boolean
+    /** The `cache-save` input; the post step's decision also weighs the event (save-policy.ts). */
+    save: CacheSaveSetting
     /** The `cache-key` input: '' or an extra scope for the state cache key. */
     keyScope: string
     /** The engine's GC limit for its state. */
@@ -40,6 +43,8 @@ export interface ActionConfig {
 
 export interface Config extends ActionConfig {
   pipeline: PipelineConfig
+  /** What triggered the run, for the cache-save policy. */
+  event: TriggerEvent
 }
 
 /** Compressed, 5 GB of engine state stays well under GitHub's 10 GB Actions cache per repository. */
@@ -110,6 +115,39 @@ export function parseCacheKey(raw: string): string {
   return value
 }
 
+export function parseCacheSave(raw: string): CacheSaveSetting {
+  const value = raw.trim()
+  if (value === '' || ['auto', 'Auto', 'AUTO'].includes(value)) return 'auto'
+  try {
+    return parseBoolean('cache-save', value, true)
+  } catch {
+    throw new InputError('cache-save', value, 'expected auto (save only from trusted runs), true (always) or false (never)')
+  }
+}
+
+/**
+ * The event that triggered the run and its payload, as the runner wrote them. A payload that
+ * cannot be read is no error: the save policy then counts the run as untrusted where it matters.
+ */
+export async function readTriggerEvent(env: NodeJS.ProcessEnv): Promise<TriggerEvent> {
+  const name = env.GITHUB_EVENT_NAME?.trim() ?? ''
+  const file = env.GITHUB_EVENT_PATH
+  if (!file) return { name, unreadable: 'GITHUB_EVENT_PATH is not set' }
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    // Not `instanceof Error`: an error from node:fs may come from another realm's Error (a VM context).
+    const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : String(error)
+    return { name, unreadable: `${file} could not be read (${code})` }
+  }
+  try {
+    return { name, payload: JSON.parse(text) as unknown }
+  } catch {
+    return { name, unreadable: `${file} is not JSON` }
+  }
+}
+
 /** Reads and validates the inputs of the action's shell: CLI install, engine and state cache. */
 export function readActionInputs(read: InputReader = coreReader): ActionConfig {
   // Masked already: readConfig masks every secret input before reading any other.
@@ -134,7 +172,7 @@ export function readActionInputs(read: InputReader = coreReader): ActionConfig {
   })
 
   const cacheWanted = parseBoolean('cache', read('cache'), true)
-  const save = parseBoolean('cache-save', read('cache-save'), true)
+  const save = parseCacheSave(read('cache-save'))
   const keyScope = parseCacheKey(read('cache-key'))
   const maxSizeBytes = parseSize('cache-max-size', read('cache-max-size'), parseSize('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0))
   if (maxSizeBytes < MIN_CACHE_MAX_SIZE) {
@@ -166,5 +204,6 @@ export async function readConfig(
   }
   const action = readActionInputs(read)
   const pipeline = await parsePipelineInputs(read, env, cwd)
-  return { ...action, pipeline }
+  const event = await readTriggerEvent(env)
+  return { ...action, pipeline, event }
 }

@@ -432,8 +432,3 @@ export function sarifPath(cfg: PipelineConfig): string {
 export function imageTarballPath(cfg: PipelineConfig): string {
   return join(cfg.output, `${cfg.binaryName}-image.tar`)
 }
-
-/** The secret values in a configuration, for the caller to mask before anything is logged. */
-export function pipelineSecrets(cfg: Pick<PipelineConfig, 'registry' | 'goPrivateToken'>): string[] {
-  return [cfg.registry?.password, cfg.goPrivateToken].filter((s): s is string => Boolean(s))
-}

@@ -13,6 +13,7 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DockerUnavailableError, assertDockerReachable } from '../shared/docker.js'
+import { errorMessage } from '../shared/errors.js'
 import { InputError, type InputReader } from '../inputs/parse.js'
 import { parsePipelineInputs } from '../inputs/pipeline-config.js'
 import type { PipelineResult } from '../pipeline/dag.js'
@@ -132,7 +133,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     values = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowNegative: true, strict: true })
       .values
   } catch (error) {
-    return fail(`${(error as Error).message} (see --help)`, 2)
+    return fail(`${errorMessage(error)} (see --help)`, 2)
   }
   if (values.help) {
     io.out(usage())
@@ -207,7 +208,7 @@ if (invokedDirectly()) {
       process.exitCode = code
     },
     error => {
-      process.stderr.write(`${COMMAND}: ${error instanceof Error ? error.message : String(error)}\n`)
+      process.stderr.write(`${COMMAND}: ${errorMessage(error)}\n`)
       process.exitCode = 1
     }
   )

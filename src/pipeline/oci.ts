@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto'
 import { list, type ReadEntry } from 'tar'
+import { errorMessage } from '../shared/errors.js'
 
 export interface ImageVariant {
   /** `os/arch[/variant]`, as in the `platforms` input. */
@@ -16,8 +17,8 @@ export interface ImageVariant {
 }
 
 export class OciLayoutError extends Error {
-  constructor(tarball: string, reason: string) {
-    super(`cannot read the OCI image tarball ${tarball}: ${reason}`)
+  constructor(tarball: string, reason: string, options?: ErrorOptions) {
+    super(`cannot read the OCI image tarball ${tarball}: ${reason}`, options)
     this.name = 'OciLayoutError'
   }
 }
@@ -112,7 +113,7 @@ function parseJson<T>(bytes: Buffer, what: string): T {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object')
     return value as T
   } catch (error) {
-    throw new Error(`${what} is not valid JSON (${(error as Error).message})`)
+    throw new Error(`${what} is not valid JSON (${errorMessage(error)})`, { cause: error })
   }
 }
 
@@ -195,8 +196,10 @@ export async function readOciImageVariants(tarball: string): Promise<ImageVarian
     return variants
   } catch (error) {
     if (error instanceof OciLayoutError) throw error
-    const { message, code } = error as Error & { code?: unknown }
+    const message = errorMessage(error)
+    const code = error instanceof Error && 'code' in error ? error.code : undefined
     // node-tar names every archive-level problem (bad checksum, truncation, unknown format) TAR_*.
-    throw new OciLayoutError(tarball, typeof code === 'string' && code.startsWith('TAR_') ? `not a valid tar archive (${message})` : message)
+    const reason = typeof code === 'string' && code.startsWith('TAR_') ? `not a valid tar archive (${message})` : message
+    throw new OciLayoutError(tarball, reason, { cause: error })
   }
 }

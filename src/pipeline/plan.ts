@@ -6,7 +6,7 @@ import { imagePlatforms, imageTarballPath, sarifPath, SCANNER_IMAGES, IMAGE_USER
 import { STAGE_DEPENDENCIES } from './dag.js'
 import { binaryPathInImage } from './image.js'
 import { LINT_CACHE, LINT_COMMAND, lintCacheVolumeNames, lintImage } from './lint.js'
-import { DB_CACHE, scanArguments, scanCacheVolumeName } from './scan.js'
+import { DB_CACHE, dbUpdateArguments, scanArguments, scanCacheVolumeName } from './scan.js'
 import { testCommand } from './test.js'
 
 function quote(args: string[]): string {
@@ -58,6 +58,7 @@ export function describePlan(cfg: PipelineConfig): string {
   }
   if (has('scan')) {
     row('scan', `${SCANNER_IMAGES[cfg.scanner]}: ${cfg.scanner} ${quote(scanArguments(cfg))}, per platform`)
+    more(`database: ${cfg.scanner} ${quote(dbUpdateArguments(cfg))} first, once per UTC day`)
     more(`fails on ${cfg.severities.join(', ')}; SARIF → ${sarifPath(cfg)}`)
   }
   if (has('publish') && cfg.image) {

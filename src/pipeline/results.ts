@@ -4,6 +4,7 @@
 // annotate the right file.
 
 import { posix } from 'node:path'
+import { errorMessage } from '../shared/errors.js'
 
 /** Where the module is mounted in the container and where it lives relative to the repository root. */
 export interface PathMapping {
@@ -41,27 +42,15 @@ interface GolangciIssue {
   Pos?: { Filename?: string; Line?: number; Column?: number }
 }
 
-/** The first JSON object line of golangci-lint's stdout, tolerating anything printed around it. */
-function jsonDocument(text: string): unknown {
-  const trimmed = text.trim()
-  if (trimmed === '') return undefined
-  try {
-    return JSON.parse(trimmed)
-  } catch {
-    const line = trimmed.split('\n').find(l => l.trimStart().startsWith('{'))
-    return line === undefined ? undefined : JSON.parse(line)
-  }
-}
-
 /**
- * Reads `golangci-lint run --output.json.path=stdout`. Returns undefined when the output holds no
- * report at all (the linter crashed or the configuration was rejected), so the caller can tell
+ * Reads the file `golangci-lint run --output.json.path=<file>` writes. Returns undefined when it
+ * holds no report (the linter crashed or the configuration was rejected), so the caller can tell
  * "no findings" from "no result".
  */
-export function parseGolangciLint(stdout: string, paths: PathMapping): LintFinding[] | undefined {
+export function parseGolangciLint(json: string, paths: PathMapping): LintFinding[] | undefined {
   let report: { Issues?: GolangciIssue[] | null } | undefined
   try {
-    report = jsonDocument(stdout) as typeof report
+    report = JSON.parse(json) as typeof report
   } catch {
     return undefined
   }
@@ -410,13 +399,13 @@ export function vulnerabilitiesToSarif(vulnerabilities: Vulnerability[], scanner
 
 // ───────────────────────────── stage failures ─────────────────────────────
 
-/** What a user needs to see of a failed stage: the command, its exit code and the end of its output. */
 /** What a stage returns: its result, and why it failed when it did. */
 export interface Outcome<R> {
   result: R
   failure?: StageFailure
 }
 
+/** What a user needs to see of a failed stage: the command, its exit code and the end of its output. */
 export interface StageFailure {
   message: string
   command?: string
@@ -455,5 +444,5 @@ export function failureFromError(error: unknown): StageFailure {
       outputTail: tailOf([error.stdout, error.stderr].filter(s => s && s.trim() !== '').join('\n'))
     }
   }
-  return { message: error instanceof Error ? error.message : String(error) }
+  return { message: errorMessage(error) }
 }

@@ -25,31 +25,49 @@ export function scanCacheVolumeName(cfg: PipelineConfig): string {
   return `${cfg.scanner}-db`
 }
 
-/** The scanner's arguments after its entrypoint. */
+/**
+ * The variable whose value, the UTC day, makes the engine refresh the database once a day: the
+ * update's result is cached like any step, and without it a warm run would scan with the database
+ * of its first run forever.
+ */
+export const DB_DAY_VARIABLE = 'GO_DAGGER_ACTION_SCAN_DB_DAY'
+
+/** The database update, alone, before any scan: scans that update it themselves race on the shared volume. */
+export function dbUpdateArguments(cfg: Pick<PipelineConfig, 'scanner'>): string[] {
+  return cfg.scanner === 'trivy' ? ['image', '--download-db-only', '--cache-dir', DB_CACHE] : ['db', 'update']
+}
+
+/** The scanner's arguments after its entrypoint; the database is already there (see dbUpdateArguments). */
 export function scanArguments(cfg: Pick<PipelineConfig, 'scanner'>): string[] {
   return cfg.scanner === 'trivy'
-    ? ['image', '--input', TARBALL, '--scanners', 'vuln', '--format', 'json', '--output', REPORT, '--cache-dir', DB_CACHE]
+    ? ['image', '--input', TARBALL, '--scanners', 'vuln', '--skip-db-update', '--format', 'json', '--output', REPORT, '--cache-dir', DB_CACHE]
     : [`oci-archive:${TARBALL}`, '--output', `json=${REPORT}`]
 }
 
 export interface ScanResult {
   scanner: string
   counts: Record<Severity, number>
-  /** Findings at the severities that fail the stage. */
+  /** The severities that fail the stage (the `severity` input). */
+  severities: Severity[]
+  /** Findings at those severities. */
   failing: number
   /** Worst first. */
   vulnerabilities: Vulnerability[]
   sarif: string
 }
 
-export async function runScan(client: Client, cfg: PipelineConfig, variants: Container[]): Promise<Outcome<ScanResult>> {
+export async function runScan(client: Client, cfg: PipelineConfig, variants: Container[], now = new Date()): Promise<Outcome<ScanResult>> {
   const image = SCANNER_IMAGES[cfg.scanner]
-  // The vulnerability database is the slow part; the engine keeps it between runs.
+  // The vulnerability database is the slow part; the engine keeps it between runs, in a cache
+  // volume, and refreshes it once per UTC day. Every platform's scan starts from that one update.
   const scanner = client
     .container()
     .from(image)
     .withMountedCache(DB_CACHE, client.cacheVolume(scanCacheVolumeName(cfg)))
     .withEnvVariable('GRYPE_DB_CACHE_DIR', DB_CACHE)
+    .withEnvVariable(DB_DAY_VARIABLE, now.toISOString().slice(0, 10))
+    .withExec(dbUpdateArguments(cfg), { useEntrypoint: true })
+    .withEnvVariable('GRYPE_DB_AUTO_UPDATE', 'false')
   const platforms = imagePlatforms(cfg)
   const perPlatform = await Promise.all(
     variants.map(async (variant, i) => {
@@ -70,7 +88,7 @@ export async function runScan(client: Client, cfg: PipelineConfig, variants: Con
 
   const counts = countBySeverity(vulnerabilities)
   const failing = cfg.severities.reduce((sum, s) => sum + counts[s], 0)
-  const result: ScanResult = { scanner: cfg.scanner, counts, failing, vulnerabilities, sarif }
+  const result: ScanResult = { scanner: cfg.scanner, counts, severities: cfg.severities, failing, vulnerabilities, sarif }
   if (failing === 0) return { result }
   const worst = vulnerabilities.filter(v => cfg.severities.includes(v.severity))
   return {

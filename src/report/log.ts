@@ -13,11 +13,6 @@ import { SEVERITIES } from '../pipeline/results.js'
 import { failureMessage } from './annotations.js'
 import { countBy, displayPath, formatBytes, formatDuration, formatPercent, plural } from './format.js'
 
-/** Runs fn inside a collapsible log group. */
-export function inGroup<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  return core.group(name, fn)
-}
-
 // ANSI colour and cursor sequences: the runner's log is not a terminal.
 // eslint-disable-next-line no-control-regex
 const TERMINAL_CONTROL = /\x1b\[[0-9;?]*[A-Za-z]/g
@@ -108,7 +103,7 @@ const textRenderers: TextRenderers = {
     `${SEVERITIES.map(s => `${s} ${result.counts[s]}`).join(', ')}; ${result.failing} at the failing severities`,
     `SARIF ${show(result.sarif)}`,
     ...shown(
-      result.vulnerabilities.filter(v => v.severity === 'CRITICAL' || v.severity === 'HIGH'),
+      result.vulnerabilities.filter(v => result.severities.includes(v.severity)),
       v => `${v.severity} ${v.id} ${v.package} ${v.installedVersion}${v.fixedVersion ? ` → ${v.fixedVersion}` : ''}`
     )
   ],

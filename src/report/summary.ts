@@ -3,10 +3,12 @@
 // as text; writeSummary and writeCacheSaveSummary hand the text to core.summary.
 
 import * as core from '@actions/core'
+import type { SaveDecision } from '../engine-state/save-policy.js'
 import type { RestoreResult, SaveResult } from '../engine-state/store.js'
 import type { Stage } from '../inputs/pipeline-config.js'
 import type { PipelineResult, StageReport, StageResults, StageStatus } from '../pipeline/dag.js'
 import { SEVERITIES, type StageFailure } from '../pipeline/results.js'
+import { errorMessage } from '../shared/errors.js'
 import { failureMessage, type AnnotationTally } from './annotations.js'
 import { code, countBy, displayPath, escapeCell, escapeText, formatBytes, formatDuration, formatPercent, plural, table } from './format.js'
 
@@ -187,7 +189,8 @@ function annotationNote(tally: AnnotationTally): string[] {
 
 const RESTORED_FROM: Record<RestoreResult['cacheHit'], string> = {
   true: "this job's last save",
-  partial: 'the last save of another stage selection',
+  // The fallback restore key is the engine version's prefix, so it matches a save of any other scope.
+  partial: `the newest save of this engine version under another scope (a different ${code('cache-key')}, stage selection, or both)`,
   false: ''
 }
 
@@ -209,10 +212,15 @@ export function renderCacheRestore(
   return lines.join('\n') + '\n'
 }
 
-/** The post step's section: what it saved of the engine state, or why it saved nothing. */
-export function renderCacheSaveSummary(save: SaveResult): string {
+/**
+ * The post step's section: what it saved of the engine state, or why it saved nothing. A
+ * SaveDecision stands for a save that cache-save ruled out before anything was tried.
+ */
+export function renderCacheSaveSummary(save: SaveResult | SaveDecision): string {
   const lines = ['### Engine cache saved', '']
-  if (save.saved) {
+  if (!('saved' in save)) {
+    lines.push(`${escapeText(save.reason.charAt(0).toUpperCase() + save.reason.slice(1))}.`)
+  } else if (save.saved) {
     const key = save.key ? ` as ${code(save.key)}` : ''
     lines.push(
       `Saved ${formatBytes(save.bytesUploaded)}${key} in ${formatDuration(save.durationMs)}: ` +
@@ -250,6 +258,20 @@ export function writeSummary(input: SummaryInput): Promise<boolean> {
   return appendToSummary(renderSummary(input))
 }
 
-export function writeCacheSaveSummary(save: SaveResult): Promise<boolean> {
+/**
+ * writeSummary for a step that is already failing: a summary that cannot be written is only a
+ * warning, so the error that fails the step stays the step's own.
+ */
+export async function writeSummaryOrWarn(input: SummaryInput): Promise<void> {
+  try {
+    await writeSummary(input)
+  } catch (error) {
+    // A failed write leaves the text in core.summary's buffer, for a later write to repeat.
+    core.summary.emptyBuffer()
+    core.warning(`Could not write the job summary: ${errorMessage(error)}`)
+  }
+}
+
+export function writeCacheSaveSummary(save: SaveResult | SaveDecision): Promise<boolean> {
   return appendToSummary(renderCacheSaveSummary(save))
 }

@@ -155,6 +155,12 @@ export async function inspectContainer(name: string): Promise<ContainerState | n
  * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
  * the two streams, so both are read with timestamps and merged.
  */
+/** A container's whole log, stdout then stderr ('' when the daemon has none for it). */
+export async function containerLog(name: string): Promise<string> {
+  const result = await docker(['logs', name])
+  return result.exitCode === 0 ? `${result.stdout}${result.stderr}` : ''
+}
+
 export async function containerLogTail(name: string, lines = 30): Promise<string> {
   const result = await docker(['logs', '--timestamps', '--tail', String(lines), name])
   if (result.exitCode !== 0) return `(no log: ${firstLine(result.stderr)})`

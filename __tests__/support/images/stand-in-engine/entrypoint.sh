@@ -38,6 +38,8 @@ if [ -e "$db" ]; then
   fi
   if ! grep -qx 'clean_shutdown=1' "$db"; then
     log "unclean shutdown: wiping cache"
+    # The real engine's words for it, which the action reads from the log.
+    echo 'time=2026-01-01T00:00:00.000Z level=WARN msg="local cache state invalid; resetting worker and dagql persistence state" reason=dagql_unclean_shutdown error=<nil>'
     find "$state" -mindepth 1 -delete
   fi
 fi
@@ -95,6 +97,8 @@ if [ "$STAND_IN_BEHAVIOUR" = ignore-sigterm ]; then
 else
   trap shutdown TERM
 fi
+# The line the real engine logs once its API listens, which the action waits for.
+echo 'time="2026-01-01T00:00:00Z" level=info msg="running server on /run/dagger/engine.sock"'
 while :; do
   sleep 3600 &
   wait $! || true
