@@ -66,6 +66,20 @@ describe('job summary', () => {
     )
   })
 
+  test('state found on the daemon, or thrown away by the engine at start-up, is never called restored', () => {
+    const nothing = { cacheHit: 'false' as const, bytes: 0, durationMs: 0 }
+    expect(renderCacheRestore(nothing, undefined, { stateOnDaemon: true })).toBe(
+      '### Engine cache\n\n' +
+        "Nothing restored: the engine state was already on this Docker daemon (a self-hosted runner's earlier job), and was used as it is.\n"
+    )
+    expect(renderCacheRestore(nothing, undefined, { discardedState: 'dagql_unclean_shutdown' })).toBe(
+      '### Engine cache\n\nCold start: the engine discarded the restored state at start-up (<code>dagql&#95;unclean&#95;shutdown</code>).\n'
+    )
+    expect(renderCacheRestore(nothing, undefined, { stateOnDaemon: true, discardedState: 'dagql_unclean_shutdown' })).toContain(
+      'the engine discarded the state it found on this Docker daemon at start-up'
+    )
+  })
+
   test('user-controlled text cannot inject markup or break a table row', () => {
     const run = recordedFailedRun()
     const finding = run.stages.lint!.result!.findings[0]

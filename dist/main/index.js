@@ -45782,13 +45782,13 @@ var __webpack_exports__ = {};
 var lib_core = __nccwpck_require__(33838);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __nccwpck_require__(46466);
 // EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
@@ -46764,230 +46764,122 @@ async function sha256File(file) {
     return hash.digest('hex');
 }
 
-// EXTERNAL MODULE: ./node_modules/ajv/dist/2020.js
-var _2020 = __nccwpck_require__(52210);
-;// CONCATENATED MODULE: ./src/inputs/engine.schema.json
-const engine_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://github.com/dagger/dagger/engine/config/config","$ref":"#/$defs/Config","$defs":{"Config":{"properties":{"logLevel":{"type":"string","enum":["error","warn","info","debug","debugextra","trace"],"description":"LogLevel defines the engine\'s logging level."},"gc":{"$ref":"#/$defs/GCConfig","description":"GC configures the engine\'s garbage collector."},"security":{"$ref":"#/$defs/Security","description":"Security allows configuring various security settings for the engine."},"registries":{"additionalProperties":{"$ref":"#/$defs/RegistryConfig"},"type":"object","description":"Registries configures custom registry mirrors, root CAs, and insecure/HTTP access."}},"additionalProperties":false,"type":"object"},"DiskSpace":{"anyOf":[{"type":"string","pattern":"^[0-9][0-9.]*([kKmMgGtTpP][iI]?)?[bB]?$"},{"type":"string","pattern":"^[0-9]+%$"},{"type":"number"}],"description":"DiskSpace is either an integer number of bytes (e.g. 512000000), a string with a byte unit suffix (e.g. \\"512MB\\"), or a string percentage of the total disk space (e.g. \\"10%\\")."},"Duration":{"anyOf":[{"type":"string","pattern":"^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"},{"type":"string","pattern":"^[0-9]+$"},{"type":"number"}],"description":"Duration is either an integer number of seconds (e.g. 3600), or a string representation of the time (e.g. \\"1h30m\\")."},"GCConfig":{"properties":{"enabled":{"type":"boolean","description":"Enabled controls whether the garbage collector is enabled - it is switched on by default (and generally shouldn\'t be turned off, except for very short-lived dagger instances)."},"reservedSpace":{"$ref":"#/$defs/DiskSpace","description":"ReservedSpace is the minimum amount of disk space this policy is guaranteed to retain. Any usage below this threshold will not be reclaimed during garbage collection."},"maxUsedSpace":{"$ref":"#/$defs/DiskSpace","description":"MaxUsedSpace is the maximum amount of disk space this policy is allowed to use. Any usage exceeding this limit will be cleaned up during a garbage collection sweep."},"minFreeSpace":{"$ref":"#/$defs/DiskSpace","description":"MinFreeSpace is the target amount of free disk space the garbage collector will attempt to leave. However, it will never let the available space fall below ReservedSpace."},"sweepSize":{"$ref":"#/$defs/DiskSpace","description":"SweepSize is the minimum amount of space to sweep during a single gc pass. Either an absolute number of bytes, or a percentage of the \\"allowed space\\" between reserved and max."},"policies":{"items":{"$ref":"#/$defs/GCPolicy"},"type":"array","description":"Policies are a list of manually configured policies - if not specified, an automatic default will be generated from the top-level disk space parameters."}},"additionalProperties":false,"type":"object"},"GCPolicy":{"properties":{"all":{"type":"boolean","description":"All matches every cache record."},"filters":{"items":{"type":"string"},"type":"array","description":"Filters are a list of containerd filters to match specific cache records. The available filters are: \\"id\\", \\"parents\\", \\"description\\", \\"inuse\\", \\"mutable\\", \\"immutable\\", \\"type\\", \\"shared\\", and \\"private\\"."},"keepDuration":{"$ref":"#/$defs/Duration","description":"KeepDuration specifies the minimum amount of time to keep records in this policy."},"reservedSpace":{"$ref":"#/$defs/DiskSpace","description":"ReservedSpace is the minimum amount of disk space this policy is guaranteed to retain. Any usage below this threshold will not be reclaimed during garbage collection."},"maxUsedSpace":{"$ref":"#/$defs/DiskSpace","description":"MaxUsedSpace is the maximum amount of disk space this policy is allowed to use. Any usage exceeding this limit will be cleaned up during a garbage collection sweep."},"minFreeSpace":{"$ref":"#/$defs/DiskSpace","description":"MinFreeSpace is the target amount of free disk space the garbage collector will attempt to leave. However, it will never let the available space fall below ReservedSpace."},"sweepSize":{"$ref":"#/$defs/DiskSpace","description":"SweepSize is the minimum amount of space to sweep during a single gc pass. Either an absolute number of bytes, or a percentage of the \\"allowed space\\" between reserved and max."}},"additionalProperties":false,"type":"object"},"RegistryConfig":{"properties":{"mirrors":{"items":{"type":"string"},"type":"array"},"http":{"type":"boolean"},"insecure":{"type":"boolean"},"ca":{"items":{"type":"string"},"type":"array"}},"additionalProperties":false,"type":"object","required":["mirrors","http","insecure","ca"]},"Security":{"properties":{"insecureRootCapabilities":{"type":"boolean","description":"InsecureRootCapabilities controls whether the argument of the same name is permitted in Container.withExec - it is allowed by default. Disabling this option ensures that dagger build containers do not run as privileged, and is a basic form of security hardening."}},"additionalProperties":false,"type":"object"}}}');
-;// CONCATENATED MODULE: ./src/inputs/engine-config.ts
-// The `engine-config` input. The engine refuses to start on a field it does not know, so the value
-// is checked against the engine's own schema (docs/static/reference/engine.schema.json in the
-// dagger repository at v0.21.8) before anything runs. Kept apart from engine/engine-json.ts, which
-// writes engine.json and needs no validator.
+;// CONCATENATED MODULE: ./src/action/handoff.ts
+// Everything the post step needs from the main step passes through here, as one JSON value in the
+// runner's step state (GITHUB_STATE), so both sides agree on its shape in one place.
 
-
-
-/** Set by cache-max-size: an engine-config that sets them too is refused rather than half-applied. */
-const OWNED_GC_FIELDS = ['enabled', 'maxUsedSpace', 'reservedSpace'];
-const ALLOWED = 'expected a JSON object for /etc/dagger/engine.json (logLevel, gc, security, registries), e.g. {"registries":{"docker.io":{"mirrors":["mirror.example.com"]}}}';
-/**
- * The schema is generated from the engine's Go structs, which marks every registry field required;
- * the engine decodes engine.json with Go's encoding/json, which requires none (only unknown fields
- * are fatal), so a mirror entry without `ca` starts fine. The `required` lists are dropped.
- */
-function withoutRequired(node) {
-    if (Array.isArray(node))
-        return node.map(withoutRequired);
-    if (typeof node !== 'object' || node === null)
-        return node;
-    return Object.fromEntries(Object.entries(node).filter(([key]) => key !== 'required').map(([key, value]) => [key, withoutRequired(value)]));
+const KEY = 'go-dagger-action';
+function savePostState(state) {
+    lib_core/* saveState */.LZ(KEY, JSON.stringify(state));
 }
-let validator;
-function validate(value) {
-    validator ??= new _2020.Ajv2020({ strict: false, allErrors: true }).compile(withoutRequired(engine_schema_namespaceObject));
-    return validator(value) ? [] : (validator.errors ?? []);
-}
-function describe(error) {
-    const where = error.instancePath || '/';
-    if (error.keyword === 'additionalProperties') {
-        return `${where}: unknown field '${String(error.params.additionalProperty)}'`;
-    }
-    return `${where}: ${error.message ?? error.keyword}`;
-}
-/** Parses the `engine-config` input: '' is none; otherwise a JSON object that the engine accepts. */
-function parseEngineConfig(raw) {
-    const value = raw.trim();
-    if (value === '')
+function readPostState() {
+    const raw = core.getState(KEY);
+    if (!raw)
         return undefined;
-    let parsed;
-    try {
-        parsed = JSON.parse(value);
+    return JSON.parse(raw);
+}
+
+;// CONCATENATED MODULE: ./src/engine-state/save-policy.ts
+// Whether this job may write the engine state to the Actions cache. A state restored into a later
+// job runs there as the engine's own cache (snapshots, build results), so a state written by a run
+// of untrusted code would poison every trusted job that restores it. With cache-save auto only runs
+// of the repository's own code write; the others restore only. Pure: the event and its payload are
+// read by the inputs (action-config.ts), before anything runs.
+/** Events whose runs execute code that is in the repository already, whoever triggered them. */
+const TRUSTED_EVENTS = ['push', 'schedule', 'workflow_dispatch', 'merge_group'];
+function decideSave({ setting, event, stages }) {
+    if (setting === false)
+        return { save: false, reason: 'not saved: cache-save is false' };
+    if (setting === true)
+        return { save: true, reason: 'may be saved: cache-save is true' };
+    const trust = trustOf(event);
+    if (!trust.trusted)
+        return { save: false, reason: `not saved: ${trust.why}` };
+    // A publishing job handles the registry credentials, and its state would go to jobs that never
+    // see them: it stays out of the cache unless cache-save: true asks for it.
+    if (stages.includes('publish')) {
+        return {
+            save: false,
+            reason: 'not saved: this job publishes, and cache-save auto keeps the state of a publishing job out of the cache (cache-save: true saves it)'
+        };
     }
-    catch (error) {
-        throw new parse/* InputError */.dz('engine-config', value, `${ALLOWED}; it is not JSON (${error.message})`);
+    return { save: true, reason: `may be saved: ${trust.why}` };
+}
+function trustOf(event) {
+    const { name } = event;
+    if (name === '') {
+        return { trusted: false, why: 'GITHUB_EVENT_NAME is not set, so nothing says this run is trusted and it can only restore' };
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new parse/* InputError */.dz('engine-config', value, ALLOWED);
+    if (TRUSTED_EVENTS.includes(name))
+        return { trusted: true, why: `${name} runs are trusted` };
+    const payload = asObject(event.payload);
+    // Where a payload is needed and is missing or lacks the field, the run counts as untrusted.
+    const unknownOrigin = (what, missing) => {
+        const detail = event.unreadable ?? (payload ? missing : 'the payload is not a JSON object');
+        return {
+            trusted: false,
+            why: `the ${name} payload cannot tell where ${what} comes from (${detail}), so the run counts as untrusted and can only restore`
+        };
+    };
+    switch (name) {
+        case 'pull_request': {
+            const pr = asObject(payload?.pull_request);
+            const head = asObject(pr?.head);
+            const base = fullName(asObject(pr?.base)?.repo);
+            // The head repository is null once a fork is deleted; the payload says so explicitly.
+            if (head && head.repo === null)
+                return { trusted: false, why: 'pull_request from a fork that no longer exists can only restore' };
+            const headName = fullName(head?.repo);
+            if (!headName || !base) {
+                return unknownOrigin('the pull request', 'it names no pull_request.head.repo and pull_request.base.repo');
+            }
+            if (headName !== base)
+                return { trusted: false, why: `pull_request from the fork ${headName} can only restore` };
+            return { trusted: true, why: `pull_request from a branch of ${base} itself` };
+        }
+        case 'pull_request_target':
+            // It runs with the base repository's token for a pull request that may come from anywhere.
+            return { trusted: false, why: 'pull_request_target runs on behalf of a pull request, so it can only restore' };
+        case 'issue_comment':
+            return { trusted: false, why: 'issue_comment runs for anyone who comments, so it can only restore' };
+        case 'workflow_run': {
+            const run = asObject(payload?.workflow_run);
+            const headName = fullName(run?.head_repository);
+            const repository = fullName(payload?.repository);
+            if (!headName || !repository) {
+                return unknownOrigin('the triggering run', 'it names no workflow_run.head_repository');
+            }
+            if (headName !== repository)
+                return { trusted: false, why: `workflow_run triggered from the fork ${headName} can only restore` };
+            // Its head is this repository's, but the triggering run may itself have been an untrusted
+            // event (issue_comment, pull_request_target): it is trusted exactly when that event is.
+            const triggeredBy = typeof run?.event === 'string' ? run.event : '';
+            if (TRUSTED_EVENTS.includes(triggeredBy) || triggeredBy === 'pull_request') {
+                return { trusted: true, why: `workflow_run after ${triggeredBy} runs of ${repository} itself` };
+            }
+            const untrusted = triggeredBy
+                ? `${triggeredBy} is not an event cache-save auto trusts`
+                : 'the payload names no workflow_run.event';
+            return { trusted: false, why: `workflow_run after ${triggeredBy || 'an unknown event'}: ${untrusted}, so it can only restore` };
+        }
+        default:
+            return { trusted: false, why: `${name} is not an event cache-save auto trusts, so it can only restore` };
     }
-    const errors = validate(parsed);
-    if (errors.length > 0) {
-        // anyOf branches repeat one another; the first few distinct messages say what is wrong.
-        const messages = [...new Set(errors.map(describe))].slice(0, 3);
-        throw new parse/* InputError */.dz('engine-config', value, `the engine's schema refuses it: ${messages.join('; ')}`);
-    }
-    const gc = parsed.gc;
-    const owned = OWNED_GC_FIELDS.filter(field => gc && field in gc);
-    if (owned.length > 0) {
-        throw new parse/* InputError */.dz('engine-config', value, `leave out gc.${owned.join(', gc.')}: the action sets the GC limit from cache-max-size, so that the saved state fits the cache (other gc fields are allowed)`);
-    }
-    return parsed;
+}
+function asObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+}
+function fullName(repo) {
+    const name = asObject(repo)?.full_name;
+    return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
 // EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 2 modules
 var pipeline_config = __nccwpck_require__(62048);
-;// CONCATENATED MODULE: ./src/inputs/action-config.ts
-// The one module that reads the action's inputs. Everything is parsed and validated here, before
-// any download or Docker call, so a typo fails the step in a second with a message that names the
-// input, the value and what is allowed.
-
-
-
-
-
-
-/** Compressed, 5 GB of engine state stays well under GitHub's 10 GB Actions cache per repository. */
-const DEFAULT_CACHE_MAX_SIZE = '5GB';
-const MIN_CACHE_MAX_SIZE = 100e6;
-const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = 300;
-const DEFAULT_STATE_HELPER_IMAGE = 'debian:bookworm-slim';
-/** The schemes `_EXPERIMENTAL_DAGGER_RUNNER_HOST` accepts in the Dagger CLI. */
-const RUNNER_HOST_SCHEMES = [
-    'tcp',
-    'unix',
-    'container',
-    'docker-container',
-    'podman-container',
-    'kube-pod',
-    'ssh',
-    'dagger-cloud'
-];
-/** Inputs whose values are masked in the log the moment they are read. */
-const SECRET_INPUTS = ['cloud-token', 'registry-password', 'go-private-token'];
-const CACHE_KEY = /^[A-Za-z0-9._+=/-]{1,100}$/;
-// Docker's reference grammar: [host[:port]/]path[:tag][@algo:hex], path components lowercase.
-const REFERENCE_HOST = String.raw `(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|[A-Za-z0-9-]+:\d+|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+:\d+)`;
-const REFERENCE_PATH = String.raw `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*`;
-const IMAGE_REFERENCE = new RegExp(String.raw `^(?:${REFERENCE_HOST}/)?${REFERENCE_PATH}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
-/** The runner's reader: `@actions/core` getInput, which trims and gives '' for an unset input. */
-const coreReader = name => lib_core/* getInput */.V4(name);
-function parseImageReference(input, raw) {
-    const value = raw.trim();
-    if (!IMAGE_REFERENCE.test(value)) {
-        throw new parse/* InputError */.dz(input, value, 'expected an image reference such as registry.dagger.io/engine:v0.21.8 or host:5000/team/image@sha256:<digest>');
-    }
-    return value;
-}
-function parseRunnerHost(raw) {
-    const value = raw.trim();
-    if (value === '')
-        return undefined;
-    const match = /^([a-z][a-z0-9+.-]*):\/\/(.+)$/.exec(value);
-    if (!match || !RUNNER_HOST_SCHEMES.includes(match[1]) || /\s/.test(match[2])) {
-        throw new parse/* InputError */.dz('runner-host', value, `expected <scheme>://<address> with a scheme of ${RUNNER_HOST_SCHEMES.join(', ')}, e.g. tcp://10.0.0.5:1234 or container://dagger-engine`);
-    }
-    return value;
-}
-function parseCacheKey(raw) {
-    const value = raw.trim();
-    if (value === '')
-        return '';
-    if (!CACHE_KEY.test(value)) {
-        throw new parse/* InputError */.dz('cache-key', value, 'expected 1 to 100 of A-Z a-z 0-9 . _ - + = / (no commas or spaces)');
-    }
-    return value;
-}
-function parseCacheSave(raw) {
-    const value = raw.trim();
-    if (value === '' || ['auto', 'Auto', 'AUTO'].includes(value))
-        return 'auto';
-    try {
-        return (0,parse/* parseBoolean */.yG)('cache-save', value, true);
-    }
-    catch {
-        throw new parse/* InputError */.dz('cache-save', value, 'expected auto (save only from trusted runs), true (always) or false (never)');
-    }
-}
-/**
- * The event that triggered the run and its payload, as the runner wrote them. A payload that
- * cannot be read is no error: the save policy then counts the run as untrusted where it matters.
- */
-async function readTriggerEvent(env) {
-    const name = env.GITHUB_EVENT_NAME?.trim() ?? '';
-    const file = env.GITHUB_EVENT_PATH;
-    if (!file)
-        return { name, unreadable: 'GITHUB_EVENT_PATH is not set' };
-    let text;
-    try {
-        text = await (0,promises_.readFile)(file, 'utf8');
-    }
-    catch (error) {
-        // Not `instanceof Error`: an error from node:fs may come from another realm's Error (a VM context).
-        const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : String(error);
-        return { name, unreadable: `${file} could not be read (${code})` };
-    }
-    try {
-        return { name, payload: JSON.parse(text) };
-    }
-    catch {
-        return { name, unreadable: `${file} is not JSON` };
-    }
-}
-/** Reads and validates the inputs of the action's shell: CLI install, engine and state cache. */
-function readActionInputs(read = coreReader) {
-    // Masked already: readConfig masks every secret input before reading any other.
-    const cloudToken = read('cloud-token');
-    const version = parseDaggerVersion(read('dagger-version'));
-    const baseUrl = parseBaseUrl(read('dagger-base-url'));
-    const runnerHost = parseRunnerHost(read('runner-host'));
-    // Inputs for the engine the action starts: none is started when runner-host names one.
-    const forOwnEngine = (name) => {
-        const raw = read(name);
-        if (raw && runnerHost)
-            throw new parse/* InputError */.dz(name, raw, 'leave it empty when runner-host is set: the action starts no engine then');
-        return raw;
-    };
-    const imageRaw = forOwnEngine('engine-image');
-    const image = imageRaw ? parseImageReference('engine-image', imageRaw) : undefined;
-    const helperImage = parseImageReference('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE);
-    const engineConfig = parseEngineConfig(forOwnEngine('engine-config'));
-    const stopTimeoutSeconds = (0,parse/* parseInteger */.cG)('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
-        min: 1,
-        max: 3600
-    });
-    const cacheWanted = (0,parse/* parseBoolean */.yG)('cache', read('cache'), true);
-    const save = parseCacheSave(read('cache-save'));
-    const keyScope = parseCacheKey(read('cache-key'));
-    const maxSizeBytes = (0,parse/* parseSize */.DB)('cache-max-size', read('cache-max-size'), (0,parse/* parseSize */.DB)('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0));
-    if (maxSizeBytes < MIN_CACHE_MAX_SIZE) {
-        throw new parse/* InputError */.dz('cache-max-size', read('cache-max-size'), 'expected at least 100MB: the engine needs room for one build');
-    }
-    return {
-        dagger: { version, baseUrl, ...(cloudToken ? { cloudToken } : {}) },
-        engine: {
-            ...(image ? { image } : {}),
-            ...(runnerHost ? { runnerHost } : {}),
-            stopTimeoutSeconds,
-            helperImage,
-            ...(engineConfig ? { config: engineConfig } : {})
-        },
-        cache: { enabled: cacheWanted && !runnerHost, save, keyScope, maxSizeBytes }
-    };
-}
-/** Every input of the action: the shell's and the pipeline's, validated before anything runs. */
-async function readConfig(read = coreReader, { env = process.env, cwd = process.cwd() } = {}) {
-    // Masked before any parsing, so no error message or later log line can show them.
-    for (const name of SECRET_INPUTS) {
-        const secret = read(name);
-        if (secret)
-            lib_core/* setSecret */.Pq(secret);
-    }
-    const action = readActionInputs(read);
-    const pipeline = await (0,pipeline_config/* parsePipelineInputs */.vO)(read, env, cwd);
-    const event = await readTriggerEvent(env);
-    return { ...action, pipeline, event };
-}
-
 // EXTERNAL MODULE: ./src/shared/docker.ts
 var docker = __nccwpck_require__(43933);
+// EXTERNAL MODULE: ./src/engine-state/helper-container.ts
+var helper_container = __nccwpck_require__(73686);
 ;// CONCATENATED MODULE: ./src/engine/engine-json.ts
 // The engine's own configuration (/etc/dagger/engine.json). Its garbage collector is what keeps the
 // state, and therefore the cached archive, under cache-max-size; the `engine-config` input adds the
@@ -47013,8 +46905,6 @@ function engineConfigJson({ maxUsedSpaceBytes, overrides = {} }) {
     return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-// EXTERNAL MODULE: ./src/engine-state/helper-container.ts
-var helper_container = __nccwpck_require__(73686);
 ;// CONCATENATED MODULE: ./src/engine/container.ts
 // The engine container's life: started the way the Dagger CLI starts it, with its state in a
 // Docker named volume (never a host path, so it works when the action itself runs in a container
@@ -47202,99 +47092,354 @@ async function removeVolume(volume) {
         throw new docker/* DockerCommandError */.YJ(args, result);
 }
 
-;// CONCATENATED MODULE: ./src/engine-state/save-policy.ts
-// Whether this job may write the engine state to the Actions cache. A state restored into a later
-// job runs there as the engine's own cache (snapshots, build results), so a state written by a run
-// of untrusted code would poison every trusted job that restores it. With cache-save auto only runs
-// of the repository's own code write; the others restore only. Pure: the event and its payload are
-// read by the inputs (action-config.ts), before anything runs.
-/** Events whose runs execute code that is in the repository already, whoever triggered them. */
-const TRUSTED_EVENTS = ['push', 'schedule', 'workflow_dispatch', 'merge_group'];
-function decideSave({ setting, event, stages }) {
-    if (setting === false)
-        return { save: false, reason: 'not saved: cache-save is false' };
-    if (setting === true)
-        return { save: true, reason: 'may be saved: cache-save is true' };
-    const trust = trustOf(event);
-    if (!trust.trusted)
-        return { save: false, reason: `not saved: ${trust.why}` };
-    // A publishing job handles the registry credentials, and its state would go to jobs that never
-    // see them: it stays out of the cache unless cache-save: true asks for it.
-    if (stages.includes('publish')) {
-        return {
-            save: false,
-            reason: 'not saved: this job publishes, and cache-save auto keeps the state of a publishing job out of the cache (cache-save: true saves it)'
-        };
-    }
-    return { save: true, reason: `may be saved: ${trust.why}` };
+;// CONCATENATED MODULE: ./src/engine/up.ts
+// Bringing the engine up, the hardest step of main: the engine's state is restored while its image
+// downloads, the handoff for post is written before the container starts (whatever fails after
+// that, post stops the engine), the engine starts, and a state it cannot start on, or one it throws
+// away at start-up, is said to be so: never "restored" for a cache that did not survive.
+// The state store (and @actions/cache with its Azure client) is imported only here, when a local
+// engine is brought up: a dry run or a runner-host job never loads it.
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The version part of the state keys: the CLI version, plus the image ID when a custom engine image
+ * is used (a tag such as `:main` can move), so state written by one engine build is never restored
+ * into another.
+ */
+function engineStateVersion(cliVersion, customImageId) {
+    if (!customImageId)
+        return cliVersion;
+    return `${cliVersion}-${(0,external_node_crypto_.createHash)('sha256').update(customImageId).digest('hex').slice(0, 12)}`;
 }
-function trustOf(event) {
-    const { name } = event;
-    if (name === '') {
-        return { trusted: false, why: 'GITHUB_EVENT_NAME is not set, so nothing says this run is trusted and it can only restore' };
+/** The fingerprint of state already on the daemon; '' (post then saves) when it cannot be taken. */
+async function localFingerprint(volume, helperImage) {
+    try {
+        const { stateFingerprint } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 51582));
+        return await stateFingerprint(volume, helperImage);
     }
-    if (TRUSTED_EVENTS.includes(name))
-        return { trusted: true, why: `${name} runs are trusted` };
-    const payload = asObject(event.payload);
-    // Where a payload is needed and is missing or lacks the field, the run counts as untrusted.
-    const unknownOrigin = (what, missing) => {
-        const detail = event.unreadable ?? (payload ? missing : 'the payload is not a JSON object');
-        return {
-            trusted: false,
-            why: `the ${name} payload cannot tell where ${what} comes from (${detail}), so the run counts as untrusted and can only restore`
-        };
+    catch (error) {
+        lib_core/* warning */.$e(`Could not read the engine state volume ${volume} (${(0,errors/* errorMessage */.g)(error)}): the post step will save it whole`);
+        return '';
+    }
+}
+const COLD = { cacheHit: 'false', bytes: 0, fingerprint: '' };
+async function engineUp(cfg, cliVersion) {
+    if (cfg.engine.runnerHost) {
+        lib_core/* info */.pq(`Using the engine at ${cfg.engine.runnerHost}: no local engine, no state cache`);
+        return { runnerHost: cfg.engine.runnerHost };
+    }
+    const image = cfg.engine.image ?? `registry.dagger.io/engine:v${cliVersion}`;
+    // The engine image downloads while the state is restored. A custom image must be there first:
+    // its ID is part of the state keys.
+    const enginePulled = (0,docker/* ensureImage */.Yt)(image);
+    enginePulled.catch(() => undefined);
+    const engineVersion = engineStateVersion(cliVersion, cfg.engine.image ? await enginePulled : undefined);
+    const scope = [cfg.cache.keyScope, (0,pipeline_config/* stateScopeForStages */.S9)(cfg.pipeline)].filter(Boolean).join('-');
+    // Per runner too: several self-hosted runners can share one Docker daemon, and each job must stop
+    // only its own engine.
+    const names = engineNames({ engineVersion, scope: [scope, process.env.RUNNER_NAME].filter(Boolean).join('-') });
+    const tempDir = process.env.RUNNER_TEMP || external_node_path_default().join(process.cwd(), '.go-dagger-action-tmp');
+    // The job id too: two jobs of one run with the same scope (e.g. a job and the one that needs it)
+    // each save under a key of their own.
+    const runId = [process.env.GITHUB_RUN_ID || `local-${Date.now()}`, process.env.GITHUB_JOB].filter(Boolean).join('-');
+    const runAttempt = process.env.GITHUB_RUN_ATTEMPT || '1';
+    const stateOptions = { volume: names.volume, helperImage: cfg.engine.helperImage, engineVersion, scope, tempDir, runId, runAttempt };
+    let restore;
+    let stateBeforeStart = false;
+    if (await (0,docker/* volumeExists */.Bl)(names.volume)) {
+        // Read through a container of the engine image, so the image must be there.
+        await enginePulled;
+        stateBeforeStart = await volumeHasState({ volume: names.volume, image });
+    }
+    const stateOnDaemon = stateBeforeStart;
+    if (stateOnDaemon) {
+        // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
+        lib_core/* info */.pq(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`);
+        restore = cfg.cache.enabled ? { ...COLD, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg.engine.helperImage) } : undefined;
+    }
+    else if (cfg.cache.enabled) {
+        const { restoreEngineState } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 51582));
+        restore = await lib_core/* group */.Os('Restore the engine state', () => restoreEngineState(stateOptions));
+        stateBeforeStart = restore.cacheHit !== 'false';
+    }
+    // A failed pull is reported as such, not taken for an engine that cannot start on the restored state.
+    await enginePulled;
+    let manifestPath;
+    if (restore?.manifest) {
+        manifestPath = external_node_path_default().join(tempDir, `go-dagger-action-restored-${names.volume}.json`);
+        await (0,promises_.writeFile)(manifestPath, JSON.stringify(restore.manifest));
+    }
+    const saving = decideSave({ setting: cfg.cache.save, event: cfg.event, stages: cfg.pipeline.stages });
+    const handoff = (fingerprint, manifest) => ({
+        container: names.container,
+        volume: names.volume,
+        engineVersion,
+        helperImage: cfg.engine.helperImage,
+        stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds,
+        cache: cfg.cache.enabled
+            ? { save: saving.save, saveReason: saving.reason, scope, fingerprint: fingerprint || undefined, manifestPath: manifest, tempDir, runId, runAttempt }
+            : undefined
+    });
+    // Saved before the engine starts: whatever fails after that, post stops the engine.
+    savePostState(handoff(restore?.fingerprint, manifestPath));
+    const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes, overrides: cfg.engine.config });
+    const startOptions = { image, names, engineConfig, stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds };
+    const coldAfter = (previous) => previous && { ...COLD, durationMs: previous.durationMs };
+    let started;
+    try {
+        started = await startEngine(startOptions);
+    }
+    catch (error) {
+        if (!stateBeforeStart)
+            throw error;
+        lib_core/* warning */.$e(`The engine did not start on the restored state (${(0,errors/* errorMessage */.g)(error)}); discarding it and starting cold`);
+        await removeVolume(names.volume);
+        started = await startEngine(startOptions);
+        restore = coldAfter(restore);
+        // The discarded state's manifest would only mislead the next save's reuse of parts.
+        savePostState(handoff(undefined, undefined));
+    }
+    if (started.discardedState && stateBeforeStart) {
+        const what = stateOnDaemon ? 'the state it found on this Docker daemon' : 'the restored state';
+        lib_core/* warning */.$e(`The engine discarded ${what} at start-up (${started.discardedState}): this run starts cold`);
+        restore = coldAfter(restore);
+        savePostState(handoff(undefined, undefined));
+    }
+    return {
+        runnerHost: started.runnerHost,
+        restore,
+        ...(stateOnDaemon ? { stateOnDaemon } : {}),
+        ...(started.discardedState && stateBeforeStart ? { discardedState: started.discardedState } : {})
     };
-    switch (name) {
-        case 'pull_request': {
-            const pr = asObject(payload?.pull_request);
-            const head = asObject(pr?.head);
-            const base = fullName(asObject(pr?.base)?.repo);
-            // The head repository is null once a fork is deleted; the payload says so explicitly.
-            if (head && head.repo === null)
-                return { trusted: false, why: 'pull_request from a fork that no longer exists can only restore' };
-            const headName = fullName(head?.repo);
-            if (!headName || !base) {
-                return unknownOrigin('the pull request', 'it names no pull_request.head.repo and pull_request.base.repo');
-            }
-            if (headName !== base)
-                return { trusted: false, why: `pull_request from the fork ${headName} can only restore` };
-            return { trusted: true, why: `pull_request from a branch of ${base} itself` };
-        }
-        case 'pull_request_target':
-            // It runs with the base repository's token for a pull request that may come from anywhere.
-            return { trusted: false, why: 'pull_request_target runs on behalf of a pull request, so it can only restore' };
-        case 'issue_comment':
-            return { trusted: false, why: 'issue_comment runs for anyone who comments, so it can only restore' };
-        case 'workflow_run': {
-            const run = asObject(payload?.workflow_run);
-            const headName = fullName(run?.head_repository);
-            const repository = fullName(payload?.repository);
-            if (!headName || !repository) {
-                return unknownOrigin('the triggering run', 'it names no workflow_run.head_repository');
-            }
-            if (headName !== repository)
-                return { trusted: false, why: `workflow_run triggered from the fork ${headName} can only restore` };
-            // Its head is this repository's, but the triggering run may itself have been an untrusted
-            // event (issue_comment, pull_request_target): it is trusted exactly when that event is.
-            const triggeredBy = typeof run?.event === 'string' ? run.event : '';
-            if (TRUSTED_EVENTS.includes(triggeredBy) || triggeredBy === 'pull_request') {
-                return { trusted: true, why: `workflow_run after ${triggeredBy} runs of ${repository} itself` };
-            }
-            const untrusted = triggeredBy
-                ? `${triggeredBy} is not an event cache-save auto trusts`
-                : 'the payload names no workflow_run.event';
-            return { trusted: false, why: `workflow_run after ${triggeredBy || 'an unknown event'}: ${untrusted}, so it can only restore` };
-        }
-        default:
-            return { trusted: false, why: `${name} is not an event cache-save auto trusts, so it can only restore` };
+}
+
+// EXTERNAL MODULE: ./node_modules/ajv/dist/2020.js
+var _2020 = __nccwpck_require__(52210);
+;// CONCATENATED MODULE: ./src/inputs/engine.schema.json
+const engine_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://github.com/dagger/dagger/engine/config/config","$ref":"#/$defs/Config","$defs":{"Config":{"properties":{"logLevel":{"type":"string","enum":["error","warn","info","debug","debugextra","trace"],"description":"LogLevel defines the engine\'s logging level."},"gc":{"$ref":"#/$defs/GCConfig","description":"GC configures the engine\'s garbage collector."},"security":{"$ref":"#/$defs/Security","description":"Security allows configuring various security settings for the engine."},"registries":{"additionalProperties":{"$ref":"#/$defs/RegistryConfig"},"type":"object","description":"Registries configures custom registry mirrors, root CAs, and insecure/HTTP access."}},"additionalProperties":false,"type":"object"},"DiskSpace":{"anyOf":[{"type":"string","pattern":"^[0-9][0-9.]*([kKmMgGtTpP][iI]?)?[bB]?$"},{"type":"string","pattern":"^[0-9]+%$"},{"type":"number"}],"description":"DiskSpace is either an integer number of bytes (e.g. 512000000), a string with a byte unit suffix (e.g. \\"512MB\\"), or a string percentage of the total disk space (e.g. \\"10%\\")."},"Duration":{"anyOf":[{"type":"string","pattern":"^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"},{"type":"string","pattern":"^[0-9]+$"},{"type":"number"}],"description":"Duration is either an integer number of seconds (e.g. 3600), or a string representation of the time (e.g. \\"1h30m\\")."},"GCConfig":{"properties":{"enabled":{"type":"boolean","description":"Enabled controls whether the garbage collector is enabled - it is switched on by default (and generally shouldn\'t be turned off, except for very short-lived dagger instances)."},"reservedSpace":{"$ref":"#/$defs/DiskSpace","description":"ReservedSpace is the minimum amount of disk space this policy is guaranteed to retain. Any usage below this threshold will not be reclaimed during garbage collection."},"maxUsedSpace":{"$ref":"#/$defs/DiskSpace","description":"MaxUsedSpace is the maximum amount of disk space this policy is allowed to use. Any usage exceeding this limit will be cleaned up during a garbage collection sweep."},"minFreeSpace":{"$ref":"#/$defs/DiskSpace","description":"MinFreeSpace is the target amount of free disk space the garbage collector will attempt to leave. However, it will never let the available space fall below ReservedSpace."},"sweepSize":{"$ref":"#/$defs/DiskSpace","description":"SweepSize is the minimum amount of space to sweep during a single gc pass. Either an absolute number of bytes, or a percentage of the \\"allowed space\\" between reserved and max."},"policies":{"items":{"$ref":"#/$defs/GCPolicy"},"type":"array","description":"Policies are a list of manually configured policies - if not specified, an automatic default will be generated from the top-level disk space parameters."}},"additionalProperties":false,"type":"object"},"GCPolicy":{"properties":{"all":{"type":"boolean","description":"All matches every cache record."},"filters":{"items":{"type":"string"},"type":"array","description":"Filters are a list of containerd filters to match specific cache records. The available filters are: \\"id\\", \\"parents\\", \\"description\\", \\"inuse\\", \\"mutable\\", \\"immutable\\", \\"type\\", \\"shared\\", and \\"private\\"."},"keepDuration":{"$ref":"#/$defs/Duration","description":"KeepDuration specifies the minimum amount of time to keep records in this policy."},"reservedSpace":{"$ref":"#/$defs/DiskSpace","description":"ReservedSpace is the minimum amount of disk space this policy is guaranteed to retain. Any usage below this threshold will not be reclaimed during garbage collection."},"maxUsedSpace":{"$ref":"#/$defs/DiskSpace","description":"MaxUsedSpace is the maximum amount of disk space this policy is allowed to use. Any usage exceeding this limit will be cleaned up during a garbage collection sweep."},"minFreeSpace":{"$ref":"#/$defs/DiskSpace","description":"MinFreeSpace is the target amount of free disk space the garbage collector will attempt to leave. However, it will never let the available space fall below ReservedSpace."},"sweepSize":{"$ref":"#/$defs/DiskSpace","description":"SweepSize is the minimum amount of space to sweep during a single gc pass. Either an absolute number of bytes, or a percentage of the \\"allowed space\\" between reserved and max."}},"additionalProperties":false,"type":"object"},"RegistryConfig":{"properties":{"mirrors":{"items":{"type":"string"},"type":"array"},"http":{"type":"boolean"},"insecure":{"type":"boolean"},"ca":{"items":{"type":"string"},"type":"array"}},"additionalProperties":false,"type":"object","required":["mirrors","http","insecure","ca"]},"Security":{"properties":{"insecureRootCapabilities":{"type":"boolean","description":"InsecureRootCapabilities controls whether the argument of the same name is permitted in Container.withExec - it is allowed by default. Disabling this option ensures that dagger build containers do not run as privileged, and is a basic form of security hardening."}},"additionalProperties":false,"type":"object"}}}');
+;// CONCATENATED MODULE: ./src/inputs/engine-config.ts
+// The `engine-config` input. The engine refuses to start on a field it does not know, so the value
+// is checked against the engine's own schema (docs/static/reference/engine.schema.json in the
+// dagger repository at v0.21.8) before anything runs. Kept apart from engine/engine-json.ts, which
+// writes engine.json and needs no validator.
+
+
+
+/** Set by cache-max-size: an engine-config that sets them too is refused rather than half-applied. */
+const OWNED_GC_FIELDS = ['enabled', 'maxUsedSpace', 'reservedSpace'];
+const ALLOWED = 'expected a JSON object for /etc/dagger/engine.json (logLevel, gc, security, registries), e.g. {"registries":{"docker.io":{"mirrors":["mirror.example.com"]}}}';
+/**
+ * The schema is generated from the engine's Go structs, which marks every registry field required;
+ * the engine decodes engine.json with Go's encoding/json, which requires none (only unknown fields
+ * are fatal), so a mirror entry without `ca` starts fine. The `required` lists are dropped.
+ */
+function withoutRequired(node) {
+    if (Array.isArray(node))
+        return node.map(withoutRequired);
+    if (typeof node !== 'object' || node === null)
+        return node;
+    return Object.fromEntries(Object.entries(node).filter(([key]) => key !== 'required').map(([key, value]) => [key, withoutRequired(value)]));
+}
+let validator;
+function validate(value) {
+    validator ??= new _2020.Ajv2020({ strict: false, allErrors: true }).compile(withoutRequired(engine_schema_namespaceObject));
+    return validator(value) ? [] : (validator.errors ?? []);
+}
+function describe(error) {
+    const where = error.instancePath || '/';
+    if (error.keyword === 'additionalProperties') {
+        return `${where}: unknown field '${String(error.params.additionalProperty)}'`;
+    }
+    return `${where}: ${error.message ?? error.keyword}`;
+}
+/** Parses the `engine-config` input: '' is none; otherwise a JSON object that the engine accepts. */
+function parseEngineConfig(raw) {
+    const value = raw.trim();
+    if (value === '')
+        return undefined;
+    let parsed;
+    try {
+        parsed = JSON.parse(value);
+    }
+    catch (error) {
+        throw new parse/* InputError */.dz('engine-config', value, `${ALLOWED}; it is not JSON (${error.message})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new parse/* InputError */.dz('engine-config', value, ALLOWED);
+    }
+    const errors = validate(parsed);
+    if (errors.length > 0) {
+        // anyOf branches repeat one another; the first few distinct messages say what is wrong.
+        const messages = [...new Set(errors.map(describe))].slice(0, 3);
+        throw new parse/* InputError */.dz('engine-config', value, `the engine's schema refuses it: ${messages.join('; ')}`);
+    }
+    const gc = parsed.gc;
+    const owned = OWNED_GC_FIELDS.filter(field => gc && field in gc);
+    if (owned.length > 0) {
+        throw new parse/* InputError */.dz('engine-config', value, `leave out gc.${owned.join(', gc.')}: the action sets the GC limit from cache-max-size, so that the saved state fits the cache (other gc fields are allowed)`);
+    }
+    return parsed;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/action-config.ts
+// The one module that reads the action's inputs. Everything is parsed and validated here, before
+// any download or Docker call, so a typo fails the step in a second with a message that names the
+// input, the value and what is allowed.
+
+
+
+
+
+
+/** Compressed, 5 GB of engine state stays well under GitHub's 10 GB Actions cache per repository. */
+const DEFAULT_CACHE_MAX_SIZE = '5GB';
+const MIN_CACHE_MAX_SIZE = 100e6;
+const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = 300;
+const DEFAULT_STATE_HELPER_IMAGE = 'debian:bookworm-slim';
+/** The schemes `_EXPERIMENTAL_DAGGER_RUNNER_HOST` accepts in the Dagger CLI. */
+const RUNNER_HOST_SCHEMES = [
+    'tcp',
+    'unix',
+    'container',
+    'docker-container',
+    'podman-container',
+    'kube-pod',
+    'ssh',
+    'dagger-cloud'
+];
+/** Inputs whose values are masked in the log the moment they are read. */
+const SECRET_INPUTS = ['cloud-token', 'registry-password', 'go-private-token'];
+const CACHE_KEY = /^[A-Za-z0-9._+=/-]{1,100}$/;
+// Docker's reference grammar: [host[:port]/]path[:tag][@algo:hex], path components lowercase.
+const REFERENCE_HOST = String.raw `(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|[A-Za-z0-9-]+:\d+|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+:\d+)`;
+const REFERENCE_PATH = String.raw `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*`;
+const IMAGE_REFERENCE = new RegExp(String.raw `^(?:${REFERENCE_HOST}/)?${REFERENCE_PATH}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+/** The runner's reader: `@actions/core` getInput, which trims and gives '' for an unset input. */
+const coreReader = name => lib_core/* getInput */.V4(name);
+function parseImageReference(input, raw) {
+    const value = raw.trim();
+    if (!IMAGE_REFERENCE.test(value)) {
+        throw new parse/* InputError */.dz(input, value, 'expected an image reference such as registry.dagger.io/engine:v0.21.8 or host:5000/team/image@sha256:<digest>');
+    }
+    return value;
+}
+function parseRunnerHost(raw) {
+    const value = raw.trim();
+    if (value === '')
+        return undefined;
+    const match = /^([a-z][a-z0-9+.-]*):\/\/(.+)$/.exec(value);
+    if (!match || !RUNNER_HOST_SCHEMES.includes(match[1]) || /\s/.test(match[2])) {
+        throw new parse/* InputError */.dz('runner-host', value, `expected <scheme>://<address> with a scheme of ${RUNNER_HOST_SCHEMES.join(', ')}, e.g. tcp://10.0.0.5:1234 or container://dagger-engine`);
+    }
+    return value;
+}
+function parseCacheKey(raw) {
+    const value = raw.trim();
+    if (value === '')
+        return '';
+    if (!CACHE_KEY.test(value)) {
+        throw new parse/* InputError */.dz('cache-key', value, 'expected 1 to 100 of A-Z a-z 0-9 . _ - + = / (no commas or spaces)');
+    }
+    return value;
+}
+function parseCacheSave(raw) {
+    const value = raw.trim();
+    if (value === '' || ['auto', 'Auto', 'AUTO'].includes(value))
+        return 'auto';
+    try {
+        return (0,parse/* parseBoolean */.yG)('cache-save', value, true);
+    }
+    catch {
+        throw new parse/* InputError */.dz('cache-save', value, 'expected auto (save only from trusted runs), true (always) or false (never)');
     }
 }
-function asObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+/**
+ * The event that triggered the run and its payload, as the runner wrote them. A payload that
+ * cannot be read is no error: the save policy then counts the run as untrusted where it matters.
+ */
+async function readTriggerEvent(env) {
+    const name = env.GITHUB_EVENT_NAME?.trim() ?? '';
+    const file = env.GITHUB_EVENT_PATH;
+    if (!file)
+        return { name, unreadable: 'GITHUB_EVENT_PATH is not set' };
+    let text;
+    try {
+        text = await (0,promises_.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        // Not `instanceof Error`: an error from node:fs may come from another realm's Error (a VM context).
+        const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : String(error);
+        return { name, unreadable: `${file} could not be read (${code})` };
+    }
+    try {
+        return { name, payload: JSON.parse(text) };
+    }
+    catch {
+        return { name, unreadable: `${file} is not JSON` };
+    }
 }
-function fullName(repo) {
-    const name = asObject(repo)?.full_name;
-    return typeof name === 'string' && name !== '' ? name : undefined;
+/** Reads and validates the inputs of the action's shell: CLI install, engine and state cache. */
+function readActionInputs(read = coreReader) {
+    // Masked already: readConfig masks every secret input before reading any other.
+    const cloudToken = read('cloud-token');
+    const version = parseDaggerVersion(read('dagger-version'));
+    const baseUrl = parseBaseUrl(read('dagger-base-url'));
+    const runnerHost = parseRunnerHost(read('runner-host'));
+    // Inputs for the engine the action starts: none is started when runner-host names one.
+    const forOwnEngine = (name) => {
+        const raw = read(name);
+        if (raw && runnerHost)
+            throw new parse/* InputError */.dz(name, raw, 'leave it empty when runner-host is set: the action starts no engine then');
+        return raw;
+    };
+    const imageRaw = forOwnEngine('engine-image');
+    const image = imageRaw ? parseImageReference('engine-image', imageRaw) : undefined;
+    const helperImage = parseImageReference('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE);
+    const engineConfig = parseEngineConfig(forOwnEngine('engine-config'));
+    const stopTimeoutSeconds = (0,parse/* parseInteger */.cG)('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
+        min: 1,
+        max: 3600
+    });
+    const cacheWanted = (0,parse/* parseBoolean */.yG)('cache', read('cache'), true);
+    const save = parseCacheSave(read('cache-save'));
+    const keyScope = parseCacheKey(read('cache-key'));
+    const maxSizeBytes = (0,parse/* parseSize */.DB)('cache-max-size', read('cache-max-size'), (0,parse/* parseSize */.DB)('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0));
+    if (maxSizeBytes < MIN_CACHE_MAX_SIZE) {
+        throw new parse/* InputError */.dz('cache-max-size', read('cache-max-size'), 'expected at least 100MB: the engine needs room for one build');
+    }
+    return {
+        dagger: { version, baseUrl, ...(cloudToken ? { cloudToken } : {}) },
+        engine: {
+            ...(image ? { image } : {}),
+            ...(runnerHost ? { runnerHost } : {}),
+            stopTimeoutSeconds,
+            helperImage,
+            ...(engineConfig ? { config: engineConfig } : {})
+        },
+        cache: { enabled: cacheWanted && !runnerHost, save, keyScope, maxSizeBytes }
+    };
+}
+/** Every input of the action: the shell's and the pipeline's, validated before anything runs. */
+async function readConfig(read = coreReader, { env = process.env, cwd = process.cwd() } = {}) {
+    // Masked before any parsing, so no error message or later log line can show them.
+    for (const name of SECRET_INPUTS) {
+        const secret = read(name);
+        if (secret)
+            lib_core/* setSecret */.Pq(secret);
+    }
+    const action = readActionInputs(read);
+    const pipeline = await (0,pipeline_config/* parsePipelineInputs */.vO)(read, env, cwd);
+    const event = await readTriggerEvent(env);
+    return { ...action, pipeline, event };
 }
 
 // EXTERNAL MODULE: ./src/pipeline/build.ts
@@ -47399,6 +47544,10 @@ function describePlan(cfg) {
     return lines.join('\n') + '\n';
 }
 
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(57075);
+// EXTERNAL MODULE: ./src/pipeline/results.ts
+var results = __nccwpck_require__(65464);
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
 // Lint findings and test failures as workflow annotations, so a red run points at the line.
 // GitHub shows at most 10 error and 10 warning annotations per step (and 50 per job), dropping the
@@ -47485,10 +47634,6 @@ function annotatePipeline(results) {
     return emitAnnotations(interleave(testFailureAnnotations(results.testFailures ?? []), lintAnnotations(results.lintFindings ?? [])));
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(57075);
-// EXTERNAL MODULE: ./src/pipeline/results.ts
-var results = __nccwpck_require__(65464);
 ;// CONCATENATED MODULE: ./src/report/format.ts
 // Small text helpers shared by the job summary, the annotations and the local command.
 
@@ -47702,6 +47847,26 @@ function logStageReports(result, workspace) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/run.ts
+
+async function runInEngine(cfg, print) {
+    const { connection, dag } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(725), __nccwpck_require__.e(566)]).then(__nccwpck_require__.bind(__nccwpck_require__, 84725));
+    const { runPipeline } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 88747));
+    const progress = lineWriter(print);
+    let result;
+    try {
+        await connection(async () => {
+            result = await runPipeline(dag, cfg, stageProgressHooks(print));
+        }, { LogOutput: progress });
+    }
+    finally {
+        progress.end();
+    }
+    if (!result)
+        throw new Error('The engine session ended before the pipeline finished');
+    return result;
+}
+
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 // The step outputs a later step or job reads (e.g. `image-ref` into a deploy job). Outputs of a
 // stage that did not run, or produced nothing, are left unset so `if: steps.x.outputs.y` stays falsy.
@@ -47878,9 +48043,16 @@ const RESTORED_FROM = {
     partial: `the newest save of this engine version under another scope (a different ${format_code('cache-key')}, stage selection, or both)`,
     false: ''
 };
-function renderCacheRestore(restore, runnerHost) {
+function renderCacheRestore(restore, runnerHost, { stateOnDaemon, discardedState } = {}) {
     const lines = ['### Engine cache', ''];
-    if (!restore)
+    if (discardedState) {
+        const what = stateOnDaemon ? 'the state it found on this Docker daemon' : 'the restored state';
+        lines.push(`Cold start: the engine discarded ${what} at start-up (${format_code(discardedState)}).`);
+    }
+    else if (stateOnDaemon) {
+        lines.push("Nothing restored: the engine state was already on this Docker daemon (a self-hosted runner's earlier job), and was used as it is.");
+    }
+    else if (!restore)
         lines.push('Not restored: the action did not manage the engine state in this job.');
     else if (restore.cacheHit === 'false') {
         lines.push(`Cold start: no saved engine state to restore (looked up in ${format_formatDuration(restore.durationMs)}).`);
@@ -47926,7 +48098,7 @@ function renderSummary(input) {
         }
     }
     if (input.engine)
-        lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost));
+        lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost, input.engine));
     return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
 }
 /** Appends text to the job summary; false when the runner gives no summary file (act, local runs). */
@@ -47957,34 +48129,9 @@ function writeCacheSaveSummary(save) {
     return appendToSummary(renderCacheSaveSummary(save));
 }
 
-;// CONCATENATED MODULE: ./src/action/handoff.ts
-// Everything the post step needs from the main step passes through here, as one JSON value in the
-// runner's step state (GITHUB_STATE), so both sides agree on its shape in one place.
-
-const KEY = 'go-dagger-action';
-function savePostState(state) {
-    lib_core/* saveState */.LZ(KEY, JSON.stringify(state));
-}
-function readPostState() {
-    const raw = core.getState(KEY);
-    if (!raw)
-        return undefined;
-    return JSON.parse(raw);
-}
-
 ;// CONCATENATED MODULE: ./src/action/main-step.ts
-// The main step: inputs → CLI → engine (state restored first) → pipeline → report. Every input is
-// validated by readConfig before any download or Docker call. The Dagger SDK is imported only
-// when a pipeline really runs: it loads the TypeScript compiler, which a dry run does not need.
-// The state store (and @actions/cache with its Azure client) is imported only when a local engine
-// is brought up: a dry run or a runner-host job never loads it.
-
-
-
-
-
-
-
+// The main step: inputs → CLI → engine up (state restored first) → pipeline → report. Every input
+// is validated by readConfig before any download or Docker call.
 
 
 
@@ -47996,123 +48143,6 @@ function readPostState() {
 
 
 const RUNNER_HOST_VARIABLE = '_EXPERIMENTAL_DAGGER_RUNNER_HOST';
-/**
- * The version part of the state keys: the CLI version, plus the image ID when a custom engine image
- * is used (a tag such as `:main` can move), so state written by one engine build is never restored
- * into another.
- */
-function engineStateVersion(cliVersion, customImageId) {
-    if (!customImageId)
-        return cliVersion;
-    return `${cliVersion}-${(0,external_node_crypto_.createHash)('sha256').update(customImageId).digest('hex').slice(0, 12)}`;
-}
-/** The fingerprint of state already on the daemon; '' (post then saves) when it cannot be taken. */
-async function localFingerprint(volume, cfg) {
-    try {
-        const { stateFingerprint } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 51582));
-        return await stateFingerprint(volume, cfg.engine.helperImage);
-    }
-    catch (error) {
-        lib_core/* warning */.$e(`Could not read the engine state volume ${volume} (${error.message}): the post step will save it whole`);
-        return '';
-    }
-}
-async function bringUpEngine(cfg, cliVersion) {
-    if (cfg.engine.runnerHost) {
-        lib_core/* info */.pq(`Using the engine at ${cfg.engine.runnerHost}: no local engine, no state cache`);
-        return { runnerHost: cfg.engine.runnerHost };
-    }
-    const image = cfg.engine.image ?? `registry.dagger.io/engine:v${cliVersion}`;
-    // The engine image downloads while the state is restored. A custom image must be there first:
-    // its ID is part of the state keys.
-    const enginePulled = (0,docker/* ensureImage */.Yt)(image);
-    enginePulled.catch(() => undefined);
-    const engineVersion = engineStateVersion(cliVersion, cfg.engine.image ? await enginePulled : undefined);
-    const scope = [cfg.cache.keyScope, (0,pipeline_config/* stateScopeForStages */.S9)(cfg.pipeline)].filter(Boolean).join('-');
-    // Per runner too: several self-hosted runners can share one Docker daemon, and each job must stop
-    // only its own engine.
-    const names = engineNames({ engineVersion, scope: [scope, process.env.RUNNER_NAME].filter(Boolean).join('-') });
-    const tempDir = process.env.RUNNER_TEMP || external_node_path_default().join(process.cwd(), '.go-dagger-action-tmp');
-    // The job id too: two jobs of one run with the same scope (e.g. a job and the one that needs it)
-    // each save under a key of their own.
-    const runId = [process.env.GITHUB_RUN_ID || `local-${Date.now()}`, process.env.GITHUB_JOB].filter(Boolean).join('-');
-    const runAttempt = process.env.GITHUB_RUN_ATTEMPT || '1';
-    const stateOptions = { volume: names.volume, helperImage: cfg.engine.helperImage, engineVersion, scope, tempDir, runId, runAttempt };
-    let restore;
-    let stateBeforeStart = false;
-    if (await (0,docker/* volumeExists */.Bl)(names.volume)) {
-        // Read through a container of the engine image, so the image must be there.
-        await enginePulled;
-        stateBeforeStart = await volumeHasState({ volume: names.volume, image });
-    }
-    if (stateBeforeStart) {
-        // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
-        lib_core/* info */.pq(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`);
-        restore = cfg.cache.enabled ? { cacheHit: 'true', bytes: 0, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg) } : undefined;
-    }
-    else if (cfg.cache.enabled) {
-        const { restoreEngineState } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 51582));
-        restore = await lib_core/* group */.Os('Restore the engine state', () => restoreEngineState(stateOptions));
-        stateBeforeStart = restore.cacheHit !== 'false';
-    }
-    // A failed pull is reported as such, not taken for an engine that cannot start on the restored state.
-    await enginePulled;
-    let manifestPath;
-    if (restore?.manifest) {
-        manifestPath = external_node_path_default().join(tempDir, `go-dagger-action-restored-${names.volume}.json`);
-        await (0,promises_.writeFile)(manifestPath, JSON.stringify(restore.manifest));
-    }
-    const saving = decideSave({ setting: cfg.cache.save, event: cfg.event, stages: cfg.pipeline.stages });
-    const postState = (fingerprint) => ({
-        container: names.container,
-        volume: names.volume,
-        engineVersion,
-        helperImage: cfg.engine.helperImage,
-        stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds,
-        cache: cfg.cache.enabled
-            ? { save: saving.save, saveReason: saving.reason, scope, fingerprint: fingerprint || undefined, manifestPath, tempDir, runId, runAttempt }
-            : undefined
-    });
-    // Saved before the engine starts: whatever fails after that, post stops the engine.
-    savePostState(postState(restore?.fingerprint));
-    const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes, overrides: cfg.engine.config });
-    const startOptions = { image, names, engineConfig, stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds };
-    let started;
-    try {
-        started = await startEngine(startOptions);
-    }
-    catch (error) {
-        if (!stateBeforeStart)
-            throw error;
-        lib_core/* warning */.$e(`The engine did not start on the restored state (${error.message}); discarding it and starting cold`);
-        await removeVolume(names.volume);
-        started = await startEngine(startOptions);
-        restore = restore && { cacheHit: 'false', bytes: 0, durationMs: restore.durationMs, fingerprint: '' };
-        savePostState(postState(undefined));
-    }
-    return { runnerHost: started.runnerHost, restore };
-}
-async function runPipelineInEngine(cfg) {
-    const { connection, dag } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(725), __nccwpck_require__.e(566)]).then(__nccwpck_require__.bind(__nccwpck_require__, 84725));
-    const { runPipeline } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 88747));
-    const progress = lineWriter(line => lib_core/* info */.pq(line));
-    let result;
-    // The stages run concurrently in one session, so their progress shares one group; each stage's
-    // outcome gets a group of its own afterwards (logStageReports).
-    await lib_core/* group */.Os(`Run the pipeline: ${cfg.pipeline.stages.join(', ')}`, async () => {
-        try {
-            await connection(async () => {
-                result = await runPipeline(dag, cfg.pipeline, stageProgressHooks());
-            }, { LogOutput: progress });
-        }
-        finally {
-            progress.end();
-        }
-    });
-    if (!result)
-        throw new Error('The engine session ended before the pipeline finished');
-    return result;
-}
 async function run() {
     // readConfig masks every secret input before it parses anything.
     const cfg = await readConfig();
@@ -48126,21 +48156,22 @@ async function run() {
     // exported to later steps and never reaches a container.
     if (cfg.dagger.cloudToken)
         process.env.DAGGER_CLOUD_TOKEN = cfg.dagger.cloudToken;
-    const engine = await bringUpEngine(cfg, cli.version);
+    const engine = await engineUp(cfg, cli.version);
     process.env[RUNNER_HOST_VARIABLE] = engine.runnerHost;
     lib_core/* exportVariable */.dN(RUNNER_HOST_VARIABLE, engine.runnerHost);
     lib_core/* setOutput */.uH('cache-hit', engine.restore?.cacheHit ?? 'false');
     lib_core/* setOutput */.uH('cache-size', String(engine.restore?.bytes ?? 0));
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-    const engineSummary = { restore: engine.restore, runnerHost: engine.runnerHost };
     let result;
     try {
-        result = await runPipelineInEngine(cfg);
+        // The stages run concurrently in one session, so their progress shares one group; each
+        // stage's outcome gets a group of its own afterwards (logStageReports).
+        result = await lib_core/* group */.Os(`Run the pipeline: ${cfg.pipeline.stages.join(', ')}`, () => runInEngine(cfg.pipeline, line => lib_core/* info */.pq(line)));
     }
     catch (error) {
         // The engine session itself failed: the summary still tells what the cache did, and a summary
         // that cannot be written must not take the place of the session's error.
-        await writeSummaryOrWarn({ engine: engineSummary, workspace });
+        await writeSummaryOrWarn({ engine, workspace });
         throw error;
     }
     logStageReports(result, workspace);
@@ -48149,7 +48180,7 @@ async function run() {
         testFailures: result.stages.test?.result?.failures,
         lintFindings: result.stages.lint?.result?.findings
     });
-    await writeSummary({ pipeline: result, engine: engineSummary, annotations, workspace });
+    await writeSummary({ pipeline: result, engine, annotations, workspace });
     if (!result.ok) {
         const failed = result.order.filter(stage => result.stages[stage]?.status === 'failed');
         lib_core/* setFailed */.C1(`The pipeline failed: ${failed.join(', ')}`);

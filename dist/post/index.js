@@ -41927,766 +41927,6 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/shared/docker.ts
-// A small typed wrapper over the docker CLI. The action talks to whatever daemon the CLI is
-// configured for (DOCKER_HOST, contexts), so it works inside a container that shares the host's
-// socket: nothing here touches a host path on the daemon's side.
-
-
-/** Chunks of stderr kept: errors report its first line or its tail, and a tar warning per file must not grow memory. */
-const STDERR_CHUNKS_KEPT = 64;
-/** Docker is missing or its daemon cannot be reached: one line that says which. */
-class DockerUnavailableError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'DockerUnavailableError';
-    }
-}
-class docker_DockerCommandError extends Error {
-    args;
-    result;
-    constructor(args, result) {
-        super(`docker ${args.join(' ')} failed with exit code ${result.exitCode}: ${firstLine(result.stderr)}`);
-        this.args = args;
-        this.result = result;
-        this.name = 'DockerCommandError';
-    }
-}
-function firstLine(text) {
-    return text.trim().split('\n')[0] ?? '';
-}
-/** Runs `docker ...args` and resolves with its exit code and output, whatever the exit code. */
-async function docker_docker(args, options = {}) {
-    const { input } = options;
-    const inputFile = input && typeof input === 'object' && 'file' in input ? await (0,promises_namespaceObject.open)(input.file, 'r') : undefined;
-    const outputFile = options.output ? await (0,promises_namespaceObject.open)(options.output.file, 'w') : undefined;
-    try {
-        return await new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, {
-                // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
-                env: process.env,
-                stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe', 'pipe']
-            });
-            const stdout = [];
-            const stderr = [];
-            child.stdout?.on('data', (chunk) => stdout.push(chunk));
-            child.stderr?.on('data', (chunk) => {
-                stderr.push(chunk);
-                if (stderr.length > STDERR_CHUNKS_KEPT)
-                    stderr.splice(1, stderr.length - STDERR_CHUNKS_KEPT);
-            });
-            child.on('error', (error) => {
-                reject(error.code === 'ENOENT'
-                    ? new DockerUnavailableError('Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)')
-                    : error);
-            });
-            // EPIPE when docker exits before reading all of stdin; its exit code tells the story.
-            child.stdin?.on('error', () => { });
-            child.stdin?.end(inputFile ? undefined : (input ?? ''));
-            child.on('close', (code, signal) => {
-                resolve({
-                    exitCode: code ?? (signal ? 128 : 1),
-                    stdout: Buffer.concat(stdout).toString('utf8'),
-                    stderr: Buffer.concat(stderr).toString('utf8')
-                });
-            });
-        });
-    }
-    finally {
-        await inputFile?.close();
-        await outputFile?.close();
-    }
-}
-/** Runs `docker ...args`, returns its stdout, and throws a DockerCommandError when it fails. */
-async function docker_dockerOk(args, options = {}) {
-    const result = await docker_docker(args, options);
-    if (result.exitCode !== 0)
-        throw new docker_DockerCommandError(args, result);
-    return result.stdout;
-}
-async function docker_assertDockerReachable() {
-    const result = await docker_docker(['version', '--format', '{{.Server.Version}}']);
-    if (result.exitCode !== 0) {
-        const reason = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${result.exitCode}`;
-        throw new DockerUnavailableError(`Cannot reach the Docker daemon: ${reason}`);
-    }
-}
-/** The container's state, or null when no container has that name. */
-async function docker_inspectContainer(name) {
-    const args = ['container', 'inspect', name];
-    const result = await docker_docker(args);
-    if (result.exitCode !== 0) {
-        if (/no such (container|object)/i.test(result.stderr))
-            return null;
-        throw new docker_DockerCommandError(args, result);
-    }
-    const [inspected] = JSON.parse(result.stdout);
-    const { State: state } = inspected;
-    return {
-        status: state.Status,
-        running: state.Running,
-        restarting: state.Restarting,
-        oomKilled: state.OOMKilled,
-        exitCode: state.ExitCode,
-        startedAt: state.StartedAt,
-        finishedAt: state.FinishedAt,
-        restartCount: inspected.RestartCount
-    };
-}
-/**
- * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
- * the two streams, so both are read with timestamps and merged.
- */
-/** A container's whole log, stdout then stderr ('' when the daemon has none for it). */
-async function docker_containerLog(name) {
-    const result = await docker_docker(['logs', name]);
-    return result.exitCode === 0 ? `${result.stdout}${result.stderr}` : '';
-}
-async function docker_containerLogTail(name, lines = 30) {
-    const result = await docker_docker(['logs', '--timestamps', '--tail', String(lines), name]);
-    if (result.exitCode !== 0)
-        return `(no log: ${firstLine(result.stderr)})`;
-    const stamped = [result.stdout, result.stderr]
-        .flatMap(text => text.split('\n'))
-        .filter(line => line !== '')
-        .map(line => {
-        const space = line.indexOf(' ');
-        return { at: line.slice(0, space), text: line.slice(space + 1) };
-    });
-    // RFC 3339 timestamps with nanoseconds sort as strings once padded to the same width.
-    const key = (at) => at.replace(/(\.\d+)?Z$/, fraction => (fraction.slice(0, -1) || '.').padEnd(10, '0') + 'Z');
-    stamped.sort((a, b) => (key(a.at) < key(b.at) ? -1 : key(a.at) > key(b.at) ? 1 : 0));
-    return stamped
-        .slice(-lines)
-        .map(line => line.text)
-        .join('\n');
-}
-async function docker_volumeExists(name) {
-    const args = ['volume', 'inspect', name];
-    const result = await docker_docker(args);
-    if (result.exitCode === 0)
-        return true;
-    if (/no such volume/i.test(result.stderr))
-        return false;
-    throw new docker_DockerCommandError(args, result);
-}
-/**
- * Pulls the image unless the daemon already has it, and returns its local ID (the digest of its
- * config): what a tag pointed at when it was pulled.
- */
-async function ensureImage(image) {
-    const inspect = ['image', 'inspect', '--format', '{{.Id}}', image];
-    const present = await docker_docker(inspect);
-    if (present.exitCode === 0)
-        return present.stdout.trim();
-    await docker_dockerOk(['pull', '--quiet', image]);
-    return (await docker_dockerOk(inspect)).trim();
-}
-/** A ustar archive of small files and directories, owned by root, for `docker cp -`. */
-function docker_tarArchive(entries) {
-    const blocks = [];
-    const mtime = Math.floor(Date.now() / 1000);
-    for (const entry of entries) {
-        const isDir = entry.path.endsWith('/');
-        const body = Buffer.from(entry.content ?? '', 'utf8');
-        if (Buffer.byteLength(entry.path) > 99)
-            throw new Error(`tar path too long: ${entry.path}`);
-        const header = Buffer.alloc(512);
-        const field = (offset, length, value) => header.write(value, offset, length, 'utf8');
-        const octal = (value, length) => value.toString(8).padStart(length - 1, '0');
-        field(0, 100, entry.path);
-        field(100, 8, octal(entry.mode, 8));
-        field(108, 8, octal(0, 8));
-        field(116, 8, octal(0, 8));
-        field(124, 12, octal(isDir ? 0 : body.length, 12));
-        field(136, 12, octal(mtime, 12));
-        field(148, 8, ' '.repeat(8));
-        field(156, 1, isDir ? '5' : '0');
-        field(257, 6, 'ustar');
-        field(263, 2, '00');
-        field(265, 32, 'root');
-        field(297, 32, 'root');
-        const checksum = header.reduce((sum, byte) => sum + byte, 0);
-        field(148, 8, `${checksum.toString(8).padStart(6, '0')}\0 `);
-        blocks.push(header);
-        if (!isDir) {
-            blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
-        }
-    }
-    blocks.push(Buffer.alloc(1024));
-    return Buffer.concat(blocks);
-}
-
-;// CONCATENATED MODULE: ./src/engine-state/listing.ts
-// The engine state seen through one `find -printf` listing: a fingerprint of the whole tree, and
-// its split into units (the parts of the state that never change once written, stored once and
-// reused across saves) and the mutable remainder (uploaded in every save). Pure: no I/O here.
-
-/** Where the state volume is mounted in every helper container. */
-const STATE_MOUNT = '/var/lib/dagger';
-/**
- * GNU find format, one NUL-terminated field each: type, mode, uid, gid, size, mtime, ctime,
- * inode, link count, symlink target, path. ctime moves with every change (content, mode, owner,
- * xattrs), so it tells a change apart without reading any content (unchangedSince).
- */
-const FIND_FORMAT = '%y\\0%m\\0%U\\0%G\\0%s\\0%T@\\0%C@\\0%i\\0%n\\0%l\\0%p\\0';
-const FIELDS_PER_ENTRY = 11;
-function listing_parseListing(raw) {
-    const fields = raw.toString('utf8').split('\0');
-    // The output ends with a NUL, so the split leaves one empty trailing field.
-    if ((fields.length - 1) % FIELDS_PER_ENTRY !== 0) {
-        throw new Error(`Malformed state listing: ${fields.length - 1} fields is not a multiple of ${FIELDS_PER_ENTRY}`);
-    }
-    const entries = [];
-    for (let i = 0; i + FIELDS_PER_ENTRY <= fields.length - 1; i += FIELDS_PER_ENTRY) {
-        entries.push({
-            type: fields[i],
-            mode: fields[i + 1],
-            uid: fields[i + 2],
-            gid: fields[i + 3],
-            size: Number(fields[i + 4]),
-            mtime: fields[i + 5],
-            ctime: fields[i + 6],
-            inode: fields[i + 7],
-            links: Number(fields[i + 8]),
-            target: fields[i + 9],
-            path: fields[i + 10]
-        });
-    }
-    return entries;
-}
-/**
- * sha256 over every entry's fields that survive a save/restore round trip (not ctime or inode), in
- * path order: a save's fingerprint, carried in its manifest, is the fingerprint of the state
- * restored from it, so a restore need not list the state again.
- */
-function listing_fingerprintOf(entries) {
-    // Each line starts with its path and a NUL, so sorting the lines sorts by path.
-    const lines = entries.map(identityLine).sort();
-    return (0,external_node_crypto_.createHash)('sha256').update(`${lines.join('\n')}\n`).digest('hex');
-}
-/**
- * What post compares to decide that the state did not change since main restored it:
- * `<fingerprint>@<time>`, the time read from the Docker host's clock (the clock of every ctime in
- * the volume) once the restore was done. A write, chmod, chown or xattr change after it gives the
- * entry a later ctime even when it keeps its size and mtime; a removal changes the fingerprint.
- */
-function listing_stateStamp(fingerprint, since) {
-    return `${fingerprint}@${since}`;
-}
-function unchangedSince(entries, stamp, fingerprint = listing_fingerprintOf(entries)) {
-    const at = stamp.lastIndexOf('@');
-    if (at < 0)
-        return false;
-    const since = exactTime(stamp.slice(at + 1));
-    if (since === undefined)
-        return false;
-    return fingerprint === stamp.slice(0, at) && entries.every(entry => (exactTime(entry.ctime) ?? since + 1n) <= since);
-}
-/** find's `%C@` (seconds, a fraction of up to 10 digits) in units of 1e-10 s: a double would round nanoseconds away. */
-function exactTime(text) {
-    const match = /^(\d+)(?:\.(\d{1,10})\d*)?$/.exec(text.trim());
-    if (!match)
-        return undefined;
-    return BigInt(match[1]) * 10000000000n + BigInt((match[2] ?? '').padEnd(10, '0'));
-}
-/** The fields that survive a save/restore round trip unchanged; ctime and inode do not. */
-function identityLine(entry) {
-    return [entry.path, entry.type, entry.mode, entry.uid, entry.gid, entry.size, entry.mtime, entry.links, entry.target].join('\0');
-}
-function sortedByPath(entries) {
-    return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-// A committed snapshot (overlay snapshotter) and a content-addressed blob (content store). Both are
-// written once and only ever removed, wherever the engine keeps its worker directory.
-const SNAPSHOT_DIR = /(^|\/)snapshots\/snapshots\/[^/]+$/;
-const CONTENT_BLOB = /(^|\/)content\/blobs\/sha256\/[0-9a-f]{64}$/;
-function isUnitRoot(entry) {
-    return (entry.type === 'd' && SNAPSHOT_DIR.test(entry.path)) || (entry.type === 'f' && CONTENT_BLOB.test(entry.path));
-}
-const TAR_HEADER_BYTES = 512;
-function archivedBytes(entry) {
-    return TAR_HEADER_BYTES + (entry.type === 'f' ? Math.ceil(entry.size / 512) * 512 : 0);
-}
-/**
- * Splits a listing (as find prints it: each directory before its contents) into units and the
- * remainder. Units never nest: a blob path inside a snapshot belongs to the snapshot. Hard links
- * must stay within one archive to be restored as links, so units that share an inode are merged
- * into one unit, and a unit sharing an inode with the remainder joins the remainder.
- */
-function splitState(entries) {
-    const REMAINDER = -1;
-    const owner = new Array(entries.length);
-    const unitEntries = [];
-    let currentRoot;
-    for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i];
-        if (currentRoot !== undefined && entry.path.startsWith(`${currentRoot}/`)) {
-            owner[i] = unitEntries.length - 1;
-            unitEntries[unitEntries.length - 1].push(entry);
-        }
-        else if (isUnitRoot(entry)) {
-            currentRoot = entry.path;
-            owner[i] = unitEntries.length;
-            unitEntries.push([entry]);
-        }
-        else {
-            currentRoot = undefined;
-            owner[i] = REMAINDER;
-        }
-    }
-    // Union-find over units; index unitEntries.length stands for the remainder.
-    const remainderNode = unitEntries.length;
-    const parent = Array.from({ length: unitEntries.length + 1 }, (_, i) => i);
-    const find = (i) => {
-        while (parent[i] !== i)
-            i = parent[i] = parent[parent[i]];
-        return i;
-    };
-    const union = (a, b) => {
-        const [ra, rb] = [find(a), find(b)];
-        if (ra === rb)
-            return;
-        // The remainder always stays a root, so find(x) === remainderNode means "joined the remainder".
-        if (ra === remainderNode)
-            parent[rb] = ra;
-        else
-            parent[ra] = rb;
-    };
-    const firstOwnerOfInode = new Map();
-    entries.forEach((entry, i) => {
-        if (entry.type === 'd' || entry.links < 2)
-            return;
-        const node = owner[i] === REMAINDER ? remainderNode : owner[i];
-        const seen = firstOwnerOfInode.get(entry.inode);
-        if (seen === undefined)
-            firstOwnerOfInode.set(entry.inode, node);
-        else
-            union(seen, node);
-    });
-    const groups = new Map();
-    for (let u = 0; u < unitEntries.length; u++) {
-        const root = find(u);
-        if (root === remainderNode)
-            continue;
-        const members = groups.get(root);
-        if (members)
-            members.push(u);
-        else
-            groups.set(root, [u]);
-    }
-    const units = [];
-    for (const members of groups.values()) {
-        const memberEntries = members.flatMap(u => unitEntries[u]);
-        const hash = (0,external_node_crypto_.createHash)('sha256');
-        for (const entry of sortedByPath(memberEntries))
-            hash.update(`${identityLine(entry)}\n`);
-        units.push({
-            id: hash.digest('hex'),
-            roots: members.map(u => unitEntries[u][0].path),
-            bytes: memberEntries.reduce((sum, entry) => sum + archivedBytes(entry), 0)
-        });
-    }
-    const remainder = entries.filter((_, i) => owner[i] === REMAINDER || find(owner[i]) === remainderNode);
-    const remainderHash = (0,external_node_crypto_.createHash)('sha256');
-    for (const entry of sortedByPath(remainder))
-        remainderHash.update(`${identityLine(entry)}\n`);
-    return {
-        units,
-        remainder,
-        remainderId: remainderHash.digest('hex'),
-        remainderBytes: remainder.reduce((sum, entry) => sum + archivedBytes(entry), 0)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/engine-state/helper-container.ts
-// The only door to the engine's state: a helper container on the same Docker daemon with the state
-// volume mounted. Archives move between the helper and the host in one of two ways:
-// - shared: the host directory that holds the part archives is bind-mounted into the helper, which
-//   reads and writes them in place. Used only when a probe proves the daemon sees that directory
-//   as this process does (the usual runner: action and daemon on one machine);
-// - streamed: archives leave through `docker exec` stdout and enter through its stdin (the action
-//   runs in a container sharing the Docker socket, a remote daemon, user-namespaced Docker...).
-// Either way an archive never passes through this process: tar or the Docker CLI reads or writes the file.
-
-
-
-
-
-/** Upper bound on a helper's life should the action die without removing it: a job's maximum. */
-const HELPER_LIFETIME_SECONDS = 6 * 60 * 60;
-const STDERR_TAIL_BYTES = 2000;
-/** Where a shared exchange directory appears in the helper. */
-const EXCHANGE_MOUNT = '/exchange';
-class HelperCommandError extends Error {
-    constructor(what, exitCode, stderr) {
-        super(`${what} failed with exit code ${exitCode}: ${stderr.trim().slice(-STDERR_TAIL_BYTES) || '(no output)'}`);
-        this.name = 'HelperCommandError';
-    }
-}
-async function runDocker(args, options = {}) {
-    const result = await docker_docker(args, options);
-    if (result.exitCode !== 0)
-        throw new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, result.exitCode, result.stderr);
-    return result.stdout;
-}
-function attributeFlags(options) {
-    return ['--xattrs', '--xattrs-include=*', ...(options.acls ? ['--acls'] : []), '--numeric-owner'];
-}
-const removals = new Set();
-/** Resolves once every helper asked to go is gone, e.g. before the state volume is removed. */
-async function helper_container_helpersRemoved() {
-    await Promise.all([...removals]);
-}
-/** One helper container for a whole save or restore: a `docker exec` costs far less than a `docker run`. */
-class helper_container_StateHelper {
-    id;
-    sharedDir;
-    scratchCounter = 0;
-    /** Not every tar is built with ACL support: asked once, alongside the first command, not before it. */
-    tarOptions;
-    constructor(id, 
-    /** The host directory the helper reads and writes archives in, when the daemon shares it. */
-    sharedDir) {
-        this.id = id;
-        this.sharedDir = sharedDir;
-        this.tarOptions = this.exec(['tar', '--acls', '--create', '--file', '/dev/null', '--files-from', '/dev/null']).then(() => ({ acls: true }), () => ({ acls: false }));
-    }
-    /**
-     * Starts a helper on the volume. `exchangeDir` is the host directory archives go to and come from;
-     * it is bind-mounted into the helper if the daemon sees it (a probe file proves both ways), and
-     * the archives are streamed otherwise.
-     */
-    static async start(volume, image, exchangeDir) {
-        const runArgs = (mount) => [
-            'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
-            // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
-            '--cap-add', 'SYS_ADMIN',
-            '--volume', `${volume}:${STATE_MOUNT}`, ...mount,
-            '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
-        ];
-        let id;
-        let sharedDir;
-        if (exchangeDir) {
-            const dir = external_node_path_default().resolve(exchangeDir);
-            await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-            // `--mount` (unlike `--volume`) refuses a source the daemon's host lacks instead of creating it there.
-            id = await runDocker(runArgs(['--mount', `type=bind,source=${dir},target=${EXCHANGE_MOUNT}`])).then(out => out.trim(), () => undefined);
-            if (id && (await sharesDirectory(id, dir)))
-                sharedDir = dir;
-        }
-        id ??= (await runDocker(runArgs([]))).trim();
-        return new helper_container_StateHelper(id, sharedDir);
-    }
-    exec(command, options = {}) {
-        return runDocker(['exec', ...(options.input ? ['--interactive'] : []), this.id, ...command], options);
-    }
-    /**
-     * The state's listing, paths relative to the state root ('.', './worker', ...). Through a shared
-     * directory when there is one: megabytes of output cost far more through `docker exec`.
-     */
-    async listing() {
-        const find = `cd ${STATE_MOUNT} && find . -printf '${FIND_FORMAT}'`;
-        if (!this.sharedDir)
-            return this.exec(['sh', '-c', find]);
-        const file = external_node_path_default().join(this.sharedDir, `listing-${++this.scratchCounter}`);
-        try {
-            await this.exec(['sh', '-c', `${find} > "$1"`, 'sh', this.sharedPath(file)]);
-            return await (0,promises_namespaceObject.readFile)(file, 'utf8');
-        }
-        finally {
-            await (0,promises_namespaceObject.rm)(file, { force: true });
-        }
-    }
-    /** Writes a tar of `members` (relative to the state root) to `hostFile`, a file in the exchange directory. */
-    async createArchive(members, recursive, hostFile) {
-        const args = [
-            'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
-            ...attributeFlags(await this.tarOptions), '--sparse', '--directory', STATE_MOUNT,
-            ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
-        ];
-        await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) });
-    }
-    /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
-    async extract(hostArchive, members) {
-        const extractArgs = [
-            'tar', '--extract', ...attributeFlags(await this.tarOptions), '--preserve-permissions', '--same-owner', '--directory', STATE_MOUNT
-        ];
-        const shared = this.sharedPath(hostArchive);
-        if (shared) {
-            const selection = members ? ['--null', '--files-from', '-'] : [];
-            await this.exec([...extractArgs, '--file', shared, ...selection], members ? { input: nulList(members) } : {});
-            return;
-        }
-        const input = { file: hostArchive };
-        if (!members) {
-            await this.exec([...extractArgs, '--file', '-'], { input });
-            return;
-        }
-        // stdin carries the archive, so the member list goes to a file first.
-        const list = `/tmp/members-${++this.scratchCounter}`;
-        await this.exec(['sh', '-c', 'cat > "$1"', 'sh', list], { input: nulList(members) });
-        await this.exec([...extractArgs, '--file', '-', '--null', '--files-from', list], { input });
-    }
-    /** Creates the parent directories of these members, so parts can be extracted side by side. */
-    async makeParents(members) {
-        const parents = [...new Set(members.map(member => member.slice(0, member.lastIndexOf('/'))).filter(Boolean))];
-        if (parents.length === 0)
-            return;
-        await this.exec(['sh', '-c', `cd ${STATE_MOUNT} && xargs -0 mkdir -p`], { input: nulList(parents) });
-    }
-    /** Empties the state: what a failed restore leaves, never half a state. */
-    async wipe() {
-        await this.exec(['find', STATE_MOUNT, '-mindepth', '1', '-delete']);
-    }
-    /**
-     * The Docker host's clock, as the volume's ctimes read it: the ctime of a file made now (in the
-     * helper's own file system, so the state is untouched).
-     */
-    async clock() {
-        const out = await this.exec(['sh', '-c', 'touch /tmp/clock && exec find /tmp/clock -printf %C@']);
-        return out.trim();
-    }
-    /**
-     * Removes the helper in the background: tearing a container down can take a second, and nothing
-     * waits on it but the removal of the volume (helpersRemoved). A helper holds no state of its own;
-     * removing it forcibly loses nothing.
-     */
-    remove() {
-        const gone = runDocker(['rm', '--force', this.id]).then(() => undefined, () => undefined);
-        removals.add(gone);
-        void gone.finally(() => removals.delete(gone));
-        return gone;
-    }
-    /** The helper's path of a host file in the shared exchange directory; undefined when streaming. */
-    sharedPath(hostFile) {
-        if (!this.sharedDir)
-            return undefined;
-        const relative = external_node_path_default().relative(this.sharedDir, external_node_path_default().resolve(hostFile));
-        if (relative.startsWith('..') || external_node_path_default().isAbsolute(relative))
-            throw new Error(`${hostFile} is outside the exchange directory ${this.sharedDir}`);
-        return `${EXCHANGE_MOUNT}/${relative.split((external_node_path_default()).sep).join('/')}`;
-    }
-}
-/**
- * Whether the helper's exchange mount is this process's directory: the helper must read a token
- * written here and write one this process can read (a daemon elsewhere, or root mapped to another
- * user by a user namespace, fails one or the other).
- */
-async function sharesDirectory(id, dir) {
-    const name = `.probe-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}`;
-    const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
-    try {
-        await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, name), token);
-        const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`]);
-        return seen === token && (await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, `${name}.back`), 'utf8')) === token;
-    }
-    catch {
-        return false;
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, name), { force: true });
-        await (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, `${name}.back`), { force: true });
-    }
-}
-function nulList(items) {
-    return Buffer.from(items.map(item => `${item}\0`).join(''), 'utf8');
-}
-
-;// CONCATENATED MODULE: ./src/engine/container.ts
-// The engine container's life: started the way the Dagger CLI starts it, with its state in a
-// Docker named volume (never a host path, so it works when the action itself runs in a container
-// that shares the host's Docker socket, and when the action's user cannot read root-owned state),
-// and stopped only with `docker stop`, because the engine wipes its whole cache on the next start
-// after a kill.
-
-
-
-
-
-const ENGINE_STATE_DIR = '/var/lib/dagger';
-const ENGINE_LABEL = 'io.github.go-dagger-action.engine';
-/**
- * Deterministic names per engine version and scope: a later job on the same daemon (self-hosted
- * runners) finds the same engine and state, and a new engine version never sees an old state.
- */
-function engineNames({ engineVersion, scope }) {
-    const version = engineVersion.replace(/^v/, '');
-    if (!/^[0-9A-Za-z][0-9A-Za-z_.-]*$/.test(version)) {
-        throw new Error(`engine version '${engineVersion}' cannot be part of a container name`);
-    }
-    let name = `dagger-engine-gda-v${version}`;
-    if (scope) {
-        const safeScope = scope.replace(/[^0-9A-Za-z_.-]+/g, '-').replace(/^-+|-+$/g, '');
-        // Different raw scopes must not share an engine just because they sanitize alike.
-        const suffix = safeScope === scope ? '' : `-${createHash('sha256').update(scope).digest('hex').slice(0, 8)}`;
-        name += `-${safeScope}${suffix}`;
-    }
-    return { container: name, volume: name };
-}
-/** The engine logs this once its API listens: everything it does to its state at start-up is done by then. */
-const SERVING = /msg="running server on [^"]*engine\.sock"/;
-/** The engine's own words when it resets its state (dagql/cache.go, engine/server/server.go at v0.21). */
-const STATE_RESET = /msg="local cache state invalid; resetting worker and dagql persistence state"(?:.*?\breason=("[^"]*"|\S+))?/;
-/** The reason the engine gave for discarding its state at start-up, if it did, from its log. */
-function discardedStateReason(log) {
-    const reset = STATE_RESET.exec(log);
-    if (!reset)
-        return undefined;
-    return reset[1]?.replace(/^"|"$/g, '') || 'no reason given';
-}
-async function startEngine(options) {
-    const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = 300 } = options;
-    const { container, volume } = names;
-    const runnerHost = `docker-container://${container}`;
-    await assertDockerReachable();
-    const existing = await inspectContainer(container);
-    if (existing?.running && !existing.restarting)
-        return { runnerHost, reusedContainer: true };
-    if (existing)
-        await removeContainer(container, existing, stopTimeoutSeconds);
-    await dockerOk(['volume', 'create', '--label', ENGINE_LABEL, volume]);
-    // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
-    // is set once the engine serves: a restart during start-up would hide its exit code.
-    await dockerOk([
-        'create',
-        '--name',
-        container,
-        '--label',
-        ENGINE_LABEL,
-        '--privileged',
-        // Any `docker stop` without -t (another step, the daemon's own shutdown) gets the same grace
-        // period as ours, instead of Docker's 10 s and a SIGKILL that wipes the cache.
-        '--stop-timeout',
-        String(stopTimeoutSeconds),
-        '--restart',
-        'no',
-        '--volume',
-        `${volume}:${ENGINE_STATE_DIR}`,
-        image
-    ]);
-    // Streamed through the CLI, so the file never needs a path the daemon can see: the file and the
-    // directory holding it, unpacked into that directory's parent.
-    const configDir = posix.dirname(ENGINE_CONFIG_PATH);
-    const configTar = tarArchive([
-        { path: `${posix.basename(configDir)}/`, mode: 0o755 },
-        { path: posix.join(posix.basename(configDir), posix.basename(ENGINE_CONFIG_PATH)), mode: 0o644, content: engineConfig }
-    ]);
-    await dockerOk(['cp', '-', `${container}:${posix.dirname(configDir)}`], { input: configTar });
-    await dockerOk(['start', container]);
-    const ready = await waitUntilServing(container, readyTimeoutMs);
-    if ('failure' in ready) {
-        const logTail = await containerLogTail(container, 30);
-        await removeContainer(container, await inspectContainer(container), stopTimeoutSeconds);
-        throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${ready.failure}. Last lines of its log:\n${logTail}`);
-    }
-    await dockerOk(['update', '--restart', 'always', container]);
-    const discardedState = discardedStateReason(ready.log);
-    return { runnerHost, reusedContainer: false, ...(discardedState ? { discardedState } : {}) };
-}
-/** Polls until the engine's log says its API is served (then returns that log), or says what went wrong. */
-async function waitUntilServing(container, readyTimeoutMs) {
-    const deadline = Date.now() + readyTimeoutMs;
-    for (;;) {
-        const state = await inspectContainer(container);
-        if (!state)
-            return { failure: 'the container disappeared' };
-        if (!state.running && state.status !== 'created')
-            return { failure: `it exited with code ${state.exitCode}` };
-        if (state.running) {
-            const log = await containerLog(container);
-            if (SERVING.test(log))
-                return { log };
-        }
-        if (Date.now() > deadline) {
-            return { failure: `it did not serve its API within ${readyTimeoutMs} ms (status ${state.status})` };
-        }
-        await new Promise(resolve => setTimeout(resolve, 100));
-    }
-}
-/** Stops (gracefully, if it still runs) and removes a container; its volume stays. */
-async function removeContainer(container, state, stopTimeoutSeconds) {
-    if (!state)
-        return;
-    // A graceful stop: a killed engine wipes its state on the next start.
-    if (state.running || state.restarting)
-        await dockerOk(['stop', '-t', String(stopTimeoutSeconds), container]);
-    await dockerOk(['rm', container]);
-}
-const SIGKILL_EXIT_CODE = 128 + 9;
-/**
- * Always `docker stop -t <timeout>`: SIGTERM, and SIGKILL only when the engine outlives the
- * timeout. Then removes the stopped container and keeps the volume with the state.
- */
-async function stopEngine({ container, timeoutSeconds }) {
-    if (!Number.isSafeInteger(timeoutSeconds) || timeoutSeconds < 0) {
-        throw new RangeError(`timeoutSeconds must be a whole number of seconds, got ${timeoutSeconds}`);
-    }
-    await docker_assertDockerReachable();
-    const before = await docker_inspectContainer(container);
-    if (!before) {
-        return { clean: false, exitCode: null, durationMs: 0, reason: `no engine container named ${container}` };
-    }
-    const startedAt = Date.now();
-    await docker_dockerOk(['stop', '-t', String(timeoutSeconds), container]);
-    const durationMs = Date.now() - startedAt;
-    const after = await docker_inspectContainer(container);
-    const exitCode = after?.exitCode ?? null;
-    await docker_dockerOk(['rm', container]);
-    if (!before.running) {
-        return { clean: false, exitCode, durationMs, reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})` };
-    }
-    if (after?.oomKilled) {
-        return { clean: false, exitCode, durationMs, reason: 'the kernel killed the engine (out of memory)' };
-    }
-    if (exitCode === 0)
-        return { clean: true, exitCode, durationMs };
-    if (exitCode === SIGKILL_EXIT_CODE) {
-        // docker stop only sends SIGKILL once the timeout has passed; an earlier one came from elsewhere.
-        const reason = durationMs >= timeoutSeconds * 1000
-            ? `the engine did not exit within ${timeoutSeconds} s of SIGTERM, so Docker killed it`
-            : 'the engine was killed (SIGKILL)';
-        return { clean: false, exitCode, durationMs, reason };
-    }
-    return { clean: false, exitCode, durationMs, reason: `the engine exited with code ${exitCode} on SIGTERM` };
-}
-/**
- * Whether the daemon already holds this engine's state (a self-hosted runner that ran an earlier
- * job): the volume exists and has the engine's dagql-cache.db. The volume is read through a
- * container that is created and never started, so no shell or tool in the image is assumed.
- */
-async function volumeHasState({ volume, image }) {
-    await assertDockerReachable();
-    if (!(await volumeExists(volume)))
-        return false;
-    const probe = `${volume}-probe-${process.pid}-${Date.now()}`;
-    await dockerOk(['create', '--name', probe, '--volume', `${volume}:${ENGINE_STATE_DIR}:ro`, image]);
-    try {
-        const copy = await docker(['cp', `${probe}:${ENGINE_STATE_DIR}/dagql-cache.db`, '-'], { discardStdout: true });
-        return copy.exitCode === 0;
-    }
-    finally {
-        await dockerOk(['rm', probe]);
-    }
-}
-/** Discards the engine's state. A missing volume is not an error; one in use is. */
-async function removeVolume(volume) {
-    await assertDockerReachable();
-    // A state helper still on its way out would hold the volume.
-    await helpersRemoved();
-    const args = ['volume', 'rm', volume];
-    const result = await docker(args);
-    if (result.exitCode !== 0 && !/no such volume/i.test(result.stderr))
-        throw new DockerCommandError(args, result);
-}
-
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
 
 /**
@@ -50345,6 +49585,8 @@ function policies_userAgentPolicy_userAgentPolicy(options = {}) {
     };
 }
 //# sourceMappingURL=userAgentPolicy.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/sha256.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -63920,6 +63162,9 @@ class BufferScheduler {
 //# sourceMappingURL=BufferScheduler.js.map
 ;// CONCATENATED MODULE: external "node:module"
 const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./node_modules/@azure/storage-common/dist/esm/crc64.js
@@ -99356,6 +98601,574 @@ function saveCacheV2(paths_1, key_1, options_1) {
     });
 }
 //# sourceMappingURL=cache.js.map
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/shared/docker.ts
+// A small typed wrapper over the docker CLI. The action talks to whatever daemon the CLI is
+// configured for (DOCKER_HOST, contexts), so it works inside a container that shares the host's
+// socket: nothing here touches a host path on the daemon's side.
+
+
+/** Chunks of stderr kept: errors report its first line or its tail, and a tar warning per file must not grow memory. */
+const STDERR_CHUNKS_KEPT = 64;
+/** Docker is missing or its daemon cannot be reached: one line that says which. */
+class DockerUnavailableError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DockerUnavailableError';
+    }
+}
+class docker_DockerCommandError extends Error {
+    args;
+    result;
+    constructor(args, result) {
+        super(`docker ${args.join(' ')} failed with exit code ${result.exitCode}: ${firstLine(result.stderr)}`);
+        this.args = args;
+        this.result = result;
+        this.name = 'DockerCommandError';
+    }
+}
+function firstLine(text) {
+    return text.trim().split('\n')[0] ?? '';
+}
+/** Runs `docker ...args` and resolves with its exit code and output, whatever the exit code. */
+async function docker_docker(args, options = {}) {
+    const { input } = options;
+    const inputFile = input && typeof input === 'object' && 'file' in input ? await (0,promises_namespaceObject.open)(input.file, 'r') : undefined;
+    const outputFile = options.output ? await (0,promises_namespaceObject.open)(options.output.file, 'w') : undefined;
+    try {
+        return await new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, {
+                // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
+                env: process.env,
+                stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe', 'pipe']
+            });
+            const stdout = [];
+            const stderr = [];
+            child.stdout?.on('data', (chunk) => stdout.push(chunk));
+            child.stderr?.on('data', (chunk) => {
+                stderr.push(chunk);
+                if (stderr.length > STDERR_CHUNKS_KEPT)
+                    stderr.splice(1, stderr.length - STDERR_CHUNKS_KEPT);
+            });
+            child.on('error', (error) => {
+                reject(error.code === 'ENOENT'
+                    ? new DockerUnavailableError('Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)')
+                    : error);
+            });
+            // EPIPE when docker exits before reading all of stdin; its exit code tells the story.
+            child.stdin?.on('error', () => { });
+            child.stdin?.end(inputFile ? undefined : (input ?? ''));
+            child.on('close', (code, signal) => {
+                resolve({
+                    exitCode: code ?? (signal ? 128 : 1),
+                    stdout: Buffer.concat(stdout).toString('utf8'),
+                    stderr: Buffer.concat(stderr).toString('utf8')
+                });
+            });
+        });
+    }
+    finally {
+        await inputFile?.close();
+        await outputFile?.close();
+    }
+}
+/** Runs `docker ...args`, returns its stdout, and throws a DockerCommandError when it fails. */
+async function docker_dockerOk(args, options = {}) {
+    const result = await docker_docker(args, options);
+    if (result.exitCode !== 0)
+        throw new docker_DockerCommandError(args, result);
+    return result.stdout;
+}
+async function docker_assertDockerReachable() {
+    const result = await docker_docker(['version', '--format', '{{.Server.Version}}']);
+    if (result.exitCode !== 0) {
+        const reason = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${result.exitCode}`;
+        throw new DockerUnavailableError(`Cannot reach the Docker daemon: ${reason}`);
+    }
+}
+/** The container's state, or null when no container has that name. */
+async function docker_inspectContainer(name) {
+    const args = ['container', 'inspect', name];
+    const result = await docker_docker(args);
+    if (result.exitCode !== 0) {
+        if (/no such (container|object)/i.test(result.stderr))
+            return null;
+        throw new docker_DockerCommandError(args, result);
+    }
+    const [inspected] = JSON.parse(result.stdout);
+    const { State: state } = inspected;
+    return {
+        status: state.Status,
+        running: state.Running,
+        restarting: state.Restarting,
+        oomKilled: state.OOMKilled,
+        exitCode: state.ExitCode,
+        startedAt: state.StartedAt,
+        finishedAt: state.FinishedAt,
+        restartCount: inspected.RestartCount
+    };
+}
+/**
+ * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
+ * the two streams, so both are read with timestamps and merged.
+ */
+/** A container's whole log, stdout then stderr ('' when the daemon has none for it). */
+async function docker_containerLog(name) {
+    const result = await docker_docker(['logs', name]);
+    return result.exitCode === 0 ? `${result.stdout}${result.stderr}` : '';
+}
+async function docker_containerLogTail(name, lines = 30) {
+    const result = await docker_docker(['logs', '--timestamps', '--tail', String(lines), name]);
+    if (result.exitCode !== 0)
+        return `(no log: ${firstLine(result.stderr)})`;
+    const stamped = [result.stdout, result.stderr]
+        .flatMap(text => text.split('\n'))
+        .filter(line => line !== '')
+        .map(line => {
+        const space = line.indexOf(' ');
+        return { at: line.slice(0, space), text: line.slice(space + 1) };
+    });
+    // RFC 3339 timestamps with nanoseconds sort as strings once padded to the same width.
+    const key = (at) => at.replace(/(\.\d+)?Z$/, fraction => (fraction.slice(0, -1) || '.').padEnd(10, '0') + 'Z');
+    stamped.sort((a, b) => (key(a.at) < key(b.at) ? -1 : key(a.at) > key(b.at) ? 1 : 0));
+    return stamped
+        .slice(-lines)
+        .map(line => line.text)
+        .join('\n');
+}
+async function docker_volumeExists(name) {
+    const args = ['volume', 'inspect', name];
+    const result = await docker_docker(args);
+    if (result.exitCode === 0)
+        return true;
+    if (/no such volume/i.test(result.stderr))
+        return false;
+    throw new docker_DockerCommandError(args, result);
+}
+/**
+ * Pulls the image unless the daemon already has it, and returns its local ID (the digest of its
+ * config): what a tag pointed at when it was pulled.
+ */
+async function ensureImage(image) {
+    const inspect = ['image', 'inspect', '--format', '{{.Id}}', image];
+    const present = await docker_docker(inspect);
+    if (present.exitCode === 0)
+        return present.stdout.trim();
+    await docker_dockerOk(['pull', '--quiet', image]);
+    return (await docker_dockerOk(inspect)).trim();
+}
+/** A ustar archive of small files and directories, owned by root, for `docker cp -`. */
+function docker_tarArchive(entries) {
+    const blocks = [];
+    const mtime = Math.floor(Date.now() / 1000);
+    for (const entry of entries) {
+        const isDir = entry.path.endsWith('/');
+        const body = Buffer.from(entry.content ?? '', 'utf8');
+        if (Buffer.byteLength(entry.path) > 99)
+            throw new Error(`tar path too long: ${entry.path}`);
+        const header = Buffer.alloc(512);
+        const field = (offset, length, value) => header.write(value, offset, length, 'utf8');
+        const octal = (value, length) => value.toString(8).padStart(length - 1, '0');
+        field(0, 100, entry.path);
+        field(100, 8, octal(entry.mode, 8));
+        field(108, 8, octal(0, 8));
+        field(116, 8, octal(0, 8));
+        field(124, 12, octal(isDir ? 0 : body.length, 12));
+        field(136, 12, octal(mtime, 12));
+        field(148, 8, ' '.repeat(8));
+        field(156, 1, isDir ? '5' : '0');
+        field(257, 6, 'ustar');
+        field(263, 2, '00');
+        field(265, 32, 'root');
+        field(297, 32, 'root');
+        const checksum = header.reduce((sum, byte) => sum + byte, 0);
+        field(148, 8, `${checksum.toString(8).padStart(6, '0')}\0 `);
+        blocks.push(header);
+        if (!isDir) {
+            blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+        }
+    }
+    blocks.push(Buffer.alloc(1024));
+    return Buffer.concat(blocks);
+}
+
+;// CONCATENATED MODULE: ./src/engine-state/listing.ts
+// The engine state seen through one `find -printf` listing: a fingerprint of the whole tree, and
+// its split into units (the parts of the state that never change once written, stored once and
+// reused across saves) and the mutable remainder (uploaded in every save). Pure: no I/O here.
+
+/** Where the state volume is mounted in every helper container. */
+const STATE_MOUNT = '/var/lib/dagger';
+/**
+ * GNU find format, one NUL-terminated field each: type, mode, uid, gid, size, mtime, ctime,
+ * inode, link count, symlink target, path. ctime moves with every change (content, mode, owner,
+ * xattrs), so it tells a change apart without reading any content (unchangedSince).
+ */
+const FIND_FORMAT = '%y\\0%m\\0%U\\0%G\\0%s\\0%T@\\0%C@\\0%i\\0%n\\0%l\\0%p\\0';
+const FIELDS_PER_ENTRY = 11;
+function listing_parseListing(raw) {
+    const fields = raw.toString('utf8').split('\0');
+    // The output ends with a NUL, so the split leaves one empty trailing field.
+    if ((fields.length - 1) % FIELDS_PER_ENTRY !== 0) {
+        throw new Error(`Malformed state listing: ${fields.length - 1} fields is not a multiple of ${FIELDS_PER_ENTRY}`);
+    }
+    const entries = [];
+    for (let i = 0; i + FIELDS_PER_ENTRY <= fields.length - 1; i += FIELDS_PER_ENTRY) {
+        entries.push({
+            type: fields[i],
+            mode: fields[i + 1],
+            uid: fields[i + 2],
+            gid: fields[i + 3],
+            size: Number(fields[i + 4]),
+            mtime: fields[i + 5],
+            ctime: fields[i + 6],
+            inode: fields[i + 7],
+            links: Number(fields[i + 8]),
+            target: fields[i + 9],
+            path: fields[i + 10]
+        });
+    }
+    return entries;
+}
+/**
+ * sha256 over every entry's fields that survive a save/restore round trip (not ctime or inode), in
+ * path order: a save's fingerprint, carried in its manifest, is the fingerprint of the state
+ * restored from it, so a restore need not list the state again.
+ */
+function listing_fingerprintOf(entries) {
+    // Each line starts with its path and a NUL, so sorting the lines sorts by path.
+    const lines = entries.map(identityLine).sort();
+    return (0,external_node_crypto_.createHash)('sha256').update(`${lines.join('\n')}\n`).digest('hex');
+}
+/**
+ * What post compares to decide that the state did not change since main restored it:
+ * `<fingerprint>@<time>`, the time read from the Docker host's clock (the clock of every ctime in
+ * the volume) once the restore was done. A write, chmod, chown or xattr change after it gives the
+ * entry a later ctime even when it keeps its size and mtime; a removal changes the fingerprint.
+ */
+function listing_stateStamp(fingerprint, since) {
+    return `${fingerprint}@${since}`;
+}
+function unchangedSince(entries, stamp, fingerprint = listing_fingerprintOf(entries)) {
+    const at = stamp.lastIndexOf('@');
+    if (at < 0)
+        return false;
+    const since = exactTime(stamp.slice(at + 1));
+    if (since === undefined)
+        return false;
+    return fingerprint === stamp.slice(0, at) && entries.every(entry => (exactTime(entry.ctime) ?? since + 1n) <= since);
+}
+/** find's `%C@` (seconds, a fraction of up to 10 digits) in units of 1e-10 s: a double would round nanoseconds away. */
+function exactTime(text) {
+    const match = /^(\d+)(?:\.(\d{1,10})\d*)?$/.exec(text.trim());
+    if (!match)
+        return undefined;
+    return BigInt(match[1]) * 10000000000n + BigInt((match[2] ?? '').padEnd(10, '0'));
+}
+/** The fields that survive a save/restore round trip unchanged; ctime and inode do not. */
+function identityLine(entry) {
+    return [entry.path, entry.type, entry.mode, entry.uid, entry.gid, entry.size, entry.mtime, entry.links, entry.target].join('\0');
+}
+function sortedByPath(entries) {
+    return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+// A committed snapshot (overlay snapshotter) and a content-addressed blob (content store). Both are
+// written once and only ever removed, wherever the engine keeps its worker directory.
+const SNAPSHOT_DIR = /(^|\/)snapshots\/snapshots\/[^/]+$/;
+const CONTENT_BLOB = /(^|\/)content\/blobs\/sha256\/[0-9a-f]{64}$/;
+function isUnitRoot(entry) {
+    return (entry.type === 'd' && SNAPSHOT_DIR.test(entry.path)) || (entry.type === 'f' && CONTENT_BLOB.test(entry.path));
+}
+const TAR_HEADER_BYTES = 512;
+function archivedBytes(entry) {
+    return TAR_HEADER_BYTES + (entry.type === 'f' ? Math.ceil(entry.size / 512) * 512 : 0);
+}
+/**
+ * Splits a listing (as find prints it: each directory before its contents) into units and the
+ * remainder. Units never nest: a blob path inside a snapshot belongs to the snapshot. Hard links
+ * must stay within one archive to be restored as links, so units that share an inode are merged
+ * into one unit, and a unit sharing an inode with the remainder joins the remainder.
+ */
+function splitState(entries) {
+    const REMAINDER = -1;
+    const owner = new Array(entries.length);
+    const unitEntries = [];
+    let currentRoot;
+    for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i];
+        if (currentRoot !== undefined && entry.path.startsWith(`${currentRoot}/`)) {
+            owner[i] = unitEntries.length - 1;
+            unitEntries[unitEntries.length - 1].push(entry);
+        }
+        else if (isUnitRoot(entry)) {
+            currentRoot = entry.path;
+            owner[i] = unitEntries.length;
+            unitEntries.push([entry]);
+        }
+        else {
+            currentRoot = undefined;
+            owner[i] = REMAINDER;
+        }
+    }
+    // Union-find over units; index unitEntries.length stands for the remainder.
+    const remainderNode = unitEntries.length;
+    const parent = Array.from({ length: unitEntries.length + 1 }, (_, i) => i);
+    const find = (i) => {
+        while (parent[i] !== i)
+            i = parent[i] = parent[parent[i]];
+        return i;
+    };
+    const union = (a, b) => {
+        const [ra, rb] = [find(a), find(b)];
+        if (ra === rb)
+            return;
+        // The remainder always stays a root, so find(x) === remainderNode means "joined the remainder".
+        if (ra === remainderNode)
+            parent[rb] = ra;
+        else
+            parent[ra] = rb;
+    };
+    const firstOwnerOfInode = new Map();
+    entries.forEach((entry, i) => {
+        if (entry.type === 'd' || entry.links < 2)
+            return;
+        const node = owner[i] === REMAINDER ? remainderNode : owner[i];
+        const seen = firstOwnerOfInode.get(entry.inode);
+        if (seen === undefined)
+            firstOwnerOfInode.set(entry.inode, node);
+        else
+            union(seen, node);
+    });
+    const groups = new Map();
+    for (let u = 0; u < unitEntries.length; u++) {
+        const root = find(u);
+        if (root === remainderNode)
+            continue;
+        const members = groups.get(root);
+        if (members)
+            members.push(u);
+        else
+            groups.set(root, [u]);
+    }
+    const units = [];
+    for (const members of groups.values()) {
+        const memberEntries = members.flatMap(u => unitEntries[u]);
+        const hash = (0,external_node_crypto_.createHash)('sha256');
+        for (const entry of sortedByPath(memberEntries))
+            hash.update(`${identityLine(entry)}\n`);
+        units.push({
+            id: hash.digest('hex'),
+            roots: members.map(u => unitEntries[u][0].path),
+            bytes: memberEntries.reduce((sum, entry) => sum + archivedBytes(entry), 0)
+        });
+    }
+    const remainder = entries.filter((_, i) => owner[i] === REMAINDER || find(owner[i]) === remainderNode);
+    const remainderHash = (0,external_node_crypto_.createHash)('sha256');
+    for (const entry of sortedByPath(remainder))
+        remainderHash.update(`${identityLine(entry)}\n`);
+    return {
+        units,
+        remainder,
+        remainderId: remainderHash.digest('hex'),
+        remainderBytes: remainder.reduce((sum, entry) => sum + archivedBytes(entry), 0)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine-state/helper-container.ts
+// The only door to the engine's state: a helper container on the same Docker daemon with the state
+// volume mounted. Archives move between the helper and the host in one of two ways:
+// - shared: the host directory that holds the part archives is bind-mounted into the helper, which
+//   reads and writes them in place. Used only when a probe proves the daemon sees that directory
+//   as this process does (the usual runner: action and daemon on one machine);
+// - streamed: archives leave through `docker exec` stdout and enter through its stdin (the action
+//   runs in a container sharing the Docker socket, a remote daemon, user-namespaced Docker...).
+// Either way an archive never passes through this process: tar or the Docker CLI reads or writes the file.
+
+
+
+
+
+/** Upper bound on a helper's life should the action die without removing it: a job's maximum. */
+const HELPER_LIFETIME_SECONDS = 6 * 60 * 60;
+const STDERR_TAIL_BYTES = 2000;
+/** Where a shared exchange directory appears in the helper. */
+const EXCHANGE_MOUNT = '/exchange';
+class HelperCommandError extends Error {
+    constructor(what, exitCode, stderr) {
+        super(`${what} failed with exit code ${exitCode}: ${stderr.trim().slice(-STDERR_TAIL_BYTES) || '(no output)'}`);
+        this.name = 'HelperCommandError';
+    }
+}
+async function runDocker(args, options = {}) {
+    const result = await docker_docker(args, options);
+    if (result.exitCode !== 0)
+        throw new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, result.exitCode, result.stderr);
+    return result.stdout;
+}
+function attributeFlags(options) {
+    return ['--xattrs', '--xattrs-include=*', ...(options.acls ? ['--acls'] : []), '--numeric-owner'];
+}
+const removals = new Set();
+/** Resolves once every helper asked to go is gone, e.g. before the state volume is removed. */
+async function helper_container_helpersRemoved() {
+    await Promise.all([...removals]);
+}
+/** One helper container for a whole save or restore: a `docker exec` costs far less than a `docker run`. */
+class helper_container_StateHelper {
+    id;
+    sharedDir;
+    scratchCounter = 0;
+    /** Not every tar is built with ACL support: asked once, alongside the first command, not before it. */
+    tarOptions;
+    constructor(id, 
+    /** The host directory the helper reads and writes archives in, when the daemon shares it. */
+    sharedDir) {
+        this.id = id;
+        this.sharedDir = sharedDir;
+        this.tarOptions = this.exec(['tar', '--acls', '--create', '--file', '/dev/null', '--files-from', '/dev/null']).then(() => ({ acls: true }), () => ({ acls: false }));
+    }
+    /**
+     * Starts a helper on the volume. `exchangeDir` is the host directory archives go to and come from;
+     * it is bind-mounted into the helper if the daemon sees it (a probe file proves both ways), and
+     * the archives are streamed otherwise.
+     */
+    static async start(volume, image, exchangeDir) {
+        const runArgs = (mount) => [
+            'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
+            // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
+            '--cap-add', 'SYS_ADMIN',
+            '--volume', `${volume}:${STATE_MOUNT}`, ...mount,
+            '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
+        ];
+        let id;
+        let sharedDir;
+        if (exchangeDir) {
+            const dir = external_node_path_default().resolve(exchangeDir);
+            await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+            // `--mount` (unlike `--volume`) refuses a source the daemon's host lacks instead of creating it there.
+            id = await runDocker(runArgs(['--mount', `type=bind,source=${dir},target=${EXCHANGE_MOUNT}`])).then(out => out.trim(), () => undefined);
+            if (id && (await sharesDirectory(id, dir)))
+                sharedDir = dir;
+        }
+        id ??= (await runDocker(runArgs([]))).trim();
+        return new helper_container_StateHelper(id, sharedDir);
+    }
+    exec(command, options = {}) {
+        return runDocker(['exec', ...(options.input ? ['--interactive'] : []), this.id, ...command], options);
+    }
+    /**
+     * The state's listing, paths relative to the state root ('.', './worker', ...). Through a shared
+     * directory when there is one: megabytes of output cost far more through `docker exec`.
+     */
+    async listing() {
+        const find = `cd ${STATE_MOUNT} && find . -printf '${FIND_FORMAT}'`;
+        if (!this.sharedDir)
+            return this.exec(['sh', '-c', find]);
+        const file = external_node_path_default().join(this.sharedDir, `listing-${++this.scratchCounter}`);
+        try {
+            await this.exec(['sh', '-c', `${find} > "$1"`, 'sh', this.sharedPath(file)]);
+            return await (0,promises_namespaceObject.readFile)(file, 'utf8');
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(file, { force: true });
+        }
+    }
+    /** Writes a tar of `members` (relative to the state root) to `hostFile`, a file in the exchange directory. */
+    async createArchive(members, recursive, hostFile) {
+        const args = [
+            'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
+            ...attributeFlags(await this.tarOptions), '--sparse', '--directory', STATE_MOUNT,
+            ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
+        ];
+        await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) });
+    }
+    /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
+    async extract(hostArchive, members) {
+        const extractArgs = [
+            'tar', '--extract', ...attributeFlags(await this.tarOptions), '--preserve-permissions', '--same-owner', '--directory', STATE_MOUNT
+        ];
+        const shared = this.sharedPath(hostArchive);
+        if (shared) {
+            const selection = members ? ['--null', '--files-from', '-'] : [];
+            await this.exec([...extractArgs, '--file', shared, ...selection], members ? { input: nulList(members) } : {});
+            return;
+        }
+        const input = { file: hostArchive };
+        if (!members) {
+            await this.exec([...extractArgs, '--file', '-'], { input });
+            return;
+        }
+        // stdin carries the archive, so the member list goes to a file first.
+        const list = `/tmp/members-${++this.scratchCounter}`;
+        await this.exec(['sh', '-c', 'cat > "$1"', 'sh', list], { input: nulList(members) });
+        await this.exec([...extractArgs, '--file', '-', '--null', '--files-from', list], { input });
+    }
+    /** Creates the parent directories of these members, so parts can be extracted side by side. */
+    async makeParents(members) {
+        const parents = [...new Set(members.map(member => member.slice(0, member.lastIndexOf('/'))).filter(Boolean))];
+        if (parents.length === 0)
+            return;
+        await this.exec(['sh', '-c', `cd ${STATE_MOUNT} && xargs -0 mkdir -p`], { input: nulList(parents) });
+    }
+    /** Empties the state: what a failed restore leaves, never half a state. */
+    async wipe() {
+        await this.exec(['find', STATE_MOUNT, '-mindepth', '1', '-delete']);
+    }
+    /**
+     * The Docker host's clock, as the volume's ctimes read it: the ctime of a file made now (in the
+     * helper's own file system, so the state is untouched).
+     */
+    async clock() {
+        const out = await this.exec(['sh', '-c', 'touch /tmp/clock && exec find /tmp/clock -printf %C@']);
+        return out.trim();
+    }
+    /**
+     * Removes the helper in the background: tearing a container down can take a second, and nothing
+     * waits on it but the removal of the volume (helpersRemoved). A helper holds no state of its own;
+     * removing it forcibly loses nothing.
+     */
+    remove() {
+        const gone = runDocker(['rm', '--force', this.id]).then(() => undefined, () => undefined);
+        removals.add(gone);
+        void gone.finally(() => removals.delete(gone));
+        return gone;
+    }
+    /** The helper's path of a host file in the shared exchange directory; undefined when streaming. */
+    sharedPath(hostFile) {
+        if (!this.sharedDir)
+            return undefined;
+        const relative = external_node_path_default().relative(this.sharedDir, external_node_path_default().resolve(hostFile));
+        if (relative.startsWith('..') || external_node_path_default().isAbsolute(relative))
+            throw new Error(`${hostFile} is outside the exchange directory ${this.sharedDir}`);
+        return `${EXCHANGE_MOUNT}/${relative.split((external_node_path_default()).sep).join('/')}`;
+    }
+}
+/**
+ * Whether the helper's exchange mount is this process's directory: the helper must read a token
+ * written here and write one this process can read (a daemon elsewhere, or root mapped to another
+ * user by a user namespace, fails one or the other).
+ */
+async function sharesDirectory(id, dir) {
+    const name = `.probe-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}`;
+    const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+    try {
+        await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, name), token);
+        const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`]);
+        return seen === token && (await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, `${name}.back`), 'utf8')) === token;
+    }
+    catch {
+        return false;
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, name), { force: true });
+        await (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, `${name}.back`), { force: true });
+    }
+}
+function nulList(items) {
+    return Buffer.from(items.map(item => `${item}\0`).join(''), 'utf8');
+}
+
 ;// CONCATENATED MODULE: ./src/engine-state/manifest.ts
 // The manifest of a saved engine state and the plan of a save: which stored parts to reuse, which
 // to repack, and how new units are packed into part archives. Pure: no I/O here.
@@ -100080,6 +99893,258 @@ function message(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
+;// CONCATENATED MODULE: ./src/shared/errors.ts
+// Anything can be thrown, not only an Error: messages about a caught value go through here.
+/** The message of a caught Error; any other thrown value as text. */
+function errors_errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+
+;// CONCATENATED MODULE: ./src/engine/container.ts
+// The engine container's life: started the way the Dagger CLI starts it, with its state in a
+// Docker named volume (never a host path, so it works when the action itself runs in a container
+// that shares the host's Docker socket, and when the action's user cannot read root-owned state),
+// and stopped only with `docker stop`, because the engine wipes its whole cache on the next start
+// after a kill.
+
+
+
+
+
+const ENGINE_STATE_DIR = '/var/lib/dagger';
+const ENGINE_LABEL = 'io.github.go-dagger-action.engine';
+/**
+ * Deterministic names per engine version and scope: a later job on the same daemon (self-hosted
+ * runners) finds the same engine and state, and a new engine version never sees an old state.
+ */
+function engineNames({ engineVersion, scope }) {
+    const version = engineVersion.replace(/^v/, '');
+    if (!/^[0-9A-Za-z][0-9A-Za-z_.-]*$/.test(version)) {
+        throw new Error(`engine version '${engineVersion}' cannot be part of a container name`);
+    }
+    let name = `dagger-engine-gda-v${version}`;
+    if (scope) {
+        const safeScope = scope.replace(/[^0-9A-Za-z_.-]+/g, '-').replace(/^-+|-+$/g, '');
+        // Different raw scopes must not share an engine just because they sanitize alike.
+        const suffix = safeScope === scope ? '' : `-${createHash('sha256').update(scope).digest('hex').slice(0, 8)}`;
+        name += `-${safeScope}${suffix}`;
+    }
+    return { container: name, volume: name };
+}
+/** The engine logs this once its API listens: everything it does to its state at start-up is done by then. */
+const SERVING = /msg="running server on [^"]*engine\.sock"/;
+/** The engine's own words when it resets its state (dagql/cache.go, engine/server/server.go at v0.21). */
+const STATE_RESET = /msg="local cache state invalid; resetting worker and dagql persistence state"(?:.*?\breason=("[^"]*"|\S+))?/;
+/** The reason the engine gave for discarding its state at start-up, if it did, from its log. */
+function discardedStateReason(log) {
+    const reset = STATE_RESET.exec(log);
+    if (!reset)
+        return undefined;
+    return reset[1]?.replace(/^"|"$/g, '') || 'no reason given';
+}
+async function startEngine(options) {
+    const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = 300 } = options;
+    const { container, volume } = names;
+    const runnerHost = `docker-container://${container}`;
+    await assertDockerReachable();
+    const existing = await inspectContainer(container);
+    if (existing?.running && !existing.restarting)
+        return { runnerHost, reusedContainer: true };
+    if (existing)
+        await removeContainer(container, existing, stopTimeoutSeconds);
+    await dockerOk(['volume', 'create', '--label', ENGINE_LABEL, volume]);
+    // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
+    // is set once the engine serves: a restart during start-up would hide its exit code.
+    await dockerOk([
+        'create',
+        '--name',
+        container,
+        '--label',
+        ENGINE_LABEL,
+        '--privileged',
+        // Any `docker stop` without -t (another step, the daemon's own shutdown) gets the same grace
+        // period as ours, instead of Docker's 10 s and a SIGKILL that wipes the cache.
+        '--stop-timeout',
+        String(stopTimeoutSeconds),
+        '--restart',
+        'no',
+        '--volume',
+        `${volume}:${ENGINE_STATE_DIR}`,
+        image
+    ]);
+    // Streamed through the CLI, so the file never needs a path the daemon can see: the file and the
+    // directory holding it, unpacked into that directory's parent.
+    const configDir = posix.dirname(ENGINE_CONFIG_PATH);
+    const configTar = tarArchive([
+        { path: `${posix.basename(configDir)}/`, mode: 0o755 },
+        { path: posix.join(posix.basename(configDir), posix.basename(ENGINE_CONFIG_PATH)), mode: 0o644, content: engineConfig }
+    ]);
+    await dockerOk(['cp', '-', `${container}:${posix.dirname(configDir)}`], { input: configTar });
+    await dockerOk(['start', container]);
+    const ready = await waitUntilServing(container, readyTimeoutMs);
+    if ('failure' in ready) {
+        const logTail = await containerLogTail(container, 30);
+        await removeContainer(container, await inspectContainer(container), stopTimeoutSeconds);
+        throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${ready.failure}. Last lines of its log:\n${logTail}`);
+    }
+    await dockerOk(['update', '--restart', 'always', container]);
+    const discardedState = discardedStateReason(ready.log);
+    return { runnerHost, reusedContainer: false, ...(discardedState ? { discardedState } : {}) };
+}
+/** Polls until the engine's log says its API is served (then returns that log), or says what went wrong. */
+async function waitUntilServing(container, readyTimeoutMs) {
+    const deadline = Date.now() + readyTimeoutMs;
+    for (;;) {
+        const state = await inspectContainer(container);
+        if (!state)
+            return { failure: 'the container disappeared' };
+        if (!state.running && state.status !== 'created')
+            return { failure: `it exited with code ${state.exitCode}` };
+        if (state.running) {
+            const log = await containerLog(container);
+            if (SERVING.test(log))
+                return { log };
+        }
+        if (Date.now() > deadline) {
+            return { failure: `it did not serve its API within ${readyTimeoutMs} ms (status ${state.status})` };
+        }
+        await new Promise(resolve => setTimeout(resolve, 100));
+    }
+}
+/** Stops (gracefully, if it still runs) and removes a container; its volume stays. */
+async function removeContainer(container, state, stopTimeoutSeconds) {
+    if (!state)
+        return;
+    // A graceful stop: a killed engine wipes its state on the next start.
+    if (state.running || state.restarting)
+        await dockerOk(['stop', '-t', String(stopTimeoutSeconds), container]);
+    await dockerOk(['rm', container]);
+}
+const SIGKILL_EXIT_CODE = 128 + 9;
+/**
+ * Always `docker stop -t <timeout>`: SIGTERM, and SIGKILL only when the engine outlives the
+ * timeout. Then removes the stopped container and keeps the volume with the state.
+ */
+async function stopEngine({ container, timeoutSeconds }) {
+    if (!Number.isSafeInteger(timeoutSeconds) || timeoutSeconds < 0) {
+        throw new RangeError(`timeoutSeconds must be a whole number of seconds, got ${timeoutSeconds}`);
+    }
+    await docker_assertDockerReachable();
+    const before = await docker_inspectContainer(container);
+    if (!before) {
+        return { clean: false, exitCode: null, durationMs: 0, reason: `no engine container named ${container}` };
+    }
+    const startedAt = Date.now();
+    await docker_dockerOk(['stop', '-t', String(timeoutSeconds), container]);
+    const durationMs = Date.now() - startedAt;
+    const after = await docker_inspectContainer(container);
+    const exitCode = after?.exitCode ?? null;
+    await docker_dockerOk(['rm', container]);
+    if (!before.running) {
+        return { clean: false, exitCode, durationMs, reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})` };
+    }
+    if (after?.oomKilled) {
+        return { clean: false, exitCode, durationMs, reason: 'the kernel killed the engine (out of memory)' };
+    }
+    if (exitCode === 0)
+        return { clean: true, exitCode, durationMs };
+    if (exitCode === SIGKILL_EXIT_CODE) {
+        // docker stop only sends SIGKILL once the timeout has passed; an earlier one came from elsewhere.
+        const reason = durationMs >= timeoutSeconds * 1000
+            ? `the engine did not exit within ${timeoutSeconds} s of SIGTERM, so Docker killed it`
+            : 'the engine was killed (SIGKILL)';
+        return { clean: false, exitCode, durationMs, reason };
+    }
+    return { clean: false, exitCode, durationMs, reason: `the engine exited with code ${exitCode} on SIGTERM` };
+}
+/**
+ * Whether the daemon already holds this engine's state (a self-hosted runner that ran an earlier
+ * job): the volume exists and has the engine's dagql-cache.db. The volume is read through a
+ * container that is created and never started, so no shell or tool in the image is assumed.
+ */
+async function volumeHasState({ volume, image }) {
+    await assertDockerReachable();
+    if (!(await volumeExists(volume)))
+        return false;
+    const probe = `${volume}-probe-${process.pid}-${Date.now()}`;
+    await dockerOk(['create', '--name', probe, '--volume', `${volume}:${ENGINE_STATE_DIR}:ro`, image]);
+    try {
+        const copy = await docker(['cp', `${probe}:${ENGINE_STATE_DIR}/dagql-cache.db`, '-'], { discardStdout: true });
+        return copy.exitCode === 0;
+    }
+    finally {
+        await dockerOk(['rm', probe]);
+    }
+}
+/** Discards the engine's state. A missing volume is not an error; one in use is. */
+async function removeVolume(volume) {
+    await assertDockerReachable();
+    // A state helper still on its way out would hold the volume.
+    await helpersRemoved();
+    const args = ['volume', 'rm', volume];
+    const result = await docker(args);
+    if (result.exitCode !== 0 && !/no such volume/i.test(result.stderr))
+        throw new DockerCommandError(args, result);
+}
+
+;// CONCATENATED MODULE: ./src/engine/down.ts
+// Bringing the engine down, the post step's work: always a graceful `docker stop -t N`, then, only
+// if the engine closed its state itself and main's decision allows it, the save of what changed.
+// Nothing here fails the job over cache trouble, and nothing here loads the Dagger SDK.
+
+
+
+
+
+async function engineDown(state) {
+    if (!state?.container || !state.volume || !state.engineVersion || !state.helperImage) {
+        info('No engine was started by this action: nothing to stop');
+        return {};
+    }
+    const timeoutSeconds = state.stopTimeoutSeconds ?? 300;
+    info(`Stopping the engine ${state.container} (docker stop -t ${timeoutSeconds})`);
+    const stop = await stopEngine({ container: state.container, timeoutSeconds });
+    if (!stop.clean) {
+        warning(`The engine did not shut down cleanly (${stop.reason ?? `exit code ${stop.exitCode}`}): its state is not saved, ` +
+            'because the engine wipes a state it did not close itself');
+        return {};
+    }
+    info(`The engine stopped cleanly in ${(stop.durationMs / 1000).toFixed(1)} s`);
+    const cache = state.cache;
+    if (!cache)
+        return {};
+    const decision = {
+        save: cache.save,
+        reason: cache.saveReason ?? (cache.save ? 'may be saved: cache-save is true' : 'not saved: cache-save is false')
+    };
+    info(`Engine state ${decision.reason}`);
+    if (!decision.save)
+        return { save: decision };
+    let manifest;
+    if (cache.manifestPath) {
+        try {
+            manifest = JSON.parse(await (0,promises_namespaceObject.readFile)(cache.manifestPath, 'utf8'));
+        }
+        catch (error) {
+            warning(`The restored manifest is unreadable (${errors_errorMessage(error)}): saving every part anew`);
+        }
+    }
+    const save = await saveEngineState({
+        volume: state.volume,
+        helperImage: state.helperImage,
+        engineVersion: state.engineVersion,
+        scope: cache.scope,
+        tempDir: cache.tempDir,
+        runId: cache.runId,
+        runAttempt: cache.runAttempt,
+        restored: cache.fingerprint ? { fingerprint: cache.fingerprint, manifest } : undefined
+    });
+    info(save.saved
+        ? `Saved the engine state as ${save.key}: ${save.bytesUploaded} bytes in ${save.partsUploaded} parts uploaded, ${save.partsReused} reused`
+        : `Engine state not saved: ${save.reason}`);
+    return { save };
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/results.ts
 // Typed results read from the tools' machine-readable output: golangci-lint v2 JSON, the
 // `go test -json` event stream with `go tool cover -func`, and trivy/grype JSON reports.
@@ -100693,9 +100758,16 @@ const RESTORED_FROM = {
     partial: `the newest save of this engine version under another scope (a different ${format_code('cache-key')}, stage selection, or both)`,
     false: ''
 };
-function renderCacheRestore(restore, runnerHost) {
+function renderCacheRestore(restore, runnerHost, { stateOnDaemon, discardedState } = {}) {
     const lines = ['### Engine cache', ''];
-    if (!restore)
+    if (discardedState) {
+        const what = stateOnDaemon ? 'the state it found on this Docker daemon' : 'the restored state';
+        lines.push(`Cold start: the engine discarded ${what} at start-up (${code(discardedState)}).`);
+    }
+    else if (stateOnDaemon) {
+        lines.push("Nothing restored: the engine state was already on this Docker daemon (a self-hosted runner's earlier job), and was used as it is.");
+    }
+    else if (!restore)
         lines.push('Not restored: the action did not manage the engine state in this job.');
     else if (restore.cacheHit === 'false') {
         lines.push(`Cold start: no saved engine state to restore (looked up in ${formatDuration(restore.durationMs)}).`);
@@ -100741,7 +100813,7 @@ function renderSummary(input) {
         }
     }
     if (input.engine)
-        lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost));
+        lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost, input.engine));
     return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
 }
 /** Appends text to the job summary; false when the runner gives no summary file (act, local runs). */
@@ -100788,10 +100860,9 @@ function readPostState() {
 }
 
 ;// CONCATENATED MODULE: ./src/action/post-step.ts
-// The post step, run even when main failed: stop the engine gracefully, then save its state if
-// the stop was clean, main's save decision allows it and the state changed. Nothing here fails
-// the job over cache trouble, and nothing here loads the Dagger SDK.
-
+// The post step, run even when main failed: the engine down (stopped gracefully, its state saved
+// if it closed it cleanly and main's decision allows it), then the report. Nothing here fails the
+// job over cache trouble, and nothing here loads the Dagger SDK.
 
 
 
@@ -100800,71 +100871,15 @@ function readPostState() {
 
 async function post() {
     try {
-        await stopAndSave();
+        const { save } = await engineDown(readPostState());
+        if (save) {
+            // The summary is a report of what happened: failing to write it changes nothing that did.
+            await writeCacheSaveSummary(save).catch(error => warning(`Could not write the job summary: ${errors_errorMessage(error)}`));
+        }
     }
     finally {
         // The entry exits the process next: a helper still being removed would be left running.
         await helper_container_helpersRemoved();
-    }
-}
-async function stopAndSave() {
-    const state = readPostState();
-    if (!state?.container || !state.volume || !state.engineVersion || !state.helperImage) {
-        info('No engine was started by this action: nothing to stop');
-        return;
-    }
-    const timeoutSeconds = state.stopTimeoutSeconds ?? 300;
-    info(`Stopping the engine ${state.container} (docker stop -t ${timeoutSeconds})`);
-    const stop = await stopEngine({ container: state.container, timeoutSeconds });
-    if (!stop.clean) {
-        warning(`The engine did not shut down cleanly (${stop.reason ?? `exit code ${stop.exitCode}`}): its state is not saved, ` +
-            'because the engine wipes a state it did not close itself');
-        return;
-    }
-    info(`The engine stopped cleanly in ${(stop.durationMs / 1000).toFixed(1)} s`);
-    const cache = state.cache;
-    if (!cache)
-        return;
-    const decision = {
-        save: cache.save,
-        reason: cache.saveReason ?? (cache.save ? 'may be saved: cache-save is true' : 'not saved: cache-save is false')
-    };
-    info(`Engine state ${decision.reason}`);
-    if (!decision.save) {
-        await summarize(decision);
-        return;
-    }
-    let manifest;
-    if (cache.manifestPath) {
-        try {
-            manifest = JSON.parse(await (0,promises_namespaceObject.readFile)(cache.manifestPath, 'utf8'));
-        }
-        catch (error) {
-            warning(`The restored manifest is unreadable (${error instanceof Error ? error.message : String(error)}): saving every part anew`);
-        }
-    }
-    const save = await saveEngineState({
-        volume: state.volume,
-        helperImage: state.helperImage,
-        engineVersion: state.engineVersion,
-        scope: cache.scope,
-        tempDir: cache.tempDir,
-        runId: cache.runId,
-        runAttempt: cache.runAttempt,
-        restored: cache.fingerprint ? { fingerprint: cache.fingerprint, manifest } : undefined
-    });
-    info(save.saved
-        ? `Saved the engine state as ${save.key}: ${save.bytesUploaded} bytes in ${save.partsUploaded} parts uploaded, ${save.partsReused} reused`
-        : `Engine state not saved: ${save.reason}`);
-    await summarize(save);
-}
-/** The summary is a report of what happened: failing to write it changes nothing that did. */
-async function summarize(save) {
-    try {
-        await writeCacheSaveSummary(save);
-    }
-    catch (error) {
-        warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`);
     }
 }
 /** The name @github/local-action runs. */

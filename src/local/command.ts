@@ -16,9 +16,9 @@ import { DockerUnavailableError, assertDockerReachable } from '../shared/docker.
 import { errorMessage } from '../shared/errors.js'
 import { InputError, type InputReader } from '../inputs/parse.js'
 import { parsePipelineInputs } from '../inputs/pipeline-config.js'
-import type { PipelineResult } from '../pipeline/dag.js'
 import { describePlan } from '../pipeline/plan.js'
-import { lineWriter, renderPipelineText, stageProgressHooks } from '../report/log.js'
+import { renderPipelineText } from '../report/log.js'
+import { runInEngine } from '../pipeline/run.js'
 
 export const COMMAND = 'go-dagger-pipeline'
 
@@ -172,22 +172,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   }
 
   if (onExample) io.err(`${COMMAND}: no --source given, running on the bundled example ${values.source}\n`)
-  const { connection, dag } = await import('@dagger.io/dagger')
-  const { runPipeline } = await import('../pipeline/dag.js')
-  const progress = lineWriter(line => io.err(`${line}\n`))
-  let result: PipelineResult | undefined
-  try {
-    await connection(
-      async () => {
-        result = await runPipeline(dag, cfg, stageProgressHooks(line => io.err(`${line}\n`)))
-      },
-      { LogOutput: progress }
-    )
-  } finally {
-    progress.end()
-  }
-  const finished = result as PipelineResult | undefined
-  if (!finished) return fail('the engine session ended before the pipeline finished', 1)
+  const finished = await runInEngine(cfg, line => io.err(`${line}\n`))
   io.out(renderPipelineText(finished, io.cwd))
   return finished.ok ? 0 : 1
 }

@@ -12,9 +12,18 @@ import { errorMessage } from '../shared/errors.js'
 import { failureMessage, type AnnotationTally } from './annotations.js'
 import { code, countBy, displayPath, escapeCell, escapeText, formatBytes, formatDuration, formatPercent, plural, table } from './format.js'
 
+export interface EngineSummary {
+  restore?: Pick<RestoreResult, 'cacheHit' | 'matchedKey' | 'bytes' | 'durationMs'>
+  runnerHost?: string
+  /** The state was already on this Docker daemon (a self-hosted runner's earlier job). */
+  stateOnDaemon?: boolean
+  /** The engine threw away the state it started on, for this reason. */
+  discardedState?: string
+}
+
 export interface SummaryInput {
   pipeline?: PipelineResult
-  engine?: { restore?: Pick<RestoreResult, 'cacheHit' | 'matchedKey' | 'bytes' | 'durationMs'>; runnerHost?: string }
+  engine?: EngineSummary
   annotations?: AnnotationTally
   /** Host paths inside it are shown relative to it (the repository checkout). */
   workspace?: string
@@ -195,11 +204,17 @@ const RESTORED_FROM: Record<RestoreResult['cacheHit'], string> = {
 }
 
 export function renderCacheRestore(
-  restore: Pick<RestoreResult, 'cacheHit' | 'matchedKey' | 'bytes' | 'durationMs'> | undefined,
-  runnerHost?: string
+  restore: EngineSummary['restore'],
+  runnerHost?: string,
+  { stateOnDaemon, discardedState }: Pick<EngineSummary, 'stateOnDaemon' | 'discardedState'> = {}
 ): string {
   const lines = ['### Engine cache', '']
-  if (!restore) lines.push('Not restored: the action did not manage the engine state in this job.')
+  if (discardedState) {
+    const what = stateOnDaemon ? 'the state it found on this Docker daemon' : 'the restored state'
+    lines.push(`Cold start: the engine discarded ${what} at start-up (${code(discardedState)}).`)
+  } else if (stateOnDaemon) {
+    lines.push("Nothing restored: the engine state was already on this Docker daemon (a self-hosted runner's earlier job), and was used as it is.")
+  } else if (!restore) lines.push('Not restored: the action did not manage the engine state in this job.')
   else if (restore.cacheHit === 'false') {
     lines.push(`Cold start: no saved engine state to restore (looked up in ${formatDuration(restore.durationMs)}).`)
   } else {
@@ -243,7 +258,7 @@ export function renderSummary(input: SummaryInput): string {
       if (report) lines.push(...stageSection(report as StageReport, input.workspace))
     }
   }
-  if (input.engine) lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost))
+  if (input.engine) lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost, input.engine))
   return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n'
 }
 
