@@ -97,6 +97,17 @@ describe('flags', () => {
     for (const name of read) expect(help).toMatch(new RegExp(`^  --${name} `, 'm'))
   })
 
+  test('--engine-config is checked against the engine schema before anything runs, and --help lists it', async () => {
+    let err = ''
+    const io = { out: (t: string) => (err += t), err: (t: string) => (err += t), cwd: repoRoot }
+    const code = await main(['--stage', 'build', '--engine-config', '{"gc":{"maxUsedSpace":"1GB"}}'], { DOCKER_HOST: 'unix:///nonexistent.sock' }, io)
+    expect(code).toBe(2)
+    expect(err).toMatch(/^go-dagger-pipeline: --engine-config has an invalid value '\{"gc":\{"maxUsedSpace":"1GB"\}\}': /)
+    let help = ''
+    await main(['--help'], {}, { out: t => (help += t), err: t => (help += t), cwd: repoRoot })
+    expect(help).toMatch(/^ {2}--engine-config .*\[env GO_DAGGER_ENGINE_CONFIG\]$/m)
+  })
+
   test('secrets may come from the environment instead of the command line', async () => {
     let out = ''
     const io = { out: (t: string) => (out += t), err: (t: string) => (out += t), cwd: repoRoot }

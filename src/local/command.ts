@@ -8,19 +8,26 @@
 // rejected here with the same message. The Dagger SDK is imported only when something runs, which
 // keeps --help and --dry-run instant and free of Docker.
 
+import { execFile } from 'node:child_process'
 import { existsSync, realpathSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import { delimiter, dirname, join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
-import { DockerUnavailableError, assertDockerReachable } from '../shared/docker.js'
+import { parseArgs, promisify } from 'node:util'
+import { SDK_CLI_VERSION } from '../dagger-cli/install.js'
+import { engineNames, startEngine, stopEngine } from '../engine/container.js'
+import { engineConfigJson, type EngineConfigOverrides } from '../engine/engine-json.js'
+import { DEFAULT_CACHE_MAX_SIZE } from '../inputs/action-config.js'
+import { parseEngineConfig } from '../inputs/engine-config.js'
+import { DockerUnavailableError, assertDockerReachable, ensureImage } from '../shared/docker.js'
 import { errorMessage } from '../shared/errors.js'
-import { InputError, type InputReader } from '../inputs/parse.js'
+import { InputError, parseSize, type InputReader } from '../inputs/parse.js'
 import { parsePipelineInputs } from '../inputs/pipeline-config.js'
 import { describePlan } from '../pipeline/plan.js'
 import { renderPipelineText } from '../report/log.js'
 import { runInEngine } from '../pipeline/run.js'
 
 export const COMMAND = 'go-dagger-pipeline'
+const execFileAsync = promisify(execFile)
 
 interface Flag {
   help: string
@@ -55,6 +62,15 @@ export const PIPELINE_FLAGS: Record<string, Flag> = {
   'dry-run': { help: 'print the plan and run nothing (needs no Docker)', boolean: true }
 }
 
+/** Flags of the local command alone: the engine it starts for itself. */
+export const ENGINE_FLAGS: Record<string, Flag> = {
+  'engine-config': {
+    help: 'JSON merged into engine.json (registry mirrors, CAs, log level): the command then starts an engine of its own, keeps its state in a volume, and stops it when done',
+    env: 'GO_DAGGER_ENGINE_CONFIG'
+  }
+}
+const ALL_FLAGS: Record<string, Flag> = { ...PIPELINE_FLAGS, ...ENGINE_FLAGS }
+
 /** The directory of this package: two levels up from dist/cli/index.js and from src/local/command.ts. */
 export function packageRoot(moduleUrl: string = import.meta.url): string {
   let dir = dirname(fileURLToPath(moduleUrl))
@@ -67,8 +83,8 @@ export function packageRoot(moduleUrl: string = import.meta.url): string {
 }
 
 export function usage(): string {
-  const width = Math.max(...Object.keys(PIPELINE_FLAGS).map(n => n.length)) + 4
-  const lines = Object.entries(PIPELINE_FLAGS).map(([name, flag]) => {
+  const width = Math.max(...Object.keys(ALL_FLAGS).map(n => n.length)) + 4
+  const lines = Object.entries(ALL_FLAGS).map(([name, flag]) => {
     const env = flag.env ? ` [env ${flag.env}]` : ''
     return `  --${name.padEnd(width - 2)}${flag.help}${env}`
   })
@@ -94,9 +110,43 @@ export function flagReader(values: Record<string, string | boolean | undefined>,
     const value = values[name]
     if (typeof value === 'boolean') return String(value)
     if (value !== undefined) return value.trim()
-    const fromEnv = PIPELINE_FLAGS[name]?.env
+    const fromEnv = ALL_FLAGS[name]?.env
     return (fromEnv && env[fromEnv]?.trim()) || ''
   }
+}
+
+const LOCAL_STOP_TIMEOUT_SECONDS = 300
+
+/** A `dagger` on PATH that reports the SDK's own version, or undefined. */
+async function daggerOnPath(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, 'dagger')
+    if (!existsSync(candidate)) continue
+    try {
+      const { stdout } = await execFileAsync(candidate, ['version'], { timeout: 10_000, env: { ...env, DAGGER_NO_NAG: '1', DO_NOT_TRACK: '1' } })
+      return new RegExp(`^dagger v${SDK_CLI_VERSION.replace(/\./g, '\\.')}\\b`).test(stdout.trim()) ? candidate : undefined
+    } catch {
+      return undefined
+    }
+  }
+  return undefined
+}
+
+/**
+ * The engine the command starts when --engine-config is given, with the action's own lifecycle: the
+ * same image the SDK's CLI would start, engine.json with those settings, its state in a named
+ * volume that the next run starts warm on. Its runner host goes to the SDK through the environment.
+ */
+async function startOwnEngine(overrides: EngineConfigOverrides, io: CliIo): Promise<string> {
+  const names = engineNames({ engineVersion: SDK_CLI_VERSION, scope: 'local' })
+  const image = `registry.dagger.io/engine:v${SDK_CLI_VERSION}`
+  await ensureImage(image)
+  const maxUsedSpaceBytes = parseSize('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0)
+  io.err(`${COMMAND}: starting the engine ${names.container} (${image}) with the given engine config\n`)
+  const started = await startEngine({ image, names, engineConfig: engineConfigJson({ maxUsedSpaceBytes, overrides }), stopTimeoutSeconds: LOCAL_STOP_TIMEOUT_SECONDS })
+  if (started.discardedState) io.err(`${COMMAND}: the engine discarded its earlier state (${started.discardedState}): this run starts cold\n`)
+  process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = started.runnerHost
+  return names.container
 }
 
 // A runner host that is not a local container needs no Docker on this machine.
@@ -128,7 +178,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   let values: Record<string, string | boolean | undefined>
   try {
     const options = Object.fromEntries(
-      Object.entries(PIPELINE_FLAGS).map(([name, flag]) => [name, { type: flag.boolean ? 'boolean' : 'string' } as const])
+      Object.entries(ALL_FLAGS).map(([name, flag]) => [name, { type: flag.boolean ? 'boolean' : 'string' } as const])
     )
     values = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowNegative: true, strict: true })
       .values
@@ -144,8 +194,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   if (onExample) values.source = relative(io.cwd, join(packageRoot(), 'examples', 'hello')) || '.'
 
   let cfg
+  let engineConfig: EngineConfigOverrides | undefined
   try {
     cfg = await parsePipelineInputs(flagReader(values, env), env, io.cwd)
+    engineConfig = parseEngineConfig(flagReader(values, env)('engine-config'))
   } catch (error) {
     if (error instanceof InputError) {
       const what = error.value === '' ? 'is missing' : `has an invalid value '${error.value}'`
@@ -172,7 +224,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   }
 
   if (onExample) io.err(`${COMMAND}: no --source given, running on the bundled example ${values.source}\n`)
-  const finished = await runInEngine(cfg, line => io.err(`${line}\n`))
+  const cli = await daggerOnPath(env)
+  // The SDK would otherwise download its CLI: a dagger of its own version on PATH does the same.
+  if (cli && !process.env._EXPERIMENTAL_DAGGER_CLI_BIN) process.env._EXPERIMENTAL_DAGGER_CLI_BIN = cli
+  const ownEngine = engineConfig && !env._EXPERIMENTAL_DAGGER_RUNNER_HOST ? await startOwnEngine(engineConfig, io) : undefined
+  let finished
+  try {
+    finished = await runInEngine(cfg, line => io.err(`${line}\n`))
+  } finally {
+    if (ownEngine) {
+      io.err(`${COMMAND}: stopping the engine ${ownEngine} (docker stop -t ${LOCAL_STOP_TIMEOUT_SECONDS}); its state stays in the volume of that name\n`)
+      const stopped = await stopEngine({ container: ownEngine, timeoutSeconds: LOCAL_STOP_TIMEOUT_SECONDS })
+      if (!stopped.clean) io.err(`${COMMAND}: the engine did not stop cleanly (${stopped.reason ?? `exit code ${stopped.exitCode}`}): it will start cold\n`)
+    }
+  }
   io.out(renderPipelineText(finished, io.cwd))
   return finished.ok ? 0 : 1
 }
