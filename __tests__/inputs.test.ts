@@ -1,4 +1,4 @@
-import { InputError, parseBoolean, parseInteger, parseList, parseSize } from '../src/inputs/parse.js'
+import { InputError, parseBoolean, parseImageReference, parseInteger, parseList, parseSize } from '../src/inputs/parse.js'
 
 function inputError(fn: () => unknown): InputError {
   try {
@@ -70,4 +70,23 @@ describe('parseBoolean', () => {
 test('parseList splits on commas and newlines and drops empty items', () => {
   expect(parseList('build, lint\n\ntest,,\n image ')).toEqual(['build', 'lint', 'test', 'image'])
   expect(parseList('')).toEqual([])
+})
+
+describe('parseImageReference: the one reference grammar of every image input', () => {
+  test.each([
+    'registry.dagger.io/engine:v0.21.8',
+    'debian:bookworm-slim',
+    'localhost:5000/team/image',
+    '[::1]:5000/team/image:tag',
+    'host:5000/team/image@sha256:' + 'a'.repeat(64),
+    'gcr.io/distroless/static-debian12:nonroot'
+  ])('accepts %s', reference => {
+    expect(parseImageReference('engine-image', reference)).toBe(reference)
+  })
+
+  test.each(['Team/Image', 'image:tag with space', 'image@sha256:short', '/image', 'image:'])('refuses %s, naming the input', reference => {
+    expect(() => parseImageReference('base-image', reference, 'expected scratch or an image reference')).toThrow(
+      new InputError('base-image', reference.trim(), 'expected scratch or an image reference')
+    )
+  })
 })

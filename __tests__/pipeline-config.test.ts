@@ -213,7 +213,10 @@ describe('bad inputs fail before any session, naming the input and the value', (
     ['-json among values', { 'test-flags': "-run 'A B' -json=false" }, 'test-flags', '-json=false'],
     ['a value after a flag that has one already', { 'test-flags': '-count=1 TestFoo' }, 'test-flags', 'TestFoo'],
     ['dry-run not a boolean', { 'dry-run': 'yes' }, 'dry-run', 'yes'],
-    ['race not a boolean', { race: 'on' }, 'race', 'on']
+    ['race not a boolean', { race: 'on' }, 'race', 'on'],
+    // The reference grammar every image input shares: a path component is lowercase.
+    ['base-image with an uppercase path', { 'base-image': 'gcr.io/Distroless/static' }, 'base-image', 'gcr.io/Distroless/static'],
+    ['base-image with a short digest', { 'base-image': 'alpine@sha256:abc' }, 'base-image', 'alpine@sha256:abc']
   ]
   test.each(cases)('%s', async (_, values, input, value) => {
     const error = await parse(values).then(

@@ -53,6 +53,8 @@ interface Case {
   work: RegExp[]
   /** Images (registry repositories) the cold job pulls and the warm one must not pull again. */
   images: string[]
+  /** Execs that run again warm, and why. */
+  rerunsWarm?: { exec: RegExp; why: string }
 }
 
 const cases: Case[] = [
@@ -60,11 +62,18 @@ const cases: Case[] = [
   { stage: 'lint', work: [/golangci-lint run/], images: ['golangci/golangci-lint'] },
   { stage: 'test', work: [/go mod download/, /go test/], images: ['library/golang'] },
   { stage: 'image', work: [/go build .*hello_linux_arm64/], images: ['gcr.io/distroless/static-debian12', 'library/golang'] },
-  { stage: 'scan', work: [/go build/, /image --input .* --scanners vuln/], images: ['aquasec/trivy', 'gcr.io/distroless/static-debian12', 'library/golang'] },
+  {
+    stage: 'scan',
+    work: [/go build/, /image --download-db-only/, /image --input .* --scanners vuln/],
+    images: ['aquasec/trivy', 'gcr.io/distroless/static-debian12', 'library/golang'],
+    // Measured: the engine builds Container.asTarball anew in each session, so the scan that reads
+    // it runs again (about a second, on the database the restored state kept: no download).
+    rerunsWarm: { exec: /image --input .* --scanners vuln/, why: 'reads a tarball the engine exports anew in each session' }
+  },
   { stage: 'build,test', work: [/go build .*hello_linux_amd64/, /go test/], images: ['library/golang'] }
 ]
 
-describe.each(cases)('stage $stage, cold then warm on a new runner', ({ stage, work, images }) => {
+describe.each(cases)('stage $stage, cold then warm on a new runner', ({ stage, work, images, rerunsWarm }) => {
   let world: RealWorld
   // Each case has a cache service of its own: the cold job finds no entry, not even another case's.
   beforeAll(async () => {
@@ -118,7 +127,8 @@ describe.each(cases)('stage $stage, cold then warm on a new runner', ({ stage, w
       })
     }
     const ranWarm = execOutcomes(warmMain.stdout, /./).filter(outcome => outcome !== 'CACHED')
-    expect(ranWarm).toEqual([])
+    const mayRerun = rerunsWarm ? execOutcomes(warmMain.stdout, rerunsWarm.exec).filter(outcome => outcome !== 'CACHED') : []
+    expect({ ranWarm: ranWarm.length, mayRerun: mayRerun.length, why: rerunsWarm?.why }).toEqual({ ranWarm: mayRerun.length, mayRerun: mayRerun.length, why: rerunsWarm?.why })
     // The registry's access log: the warm engine fetched no layer of any image again.
     expect(pulledRepositories(await registryLog(world.description, registryOffset), warmAddresses)).toEqual([])
     expectPassed(await warm.runPost())

@@ -267,6 +267,8 @@ async function phases_phase(name, subject, body) {
     }
 }
 
+// EXTERNAL MODULE: ./src/shared/errors.ts
+var errors = __webpack_require__(58382);
 ;// CONCATENATED MODULE: ./src/engine-state/store.ts
 // The engine-state store: saves and restores the Dagger engine's state volume through the Actions
 // cache, incrementally. Units of the state that never change once written (committed snapshots,
@@ -274,6 +276,7 @@ async function phases_phase(name, subject, body) {
 // saves; the mutable remainder is stored in every save; a small manifest per save names its parts
 // and is the only entry looked up by key. Cache trouble never fails a build: it warns and the
 // run goes on cold (restore) or unsaved (save).
+
 
 
 
@@ -397,7 +400,7 @@ async function restoreInCacheRoot(options) {
         manifest = validateManifest(JSON.parse(await (0,promises_.readFile)(MANIFEST_PATH, 'utf8')), expected);
     }
     catch (error) {
-        lib_core/* warning */.$e(`Engine state not restored (${message(error)}): starting cold`);
+        lib_core/* warning */.$e(`Engine state not restored (${(0,errors/* errorMessage */.g)(error)}): starting cold`);
         return await cold(undefined);
     }
     const cacheHit = matchedKey.startsWith(keys.restoreKeys[0]) ? 'true' : 'partial';
@@ -414,7 +417,7 @@ async function restoreInCacheRoot(options) {
         return { cacheHit, matchedKey, bytes, durationMs: Date.now() - started, fingerprint, manifest };
     }
     catch (error) {
-        lib_core/* warning */.$e(`Engine state ${matchedKey} could not be restored (${message(error)}): starting cold`);
+        lib_core/* warning */.$e(`Engine state ${matchedKey} could not be restored (${(0,errors/* errorMessage */.g)(error)}): starting cold`);
         try {
             helper ??= await helperStart.catch(() => helper_container/* StateHelper */["in"].start(options.volume, options.helperImage));
             await helper.wipe();
@@ -422,7 +425,7 @@ async function restoreInCacheRoot(options) {
         }
         catch (wipeError) {
             // Without a helper the volume cannot be read either; the lifecycle will report Docker trouble.
-            lib_core/* warning */.$e(`Could not empty the engine state volume ${options.volume}: ${message(wipeError)}`);
+            lib_core/* warning */.$e(`Could not empty the engine state volume ${options.volume}: ${(0,errors/* errorMessage */.g)(wipeError)}`);
             return { cacheHit: 'false', bytes: 0, durationMs: Date.now() - started, fingerprint: '' };
         }
     }
@@ -576,8 +579,8 @@ async function saveInCacheRoot(options, access) {
         return result(true, 'saved', { ...totals, key: keys.primary });
     }
     catch (error) {
-        core.warning(`Engine state not saved: ${message(error)}`);
-        return result(false, `error: ${message(error)}`);
+        core.warning(`Engine state not saved: ${errorMessage(error)}`);
+        return result(false, `error: ${errorMessage(error)}`);
     }
     finally {
         await Promise.all([helper?.remove(), rm(PARTS_DIR, { recursive: true, force: true })]);
@@ -648,9 +651,9 @@ async function saveEntry(file, key, access) {
             return false;
     }
     catch (error) {
-        if (WRITE_REFUSED.test(message(error)))
-            throw new Error(`the Actions cache refused to store ${key} (${message(error)}), so it is ${READ_ONLY_RUN}`);
-        core.warning(`Could not store ${key}: ${message(error)}`);
+        if (WRITE_REFUSED.test(errorMessage(error)))
+            throw new Error(`the Actions cache refused to store ${key} (${errorMessage(error)}), so it is ${READ_ONLY_RUN}`);
+        core.warning(`Could not store ${key}: ${errorMessage(error)}`);
         return false;
     }
     return cacheServiceVersion() === 'v2' || !access.readable || isStored(file, key);
@@ -685,7 +688,7 @@ async function isStored(file, key) {
         return (await deadline(cache.restoreCache([file], key, [], { lookupOnly: true }), `looking up ${key}`)) === key;
     }
     catch (error) {
-        core.warning(`Could not look up ${key}: ${message(error)}`);
+        core.warning(`Could not look up ${key}: ${errorMessage(error)}`);
         return false;
     }
 }
@@ -754,9 +757,6 @@ async function mapConcurrently(items, limit, body) {
     if (failure !== undefined)
         throw failure;
     return results;
-}
-function message(error) {
-    return error instanceof Error ? error.message : String(error);
 }
 
 

@@ -38035,12 +38035,15 @@ function nulList(items) {
 /* unused harmony exports unchangedSince, splitState */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _engine_engine_json_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70333);
 // The engine state seen through one `find -printf` listing: a fingerprint of the whole tree, and
 // its split into units (the parts of the state that never change once written, stored once and
 // reused across saves) and the mutable remainder (uploaded in every save). Pure: no I/O here.
 
+
 /** Where the state volume is mounted in every helper container. */
-const STATE_MOUNT = '/var/lib/dagger';
+/** The helper mounts the state volume where the engine does, so paths read the same in both. */
+const STATE_MOUNT = _engine_engine_json_js__WEBPACK_IMPORTED_MODULE_1__/* .ENGINE_STATE_DIR */ .ZG;
 /**
  * GNU find format, one NUL-terminated field each: type, mode, uid, gid, size, mtime, ctime,
  * inode, link count, symlink target, path. ctime moves with every change (content, mode, owner,
@@ -38219,15 +38222,61 @@ function splitState(entries) {
 
 /***/ }),
 
+/***/ 70333:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Jt: () => (/* binding */ engineConfigJson),
+/* harmony export */   ZG: () => (/* binding */ ENGINE_STATE_DIR),
+/* harmony export */   xS: () => (/* binding */ DEFAULT_STOP_TIMEOUT_SECONDS),
+/* harmony export */   yG: () => (/* binding */ ENGINE_CONFIG_PATH)
+/* harmony export */ });
+// The engine's own configuration (/etc/dagger/engine.json). Its garbage collector is what keeps the
+// state, and therefore the cached archive, under cache-max-size; the `engine-config` input adds the
+// rest (registry mirrors, private CAs, insecure registries, log level) for GHES, corporate mirrors
+// and air-gapped runners (checked in src/inputs/engine-config.ts).
+const ENGINE_CONFIG_PATH = '/etc/dagger/engine.json';
+/** Where the engine keeps its whole state: the directory the state volume is mounted on. */
+const ENGINE_STATE_DIR = '/var/lib/dagger';
+/**
+ * How long the engine gets to close its state after SIGTERM: the SQLite persist and a syncfs take
+ * seconds when idle and are bounded by the engine's own 5 minutes; a SIGKILL before that wipes it.
+ */
+const DEFAULT_STOP_TIMEOUT_SECONDS = 300;
+function engineConfigJson({ maxUsedSpaceBytes, overrides = {} }) {
+    if (!Number.isSafeInteger(maxUsedSpaceBytes) || maxUsedSpaceBytes <= 0) {
+        throw new RangeError(`maxUsedSpaceBytes must be a positive whole number of bytes, got ${maxUsedSpaceBytes}`);
+    }
+    const { gc: userGc, ...rest } = overrides;
+    const config = {
+        ...rest,
+        gc: {
+            ...userGc,
+            enabled: true,
+            maxUsedSpace: maxUsedSpaceBytes,
+            // The engine's default reserved space is a share of the disk (several GB on a runner), and
+            // GC never goes below it, which would let the state outgrow maxUsedSpace.
+            reservedSpace: Math.floor(maxUsedSpaceBytes / 10)
+        }
+    };
+    return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+
+/***/ }),
+
 /***/ 13718:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   DB: () => (/* binding */ parseSize),
 /* harmony export */   E1: () => (/* binding */ parseList),
+/* harmony export */   SH: () => (/* binding */ PATH_COMPONENT),
 /* harmony export */   cG: () => (/* binding */ parseInteger),
 /* harmony export */   dz: () => (/* binding */ InputError),
-/* harmony export */   yG: () => (/* binding */ parseBoolean)
+/* harmony export */   o_: () => (/* binding */ parseImageReference),
+/* harmony export */   yG: () => (/* binding */ parseBoolean),
+/* harmony export */   zv: () => (/* binding */ REGISTRY_HOST)
 /* harmony export */ });
 // Shared input parsing. Every parser is pure: it takes the raw string that the runner (or the
 // local command) gave for one input and returns a typed value, or throws an InputError that names
@@ -38305,6 +38354,20 @@ function parseList(raw) {
         .split(/[,\n]/)
         .map(s => s.trim())
         .filter(s => s !== '');
+}
+// Docker's reference grammar, the one place it is spelled: [host[:port]/]path[:tag][@sha256:hex],
+// path components lowercase. Used for every image input and the repository that publish pushes to.
+const HOST = String.raw `(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|\[[0-9a-fA-F:]+\])(?::\d+)?|[A-Za-z0-9-]+:\d+`;
+const COMPONENT = String.raw `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
+const REGISTRY_HOST = new RegExp(`^(?:${HOST})$`);
+const PATH_COMPONENT = new RegExp(`^${COMPONENT}$`);
+const IMAGE_REFERENCE = new RegExp(String.raw `^(?:(?:${HOST})/)?${COMPONENT}(?:/${COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+/** An image reference (tag and digest optional), or an InputError naming the input. */
+function parseImageReference(input, raw, allowed = 'expected an image reference such as registry.dagger.io/engine:v0.21.8 or host:5000/team/image@sha256:<digest>') {
+    const value = raw.trim();
+    if (!IMAGE_REFERENCE.test(value))
+        throw new InputError(input, value, allowed);
+    return value;
 }
 
 
@@ -38427,13 +38490,17 @@ async function readGoMod(dir) {
     }
     return parseGoMod(text, file);
 }
-const GO_VERSION = /^(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)$/;
+/** A Go release as go.mod and the go-version input spell it: 1.23, 1.23.4, 1.24rc1. */
+const GO_RELEASE = String.raw `\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?`;
+const GO_VERSION = new RegExp(`^(${GO_RELEASE})$`);
+/** A toolchain line's name: go1.23.4, or go1.23.4-custom for a suffixed build. */
+const GO_TOOLCHAIN = new RegExp(`^go(${GO_RELEASE})(?:-.*)?$`);
 /**
  * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
  * as the go command itself picks the newer toolchain the module asks for.
  */
 function goVersionFromGoMod(mod) {
-    const toolchain = mod.toolchain?.match(/^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:-.*)?$/);
+    const toolchain = mod.toolchain?.match(GO_TOOLCHAIN);
     if (toolchain)
         return toolchain[1];
     if (mod.go && GO_VERSION.test(mod.go))
@@ -38560,21 +38627,18 @@ function parseStages(raw, imageSet) {
     const chosen = allStages ? STAGES.filter(s => s !== 'publish' || imageSet) : names;
     return { stages: STAGES.filter(s => chosen.includes(s)), allStages };
 }
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const REGISTRY_HOST = /^(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|\[[0-9a-fA-F:]+\])(?::\d+)?$|^[A-Za-z0-9-]+:\d+$/;
 /** Validates a repository reference without tag or digest; returns the registry host it pushes to. */
 function parseImageRepository(raw) {
     const allowed = 'expected a repository without tag or digest, e.g. ghcr.io/acme/hello or acme/hello (tags go in the tags input)';
     if (raw.includes('@'))
         throw new parse/* InputError */.dz('image', raw, allowed);
     const parts = raw.split('/');
-    const host = parts.length > 1 && REGISTRY_HOST.test(parts[0]) ? parts[0] : undefined;
+    const host = parts.length > 1 && parse/* REGISTRY_HOST */.zv.test(parts[0]) ? parts[0] : undefined;
     const path = host ? parts.slice(1) : parts;
-    if (path.length === 0 || !path.every(p => PATH_COMPONENT.test(p)))
+    if (path.length === 0 || !path.every(p => parse/* PATH_COMPONENT */.SH.test(p)))
         throw new parse/* InputError */.dz('image', raw, allowed);
     return host ?? 'docker.io';
 }
-const BASE_IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/;
 const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** The last element of the module path, skipping a major-version suffix (`example.com/app/v2` → app). */
 function defaultBinaryName(modulePath) {
@@ -38746,7 +38810,7 @@ async function parsePipelineInputs(read, env, cwd) {
     const source = (0,external_node_path_.resolve)(cwd, sourceRaw);
     const goMod = await readGoMod(source);
     const goVersionRaw = read('go-version');
-    if (goVersionRaw && !/^\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?$/.test(goVersionRaw)) {
+    if (goVersionRaw && !GO_VERSION.test(goVersionRaw)) {
         throw new parse/* InputError */.dz('go-version', goVersionRaw, 'expected a Go release such as 1.23, 1.23.4 or 1.24rc1');
     }
     const goVersion = goVersionRaw || goVersionFromGoMod(goMod);
@@ -38779,10 +38843,10 @@ async function parsePipelineInputs(read, env, cwd) {
         if (!password)
             throw new parse/* InputError */.dz('registry-password', '', `${why} needs registry-username and registry-password`);
     }
-    const baseImage = read('base-image') || DEFAULT_BASE_IMAGE;
-    if (!BASE_IMAGE.test(baseImage)) {
-        throw new parse/* InputError */.dz('base-image', baseImage, 'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot');
-    }
+    const baseImageRaw = read('base-image') || DEFAULT_BASE_IMAGE;
+    const baseImage = baseImageRaw === 'scratch'
+        ? baseImageRaw
+        : (0,parse/* parseImageReference */.o_)('base-image', baseImageRaw, 'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot');
     const scanner = read('scanner') || 'trivy';
     if (!SCANNERS.includes(scanner)) {
         throw new parse/* InputError */.dz('scanner', scanner, `expected one of ${SCANNERS.join(', ')}`);
@@ -46612,7 +46676,7 @@ function _unique(values) {
 // EXTERNAL MODULE: ./src/inputs/parse.ts
 var parse = __nccwpck_require__(13718);
 // EXTERNAL MODULE: ./src/shared/errors.ts
-var errors = __nccwpck_require__(58382);
+var shared_errors = __nccwpck_require__(58382);
 ;// CONCATENATED MODULE: ./src/dagger-cli/install.ts
 // Installs the Dagger CLI the way setup-* actions install tools: the runner's tool cache first,
 // otherwise the release archive from `dagger-base-url`, verified against the release's checksums.txt
@@ -46746,7 +46810,7 @@ async function download(url) {
         if (error instanceof HTTPError) {
             throw new Error(`Download of ${url} failed: HTTP ${error.httpStatusCode}`, { cause: error });
         }
-        throw new Error(`Download of ${url} failed: ${(0,errors/* errorMessage */.g)(error)}`, { cause: error });
+        throw new Error(`Download of ${url} failed: ${(0,shared_errors/* errorMessage */.g)(error)}`, { cause: error });
     }
 }
 /** The sha256 of `fileName` in sha256sum output (`<hex>  <name>`, or `<hex> *<name>` in binary mode). */
@@ -46880,31 +46944,8 @@ var pipeline_config = __nccwpck_require__(62048);
 var docker = __nccwpck_require__(43933);
 // EXTERNAL MODULE: ./src/engine-state/helper-container.ts
 var helper_container = __nccwpck_require__(73686);
-;// CONCATENATED MODULE: ./src/engine/engine-json.ts
-// The engine's own configuration (/etc/dagger/engine.json). Its garbage collector is what keeps the
-// state, and therefore the cached archive, under cache-max-size; the `engine-config` input adds the
-// rest (registry mirrors, private CAs, insecure registries, log level) for GHES, corporate mirrors
-// and air-gapped runners (checked in src/inputs/engine-config.ts).
-const ENGINE_CONFIG_PATH = '/etc/dagger/engine.json';
-function engineConfigJson({ maxUsedSpaceBytes, overrides = {} }) {
-    if (!Number.isSafeInteger(maxUsedSpaceBytes) || maxUsedSpaceBytes <= 0) {
-        throw new RangeError(`maxUsedSpaceBytes must be a positive whole number of bytes, got ${maxUsedSpaceBytes}`);
-    }
-    const { gc: userGc, ...rest } = overrides;
-    const config = {
-        ...rest,
-        gc: {
-            ...userGc,
-            enabled: true,
-            maxUsedSpace: maxUsedSpaceBytes,
-            // The engine's default reserved space is a share of the disk (several GB on a runner), and
-            // GC never goes below it, which would let the state outgrow maxUsedSpace.
-            reservedSpace: Math.floor(maxUsedSpaceBytes / 10)
-        }
-    };
-    return `${JSON.stringify(config, null, 2)}\n`;
-}
-
+// EXTERNAL MODULE: ./src/engine/engine-json.ts
+var engine_json = __nccwpck_require__(70333);
 ;// CONCATENATED MODULE: ./src/engine/container.ts
 // The engine container's life: started the way the Dagger CLI starts it, with its state in a
 // Docker named volume (never a host path, so it works when the action itself runs in a container
@@ -46916,7 +46957,7 @@ function engineConfigJson({ maxUsedSpaceBytes, overrides = {} }) {
 
 
 
-const ENGINE_STATE_DIR = '/var/lib/dagger';
+
 const ENGINE_LABEL = 'io.github.go-dagger-action.engine';
 /**
  * Deterministic names per engine version and scope: a later job on the same daemon (self-hosted
@@ -46948,7 +46989,7 @@ function discardedStateReason(log) {
     return reset[1]?.replace(/^"|"$/g, '') || 'no reason given';
 }
 async function startEngine(options) {
-    const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = 300 } = options;
+    const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = engine_json/* DEFAULT_STOP_TIMEOUT_SECONDS */.xS } = options;
     const { container, volume } = names;
     const runnerHost = `docker-container://${container}`;
     await (0,docker/* assertDockerReachable */.CD)();
@@ -46974,15 +47015,15 @@ async function startEngine(options) {
         '--restart',
         'no',
         '--volume',
-        `${volume}:${ENGINE_STATE_DIR}`,
+        `${volume}:${engine_json/* ENGINE_STATE_DIR */.ZG}`,
         image
     ]);
     // Streamed through the CLI, so the file never needs a path the daemon can see: the file and the
     // directory holding it, unpacked into that directory's parent.
-    const configDir = external_node_path_.posix.dirname(ENGINE_CONFIG_PATH);
+    const configDir = external_node_path_.posix.dirname(engine_json/* ENGINE_CONFIG_PATH */.yG);
     const configTar = (0,docker/* tarArchive */.Gr)([
         { path: `${external_node_path_.posix.basename(configDir)}/`, mode: 0o755 },
-        { path: external_node_path_.posix.join(external_node_path_.posix.basename(configDir), external_node_path_.posix.basename(ENGINE_CONFIG_PATH)), mode: 0o644, content: engineConfig }
+        { path: external_node_path_.posix.join(external_node_path_.posix.basename(configDir), external_node_path_.posix.basename(engine_json/* ENGINE_CONFIG_PATH */.yG)), mode: 0o644, content: engineConfig }
     ]);
     await (0,docker/* dockerOk */.XE)(['cp', '-', `${container}:${external_node_path_.posix.dirname(configDir)}`], { input: configTar });
     await (0,docker/* dockerOk */.XE)(['start', container]);
@@ -47072,9 +47113,9 @@ async function volumeHasState({ volume, image }) {
     if (!(await (0,docker/* volumeExists */.Bl)(volume)))
         return false;
     const probe = `${volume}-probe-${process.pid}-${Date.now()}`;
-    await (0,docker/* dockerOk */.XE)(['create', '--name', probe, '--volume', `${volume}:${ENGINE_STATE_DIR}:ro`, image]);
+    await (0,docker/* dockerOk */.XE)(['create', '--name', probe, '--volume', `${volume}:${engine_json/* ENGINE_STATE_DIR */.ZG}:ro`, image]);
     try {
-        const copy = await (0,docker/* docker */.T3)(['cp', `${probe}:${ENGINE_STATE_DIR}/dagql-cache.db`, '-'], { discardStdout: true });
+        const copy = await (0,docker/* docker */.T3)(['cp', `${probe}:${engine_json/* ENGINE_STATE_DIR */.ZG}/dagql-cache.db`, '-'], { discardStdout: true });
         return copy.exitCode === 0;
     }
     finally {
@@ -47127,7 +47168,7 @@ async function localFingerprint(volume, helperImage) {
         return await stateFingerprint(volume, helperImage);
     }
     catch (error) {
-        lib_core/* warning */.$e(`Could not read the engine state volume ${volume} (${(0,errors/* errorMessage */.g)(error)}): the post step will save it whole`);
+        lib_core/* warning */.$e(`Could not read the engine state volume ${volume} (${(0,shared_errors/* errorMessage */.g)(error)}): the post step will save it whole`);
         return '';
     }
 }
@@ -47191,7 +47232,7 @@ async function engineUp(cfg, cliVersion) {
     });
     // Saved before the engine starts: whatever fails after that, post stops the engine.
     savePostState(handoff(restore?.fingerprint, manifestPath));
-    const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes, overrides: cfg.engine.config });
+    const engineConfig = (0,engine_json/* engineConfigJson */.Jt)({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes, overrides: cfg.engine.config });
     const startOptions = { image, names, engineConfig, stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds };
     const coldAfter = (previous) => previous && { ...COLD, durationMs: previous.durationMs };
     let started;
@@ -47201,7 +47242,7 @@ async function engineUp(cfg, cliVersion) {
     catch (error) {
         if (!stateBeforeStart)
             throw error;
-        lib_core/* warning */.$e(`The engine did not start on the restored state (${(0,errors/* errorMessage */.g)(error)}); discarding it and starting cold`);
+        lib_core/* warning */.$e(`The engine did not start on the restored state (${(0,shared_errors/* errorMessage */.g)(error)}); discarding it and starting cold`);
         await removeVolume(names.volume);
         started = await startEngine(startOptions);
         restore = coldAfter(restore);
@@ -47231,6 +47272,7 @@ const engine_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https
 // is checked against the engine's own schema (docs/static/reference/engine.schema.json in the
 // dagger repository at v0.21.8) before anything runs. Kept apart from engine/engine-json.ts, which
 // writes engine.json and needs no validator.
+
 
 
 
@@ -47271,7 +47313,7 @@ function parseEngineConfig(raw) {
         parsed = JSON.parse(value);
     }
     catch (error) {
-        throw new parse/* InputError */.dz('engine-config', value, `${ALLOWED}; it is not JSON (${error.message})`);
+        throw new parse/* InputError */.dz('engine-config', value, `${ALLOWED}; it is not JSON (${(0,shared_errors/* errorMessage */.g)(error)})`);
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         throw new parse/* InputError */.dz('engine-config', value, ALLOWED);
@@ -47300,10 +47342,11 @@ function parseEngineConfig(raw) {
 
 
 
+
 /** Compressed, 5 GB of engine state stays well under GitHub's 10 GB Actions cache per repository. */
 const DEFAULT_CACHE_MAX_SIZE = '5GB';
 const MIN_CACHE_MAX_SIZE = 100e6;
-const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = 300;
+const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = engine_json/* DEFAULT_STOP_TIMEOUT_SECONDS */.xS;
 const DEFAULT_STATE_HELPER_IMAGE = 'debian:bookworm-slim';
 /** The schemes `_EXPERIMENTAL_DAGGER_RUNNER_HOST` accepts in the Dagger CLI. */
 const RUNNER_HOST_SCHEMES = [
@@ -47319,19 +47362,8 @@ const RUNNER_HOST_SCHEMES = [
 /** Inputs whose values are masked in the log the moment they are read. */
 const SECRET_INPUTS = ['cloud-token', 'registry-password', 'go-private-token'];
 const CACHE_KEY = /^[A-Za-z0-9._+=/-]{1,100}$/;
-// Docker's reference grammar: [host[:port]/]path[:tag][@algo:hex], path components lowercase.
-const REFERENCE_HOST = String.raw `(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|[A-Za-z0-9-]+:\d+|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+:\d+)`;
-const REFERENCE_PATH = String.raw `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*`;
-const IMAGE_REFERENCE = new RegExp(String.raw `^(?:${REFERENCE_HOST}/)?${REFERENCE_PATH}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
 /** The runner's reader: `@actions/core` getInput, which trims and gives '' for an unset input. */
 const coreReader = name => lib_core/* getInput */.V4(name);
-function parseImageReference(input, raw) {
-    const value = raw.trim();
-    if (!IMAGE_REFERENCE.test(value)) {
-        throw new parse/* InputError */.dz(input, value, 'expected an image reference such as registry.dagger.io/engine:v0.21.8 or host:5000/team/image@sha256:<digest>');
-    }
-    return value;
-}
 function parseRunnerHost(raw) {
     const value = raw.trim();
     if (value === '')
@@ -47402,8 +47434,8 @@ function readActionInputs(read = coreReader) {
         return raw;
     };
     const imageRaw = forOwnEngine('engine-image');
-    const image = imageRaw ? parseImageReference('engine-image', imageRaw) : undefined;
-    const helperImage = parseImageReference('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE);
+    const image = imageRaw ? (0,parse/* parseImageReference */.o_)('engine-image', imageRaw) : undefined;
+    const helperImage = (0,parse/* parseImageReference */.o_)('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE);
     const engineConfig = parseEngineConfig(forOwnEngine('engine-config'));
     const stopTimeoutSeconds = (0,parse/* parseInteger */.cG)('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
         min: 1,
@@ -48122,7 +48154,7 @@ async function writeSummaryOrWarn(input) {
     catch (error) {
         // A failed write leaves the text in core.summary's buffer, for a later write to repeat.
         lib_core/* summary */.z.emptyBuffer();
-        lib_core/* warning */.$e(`Could not write the job summary: ${(0,errors/* errorMessage */.g)(error)}`);
+        lib_core/* warning */.$e(`Could not write the job summary: ${(0,shared_errors/* errorMessage */.g)(error)}`);
     }
 }
 function writeCacheSaveSummary(save) {
@@ -48191,8 +48223,9 @@ async function run() {
 // The runner's entry for the main step (dist/main/index.js).
 
 
+
 run()
-    .catch(error => lib_core/* setFailed */.C1(error instanceof Error ? error.message : String(error)))
+    .catch(error => lib_core/* setFailed */.C1((0,shared_errors/* errorMessage */.g)(error)))
     // A cache transfer given up after its deadline may still hold a socket open: the step ends
     // when its work is done, with the exit code setFailed left.
     .finally(() => process.exit());

@@ -98793,13 +98793,47 @@ function docker_tarArchive(entries) {
     return Buffer.concat(blocks);
 }
 
+;// CONCATENATED MODULE: ./src/engine/engine-json.ts
+// The engine's own configuration (/etc/dagger/engine.json). Its garbage collector is what keeps the
+// state, and therefore the cached archive, under cache-max-size; the `engine-config` input adds the
+// rest (registry mirrors, private CAs, insecure registries, log level) for GHES, corporate mirrors
+// and air-gapped runners (checked in src/inputs/engine-config.ts).
+const engine_json_ENGINE_CONFIG_PATH = '/etc/dagger/engine.json';
+/** Where the engine keeps its whole state: the directory the state volume is mounted on. */
+const engine_json_ENGINE_STATE_DIR = '/var/lib/dagger';
+/**
+ * How long the engine gets to close its state after SIGTERM: the SQLite persist and a syncfs take
+ * seconds when idle and are bounded by the engine's own 5 minutes; a SIGKILL before that wipes it.
+ */
+const engine_json_DEFAULT_STOP_TIMEOUT_SECONDS = 300;
+function engineConfigJson({ maxUsedSpaceBytes, overrides = {} }) {
+    if (!Number.isSafeInteger(maxUsedSpaceBytes) || maxUsedSpaceBytes <= 0) {
+        throw new RangeError(`maxUsedSpaceBytes must be a positive whole number of bytes, got ${maxUsedSpaceBytes}`);
+    }
+    const { gc: userGc, ...rest } = overrides;
+    const config = {
+        ...rest,
+        gc: {
+            ...userGc,
+            enabled: true,
+            maxUsedSpace: maxUsedSpaceBytes,
+            // The engine's default reserved space is a share of the disk (several GB on a runner), and
+            // GC never goes below it, which would let the state outgrow maxUsedSpace.
+            reservedSpace: Math.floor(maxUsedSpaceBytes / 10)
+        }
+    };
+    return `${JSON.stringify(config, null, 2)}\n`;
+}
+
 ;// CONCATENATED MODULE: ./src/engine-state/listing.ts
 // The engine state seen through one `find -printf` listing: a fingerprint of the whole tree, and
 // its split into units (the parts of the state that never change once written, stored once and
 // reused across saves) and the mutable remainder (uploaded in every save). Pure: no I/O here.
 
+
 /** Where the state volume is mounted in every helper container. */
-const STATE_MOUNT = '/var/lib/dagger';
+/** The helper mounts the state volume where the engine does, so paths read the same in both. */
+const STATE_MOUNT = engine_json_ENGINE_STATE_DIR;
 /**
  * GNU find format, one NUL-terminated field each: type, mode, uid, gid, size, mtime, ctime,
  * inode, link count, symlink target, path. ctime moves with every change (content, mode, owner,
@@ -99401,6 +99435,13 @@ async function phases_phase(name, subject, body) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/shared/errors.ts
+// Anything can be thrown, not only an Error: messages about a caught value go through here.
+/** The message of a caught Error; any other thrown value as text. */
+function errors_errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+
 ;// CONCATENATED MODULE: ./src/engine-state/store.ts
 // The engine-state store: saves and restores the Dagger engine's state volume through the Actions
 // cache, incrementally. Units of the state that never change once written (committed snapshots,
@@ -99408,6 +99449,7 @@ async function phases_phase(name, subject, body) {
 // saves; the mutable remainder is stored in every save; a small manifest per save names its parts
 // and is the only entry looked up by key. Cache trouble never fails a build: it warns and the
 // run goes on cold (restore) or unsaved (save).
+
 
 
 
@@ -99531,7 +99573,7 @@ async function restoreInCacheRoot(options) {
         manifest = validateManifest(JSON.parse(await readFile(MANIFEST_PATH, 'utf8')), expected);
     }
     catch (error) {
-        core.warning(`Engine state not restored (${message(error)}): starting cold`);
+        core.warning(`Engine state not restored (${errorMessage(error)}): starting cold`);
         return await cold(undefined);
     }
     const cacheHit = matchedKey.startsWith(keys.restoreKeys[0]) ? 'true' : 'partial';
@@ -99548,7 +99590,7 @@ async function restoreInCacheRoot(options) {
         return { cacheHit, matchedKey, bytes, durationMs: Date.now() - started, fingerprint, manifest };
     }
     catch (error) {
-        core.warning(`Engine state ${matchedKey} could not be restored (${message(error)}): starting cold`);
+        core.warning(`Engine state ${matchedKey} could not be restored (${errorMessage(error)}): starting cold`);
         try {
             helper ??= await helperStart.catch(() => StateHelper.start(options.volume, options.helperImage));
             await helper.wipe();
@@ -99556,7 +99598,7 @@ async function restoreInCacheRoot(options) {
         }
         catch (wipeError) {
             // Without a helper the volume cannot be read either; the lifecycle will report Docker trouble.
-            core.warning(`Could not empty the engine state volume ${options.volume}: ${message(wipeError)}`);
+            core.warning(`Could not empty the engine state volume ${options.volume}: ${errorMessage(wipeError)}`);
             return { cacheHit: 'false', bytes: 0, durationMs: Date.now() - started, fingerprint: '' };
         }
     }
@@ -99710,8 +99752,8 @@ async function saveInCacheRoot(options, access) {
         return result(true, 'saved', { ...totals, key: keys.primary });
     }
     catch (error) {
-        warning(`Engine state not saved: ${message(error)}`);
-        return result(false, `error: ${message(error)}`);
+        warning(`Engine state not saved: ${errors_errorMessage(error)}`);
+        return result(false, `error: ${errors_errorMessage(error)}`);
     }
     finally {
         await Promise.all([helper?.remove(), (0,promises_namespaceObject.rm)(PARTS_DIR, { recursive: true, force: true })]);
@@ -99782,9 +99824,9 @@ async function saveEntry(file, key, access) {
             return false;
     }
     catch (error) {
-        if (WRITE_REFUSED.test(message(error)))
-            throw new Error(`the Actions cache refused to store ${key} (${message(error)}), so it is ${READ_ONLY_RUN}`);
-        warning(`Could not store ${key}: ${message(error)}`);
+        if (WRITE_REFUSED.test(errors_errorMessage(error)))
+            throw new Error(`the Actions cache refused to store ${key} (${errors_errorMessage(error)}), so it is ${READ_ONLY_RUN}`);
+        warning(`Could not store ${key}: ${errors_errorMessage(error)}`);
         return false;
     }
     return cacheServiceVersion() === 'v2' || !access.readable || isStored(file, key);
@@ -99819,7 +99861,7 @@ async function isStored(file, key) {
         return (await deadline(restoreCache([file], key, [], { lookupOnly: true }), `looking up ${key}`)) === key;
     }
     catch (error) {
-        warning(`Could not look up ${key}: ${message(error)}`);
+        warning(`Could not look up ${key}: ${errors_errorMessage(error)}`);
         return false;
     }
 }
@@ -99889,16 +99931,6 @@ async function mapConcurrently(items, limit, body) {
         throw failure;
     return results;
 }
-function message(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-;// CONCATENATED MODULE: ./src/shared/errors.ts
-// Anything can be thrown, not only an Error: messages about a caught value go through here.
-/** The message of a caught Error; any other thrown value as text. */
-function errors_errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
 
 ;// CONCATENATED MODULE: ./src/engine/container.ts
 // The engine container's life: started the way the Dagger CLI starts it, with its state in a
@@ -99911,7 +99943,7 @@ function errors_errorMessage(error) {
 
 
 
-const ENGINE_STATE_DIR = '/var/lib/dagger';
+
 const ENGINE_LABEL = 'io.github.go-dagger-action.engine';
 /**
  * Deterministic names per engine version and scope: a later job on the same daemon (self-hosted
@@ -99943,7 +99975,7 @@ function discardedStateReason(log) {
     return reset[1]?.replace(/^"|"$/g, '') || 'no reason given';
 }
 async function startEngine(options) {
-    const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = 300 } = options;
+    const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS } = options;
     const { container, volume } = names;
     const runnerHost = `docker-container://${container}`;
     await assertDockerReachable();
@@ -100096,12 +100128,13 @@ async function removeVolume(volume) {
 
 
 
+
 async function engineDown(state) {
     if (!state?.container || !state.volume || !state.engineVersion || !state.helperImage) {
         info('No engine was started by this action: nothing to stop');
         return {};
     }
-    const timeoutSeconds = state.stopTimeoutSeconds ?? 300;
+    const timeoutSeconds = state.stopTimeoutSeconds ?? engine_json_DEFAULT_STOP_TIMEOUT_SECONDS;
     info(`Stopping the engine ${state.container} (docker stop -t ${timeoutSeconds})`);
     const stop = await stopEngine({ container: state.container, timeoutSeconds });
     if (!stop.clean) {
@@ -100890,17 +100923,17 @@ async function post() {
 // engine is down or not, the state saved or not, and both are said as warnings.
 
 
-const post_text = (error) => (error instanceof Error ? error.message : String(error));
+
 // @actions/cache can raise an upload failure outside its promise chain (a stream error after a
 // failed chunk upload, or from an upload given up after its deadline): that is cache trouble, and
 // the save it belongs to has already counted it as failed. Exiting here would drop the rest of
 // the save (the other parts, the manifest) without a word, so the step carries on.
 process.on('uncaughtException', error => {
-    warning(`An error was raised outside the post step's own work (${post_text(error)}); the save carries on`);
+    warning(`An error was raised outside the post step's own work (${errors_errorMessage(error)}); the save carries on`);
 });
 post()
     // Only a failure before or during the save reaches here: the summary's own errors are warned about.
-    .catch(error => warning(`The post step could not finish, engine state not saved: ${post_text(error)}`))
+    .catch(error => warning(`The post step could not finish, engine state not saved: ${errors_errorMessage(error)}`))
     // A cache transfer given up after its deadline may still hold a socket open.
     .finally(() => process.exit());
 

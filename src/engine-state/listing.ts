@@ -2,9 +2,11 @@
 // its split into units (the parts of the state that never change once written, stored once and
 // reused across saves) and the mutable remainder (uploaded in every save). Pure: no I/O here.
 import { createHash } from 'node:crypto'
+import { ENGINE_STATE_DIR } from '../engine/engine-json.js'
 
 /** Where the state volume is mounted in every helper container. */
-export const STATE_MOUNT = '/var/lib/dagger'
+/** The helper mounts the state volume where the engine does, so paths read the same in both. */
+export const STATE_MOUNT = ENGINE_STATE_DIR
 
 /**
  * GNU find format, one NUL-terminated field each: type, mode, uid, gid, size, mtime, ctime,

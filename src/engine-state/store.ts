@@ -12,6 +12,7 @@ import { StateHelper } from './helper-container.js'
 import { fingerprintOf, parseListing, splitState, stateStamp, unchangedSince } from './listing.js'
 import { buildManifest, packUnits, planSave, validateManifest, type Manifest, type ManifestPart, type NewPart } from './manifest.js'
 import { phase } from './phases.js'
+import { errorMessage } from '../shared/errors.js'
 
 export type { Manifest } from './manifest.js'
 
@@ -172,7 +173,7 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
     const expected = { engineVersion: options.engineVersion, partPrefix: keys.partPrefix, partPath }
     manifest = validateManifest(JSON.parse(await readFile(MANIFEST_PATH, 'utf8')), expected)
   } catch (error) {
-    core.warning(`Engine state not restored (${message(error)}): starting cold`)
+    core.warning(`Engine state not restored (${errorMessage(error)}): starting cold`)
     return await cold(undefined)
   }
   const cacheHit = matchedKey.startsWith(keys.restoreKeys[0]) ? 'true' : 'partial'
@@ -189,14 +190,14 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
     const fingerprint = stateStamp(manifest.fingerprint, await helper!.clock())
     return { cacheHit, matchedKey, bytes, durationMs: Date.now() - started, fingerprint, manifest }
   } catch (error) {
-    core.warning(`Engine state ${matchedKey} could not be restored (${message(error)}): starting cold`)
+    core.warning(`Engine state ${matchedKey} could not be restored (${errorMessage(error)}): starting cold`)
     try {
       helper ??= await helperStart.catch(() => StateHelper.start(options.volume, options.helperImage))
       await helper.wipe()
       return await cold(helper)
     } catch (wipeError) {
       // Without a helper the volume cannot be read either; the lifecycle will report Docker trouble.
-      core.warning(`Could not empty the engine state volume ${options.volume}: ${message(wipeError)}`)
+      core.warning(`Could not empty the engine state volume ${options.volume}: ${errorMessage(wipeError)}`)
       return { cacheHit: 'false', bytes: 0, durationMs: Date.now() - started, fingerprint: '' }
     }
   } finally {
@@ -378,8 +379,8 @@ async function saveInCacheRoot(options: SaveOptions, access: CacheAccess): Promi
     }
     return result(true, 'saved', { ...totals, key: keys.primary })
   } catch (error) {
-    core.warning(`Engine state not saved: ${message(error)}`)
-    return result(false, `error: ${message(error)}`)
+    core.warning(`Engine state not saved: ${errorMessage(error)}`)
+    return result(false, `error: ${errorMessage(error)}`)
   } finally {
     await Promise.all([helper?.remove(), rm(PARTS_DIR, { recursive: true, force: true })])
   }
@@ -475,8 +476,8 @@ async function saveEntry(file: string, key: string, access: CacheAccess): Promis
     const id = await phase('pack and upload', key, () => deadline(cache.saveCache([file], key), `storing ${key}`, transferDeadline(size)))
     if (id === -1) return false
   } catch (error) {
-    if (WRITE_REFUSED.test(message(error))) throw new Error(`the Actions cache refused to store ${key} (${message(error)}), so it is ${READ_ONLY_RUN}`)
-    core.warning(`Could not store ${key}: ${message(error)}`)
+    if (WRITE_REFUSED.test(errorMessage(error))) throw new Error(`the Actions cache refused to store ${key} (${errorMessage(error)}), so it is ${READ_ONLY_RUN}`)
+    core.warning(`Could not store ${key}: ${errorMessage(error)}`)
     return false
   }
   return cacheServiceVersion() === 'v2' || !access.readable || isStored(file, key)
@@ -524,7 +525,7 @@ async function isStored(file: string, key: string): Promise<boolean> {
   try {
     return (await deadline(cache.restoreCache([file], key, [], { lookupOnly: true }), `looking up ${key}`)) === key
   } catch (error) {
-    core.warning(`Could not look up ${key}: ${message(error)}`)
+    core.warning(`Could not look up ${key}: ${errorMessage(error)}`)
     return false
   }
 }
@@ -594,8 +595,3 @@ async function mapConcurrently<T, R>(items: readonly T[], limit: number, body: (
   if (failure !== undefined) throw failure
   return results
 }
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
-

@@ -18,9 +18,10 @@ import {
   type ContainerState
 } from '../shared/docker.js'
 import { helpersRemoved } from '../engine-state/helper-container.js'
-import { ENGINE_CONFIG_PATH } from './engine-json.js'
+import { DEFAULT_STOP_TIMEOUT_SECONDS, ENGINE_CONFIG_PATH, ENGINE_STATE_DIR } from './engine-json.js'
 
-export const ENGINE_STATE_DIR = '/var/lib/dagger'
+export { ENGINE_STATE_DIR }
+
 const ENGINE_LABEL = 'io.github.go-dagger-action.engine'
 
 export interface EngineNames {
@@ -88,7 +89,7 @@ export function discardedStateReason(log: string): string | undefined {
 }
 
 export async function startEngine(options: StartEngineOptions): Promise<StartedEngine> {
-  const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = 300 } = options
+  const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS } = options
   const { container, volume } = names
   const runnerHost = `docker-container://${container}`
   await assertDockerReachable()

@@ -8,6 +8,7 @@ import type { SaveDecision } from '../engine-state/save-policy.js'
 import { saveEngineState, type Manifest, type SaveResult } from '../engine-state/store.js'
 import { errorMessage } from '../shared/errors.js'
 import { stopEngine } from './container.js'
+import { DEFAULT_STOP_TIMEOUT_SECONDS } from './engine-json.js'
 
 export interface EngineDown {
   /** What to report of the state: the save, or why there was none. Undefined when nothing was stopped or the cache is off. */
@@ -19,7 +20,7 @@ export async function engineDown(state: PostState | undefined): Promise<EngineDo
     core.info('No engine was started by this action: nothing to stop')
     return {}
   }
-  const timeoutSeconds = state.stopTimeoutSeconds ?? 300
+  const timeoutSeconds = state.stopTimeoutSeconds ?? DEFAULT_STOP_TIMEOUT_SECONDS
   core.info(`Stopping the engine ${state.container} (docker stop -t ${timeoutSeconds})`)
   const stop = await stopEngine({ container: state.container, timeoutSeconds })
   if (!stop.clean) {

@@ -4,6 +4,13 @@
 // and air-gapped runners (checked in src/inputs/engine-config.ts).
 
 export const ENGINE_CONFIG_PATH = '/etc/dagger/engine.json'
+/** Where the engine keeps its whole state: the directory the state volume is mounted on. */
+export const ENGINE_STATE_DIR = '/var/lib/dagger'
+/**
+ * How long the engine gets to close its state after SIGTERM: the SQLite persist and a syncfs take
+ * seconds when idle and are bounded by the engine's own 5 minutes; a SIGKILL before that wipes it.
+ */
+export const DEFAULT_STOP_TIMEOUT_SECONDS = 300
 
 /** The part of engine.json a user may set (parseEngineConfig checks it): any field but the GC limits. */
 export type EngineConfigOverrides = Record<string, unknown>

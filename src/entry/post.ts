@@ -2,8 +2,7 @@
 // engine is down or not, the state saved or not, and both are said as warnings.
 import * as core from '@actions/core'
 import { post } from '../action/post-step.js'
-
-const text = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+import { errorMessage as text } from '../shared/errors.js'
 
 // @actions/cache can raise an upload failure outside its promise chain (a stream error after a
 // failed chunk upload, or from an upload given up after its deadline): that is cache trouble, and

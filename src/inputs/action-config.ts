@@ -5,10 +5,10 @@
 import * as core from '@actions/core'
 import { readFile } from 'node:fs/promises'
 import { parseBaseUrl, parseDaggerVersion } from '../dagger-cli/install.js'
-import type { EngineConfigOverrides } from '../engine/engine-json.js'
+import { DEFAULT_STOP_TIMEOUT_SECONDS, type EngineConfigOverrides } from '../engine/engine-json.js'
 import type { CacheSaveSetting, TriggerEvent } from '../engine-state/save-policy.js'
 import { parseEngineConfig } from './engine-config.js'
-import { InputError, parseBoolean, parseInteger, parseSize, type InputReader } from './parse.js'
+import { InputError, parseBoolean, parseImageReference, parseInteger, parseSize, type InputReader } from './parse.js'
 import { parsePipelineInputs, type PipelineConfig } from './pipeline-config.js'
 
 export interface ActionConfig {
@@ -50,7 +50,7 @@ export interface Config extends ActionConfig {
 /** Compressed, 5 GB of engine state stays well under GitHub's 10 GB Actions cache per repository. */
 export const DEFAULT_CACHE_MAX_SIZE = '5GB'
 const MIN_CACHE_MAX_SIZE = 100e6
-export const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = 300
+export const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = DEFAULT_STOP_TIMEOUT_SECONDS
 export const DEFAULT_STATE_HELPER_IMAGE = 'debian:bookworm-slim'
 
 /** The schemes `_EXPERIMENTAL_DAGGER_RUNNER_HOST` accepts in the Dagger CLI. */
@@ -70,27 +70,9 @@ export const SECRET_INPUTS = ['cloud-token', 'registry-password', 'go-private-to
 
 const CACHE_KEY = /^[A-Za-z0-9._+=/-]{1,100}$/
 
-// Docker's reference grammar: [host[:port]/]path[:tag][@algo:hex], path components lowercase.
-const REFERENCE_HOST = String.raw`(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|[A-Za-z0-9-]+:\d+|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+:\d+)`
-const REFERENCE_PATH = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*`
-const IMAGE_REFERENCE = new RegExp(
-  String.raw`^(?:${REFERENCE_HOST}/)?${REFERENCE_PATH}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`
-)
-
 /** The runner's reader: `@actions/core` getInput, which trims and gives '' for an unset input. */
 export const coreReader: InputReader = name => core.getInput(name)
 
-export function parseImageReference(input: string, raw: string): string {
-  const value = raw.trim()
-  if (!IMAGE_REFERENCE.test(value)) {
-    throw new InputError(
-      input,
-      value,
-      'expected an image reference such as registry.dagger.io/engine:v0.21.8 or host:5000/team/image@sha256:<digest>'
-    )
-  }
-  return value
-}
 
 export function parseRunnerHost(raw: string): string | undefined {
   const value = raw.trim()

@@ -4,6 +4,7 @@
 // writes engine.json and needs no validator.
 
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
+import { errorMessage } from '../shared/errors.js'
 import { InputError } from './parse.js'
 import type { EngineConfigOverrides } from '../engine/engine-json.js'
 import schema from './engine.schema.json' with { type: 'json' }
@@ -47,7 +48,7 @@ export function parseEngineConfig(raw: string): EngineConfigOverrides | undefine
   try {
     parsed = JSON.parse(value)
   } catch (error) {
-    throw new InputError('engine-config', value, `${ALLOWED}; it is not JSON (${(error as Error).message})`)
+    throw new InputError('engine-config', value, `${ALLOWED}; it is not JSON (${errorMessage(error)})`)
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new InputError('engine-config', value, ALLOWED)

@@ -92,14 +92,18 @@ export async function readGoMod(dir: string): Promise<GoMod> {
   return parseGoMod(text, file)
 }
 
-const GO_VERSION = /^(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)$/
+/** A Go release as go.mod and the go-version input spell it: 1.23, 1.23.4, 1.24rc1. */
+const GO_RELEASE = String.raw`\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?`
+export const GO_VERSION = new RegExp(`^(${GO_RELEASE})$`)
+/** A toolchain line's name: go1.23.4, or go1.23.4-custom for a suffixed build. */
+const GO_TOOLCHAIN = new RegExp(`^go(${GO_RELEASE})(?:-.*)?$`)
 
 /**
  * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
  * as the go command itself picks the newer toolchain the module asks for.
  */
 export function goVersionFromGoMod(mod: GoMod): string {
-  const toolchain = mod.toolchain?.match(/^go(\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?:-.*)?$/)
+  const toolchain = mod.toolchain?.match(GO_TOOLCHAIN)
   if (toolchain) return toolchain[1]
   if (mod.go && GO_VERSION.test(mod.go)) return mod.go
   throw new InputError(

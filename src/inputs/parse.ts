@@ -85,3 +85,24 @@ export function parseList(raw: string): string[] {
     .map(s => s.trim())
     .filter(s => s !== '')
 }
+
+// Docker's reference grammar, the one place it is spelled: [host[:port]/]path[:tag][@sha256:hex],
+// path components lowercase. Used for every image input and the repository that publish pushes to.
+const HOST = String.raw`(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|\[[0-9a-fA-F:]+\])(?::\d+)?|[A-Za-z0-9-]+:\d+`
+const COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`
+export const REGISTRY_HOST = new RegExp(`^(?:${HOST})$`)
+export const PATH_COMPONENT = new RegExp(`^${COMPONENT}$`)
+const IMAGE_REFERENCE = new RegExp(
+  String.raw`^(?:(?:${HOST})/)?${COMPONENT}(?:/${COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`
+)
+
+/** An image reference (tag and digest optional), or an InputError naming the input. */
+export function parseImageReference(
+  input: string,
+  raw: string,
+  allowed = 'expected an image reference such as registry.dagger.io/engine:v0.21.8 or host:5000/team/image@sha256:<digest>'
+): string {
+  const value = raw.trim()
+  if (!IMAGE_REFERENCE.test(value)) throw new InputError(input, value, allowed)
+  return value
+}

@@ -3,8 +3,8 @@
 
 import { access, readFile, stat } from 'node:fs/promises'
 import { isAbsolute, join, normalize, posix, relative, resolve, sep } from 'node:path'
-import { InputError, parseBoolean, parseList, type InputReader } from './parse.js'
-import { goVersionFromGoMod, readGoMod } from './gomod.js'
+import { InputError, parseBoolean, parseImageReference, parseList, PATH_COMPONENT, REGISTRY_HOST, type InputReader } from './parse.js'
+import { GO_VERSION, goVersionFromGoMod, readGoMod } from './gomod.js'
 import { SEVERITIES, type Severity } from '../pipeline/results.js'
 import { defaultTags, imageVersion, TAG_PATTERN } from './tags.js'
 
@@ -138,8 +138,6 @@ export function parseStages(raw: string, imageSet: boolean): { stages: Stage[]; 
   return { stages: STAGES.filter(s => chosen.includes(s)), allStages }
 }
 
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
-const REGISTRY_HOST = /^(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|\[[0-9a-fA-F:]+\])(?::\d+)?$|^[A-Za-z0-9-]+:\d+$/
 
 /** Validates a repository reference without tag or digest; returns the registry host it pushes to. */
 export function parseImageRepository(raw: string): string {
@@ -153,7 +151,6 @@ export function parseImageRepository(raw: string): string {
   return host ?? 'docker.io'
 }
 
-const BASE_IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/
 const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 /** The last element of the module path, skipping a major-version suffix (`example.com/app/v2` → app). */
@@ -313,7 +310,7 @@ export async function parsePipelineInputs(read: InputReader, env: NodeJS.Process
   const source = resolve(cwd, sourceRaw)
   const goMod = await readGoMod(source)
   const goVersionRaw = read('go-version')
-  if (goVersionRaw && !/^\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?$/.test(goVersionRaw)) {
+  if (goVersionRaw && !GO_VERSION.test(goVersionRaw)) {
     throw new InputError('go-version', goVersionRaw, 'expected a Go release such as 1.23, 1.23.4 or 1.24rc1')
   }
   const goVersion = goVersionRaw || goVersionFromGoMod(goMod)
@@ -348,10 +345,11 @@ export async function parsePipelineInputs(read: InputReader, env: NodeJS.Process
     if (!password) throw new InputError('registry-password', '', `${why} needs registry-username and registry-password`)
   }
 
-  const baseImage = read('base-image') || DEFAULT_BASE_IMAGE
-  if (!BASE_IMAGE.test(baseImage)) {
-    throw new InputError('base-image', baseImage, 'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot')
-  }
+  const baseImageRaw = read('base-image') || DEFAULT_BASE_IMAGE
+  const baseImage =
+    baseImageRaw === 'scratch'
+      ? baseImageRaw
+      : parseImageReference('base-image', baseImageRaw, 'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot')
 
   const scanner = read('scanner') || 'trivy'
   if (!(SCANNERS as readonly string[]).includes(scanner)) {

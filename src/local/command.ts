@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { SDK_CLI_VERSION } from '../dagger-cli/install.js'
 import { engineNames, startEngine, stopEngine } from '../engine/container.js'
-import { engineConfigJson, type EngineConfigOverrides } from '../engine/engine-json.js'
+import { DEFAULT_STOP_TIMEOUT_SECONDS, engineConfigJson, type EngineConfigOverrides } from '../engine/engine-json.js'
 import { DEFAULT_CACHE_MAX_SIZE } from '../inputs/action-config.js'
 import { parseEngineConfig } from '../inputs/engine-config.js'
 import { DockerUnavailableError, assertDockerReachable, ensureImage } from '../shared/docker.js'
@@ -115,7 +115,7 @@ export function flagReader(values: Record<string, string | boolean | undefined>,
   }
 }
 
-const LOCAL_STOP_TIMEOUT_SECONDS = 300
+const LOCAL_STOP_TIMEOUT_SECONDS = DEFAULT_STOP_TIMEOUT_SECONDS
 
 /** A `dagger` on PATH that reports the SDK's own version, or undefined. */
 async function daggerOnPath(env: NodeJS.ProcessEnv): Promise<string | undefined> {
