@@ -14,6 +14,10 @@ import {
   type TestFailure
 } from '../src/pipeline/results.js'
 import { ExecError } from '@dagger.io/dagger'
+import { toBeValidSarifLog } from '@microsoft/jest-sarif'
+
+// The SARIF 2.1.0 schema that code scanning reads, as the SARIF project's matcher ships it.
+expect.extend({ toBeValidSarifLog })
 
 const fixtures = join(import.meta.dirname, 'fixtures', 'pipeline')
 const fixture = (name: string): string => readFileSync(join(fixtures, name), 'utf8')
@@ -231,6 +235,15 @@ describe('scanner reports', () => {
     ])
     expect(sarif.runs[0].results.map(r => r.level)).toEqual(['error', 'error', 'warning'])
     expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('usr/local/bin/hello')
+    expect(sarif).toBeValidSarifLog()
+  })
+
+  test('SARIF with no findings, and from grype, is valid against the SARIF 2.1.0 schema', () => {
+    expect(vulnerabilitiesToSarif([], 'trivy', 'hello')).toBeValidSarifLog()
+    const grype = mergeVulnerabilities([parseGrypeJson(fixture('grype-image.json'), 'linux/arm64')])
+    expect(vulnerabilitiesToSarif(grype, 'grype', 'ghcr.io/acme/hello')).toBeValidSarifLog()
+    // The check is real: a log without its runs is refused.
+    expect(() => expect({ version: '2.1.0' }).toBeValidSarifLog()).toThrow()
   })
 })
 

@@ -9,6 +9,9 @@ import path from 'node:path'
 import type { StepRun } from '../__tests__/support/runner.js'
 import { dockerWrapperEnv } from '../__tests__/support/docker.js'
 import { expectPassed, repoRoot, run, startRealWorld, type RealWorld } from './support/world.js'
+import { toBeValidSarifLog } from '@microsoft/jest-sarif'
+
+expect.extend({ toBeValidSarifLog })
 
 let world: RealWorld
 
@@ -199,6 +202,8 @@ describe('scan', () => {
     expect(main.outputs.vulnerabilities).toBe('1')
     const sarif = JSON.parse(await readFile(main.outputs.sarif, 'utf8'))
     expect(sarif.version).toBe('2.1.0')
+    // Against the SARIF 2.1.0 schema, as code scanning will read it.
+    expect(sarif).toBeValidSarifLog()
     expect(sarif.runs[0].results).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: 'GDA-2026-0001' })]))
   })
 
