@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { StepRun } from '../__tests__/support/runner.js'
 import { dockerWrapperEnv } from '../__tests__/support/docker.js'
+import { engineOf } from '../__tests__/support/action-world.js'
 import { expectPassed, repoRoot, run, startRealWorld, type RealWorld } from './support/world.js'
 import { toBeValidSarifLog } from '@microsoft/jest-sarif'
 
@@ -337,5 +338,57 @@ describe('runner-host', () => {
     // The shared engine is still up for the next job.
     const { stdout: state } = await run('docker', ['inspect', '-f', '{{.State.Running}}', name])
     expect(state.trim()).toBe('true')
+  })
+})
+
+describe('a later step with a Dagger CLI of its own', () => {
+  // The CLI's own engine, which a CLI without the runner-host variable provisions.
+  const cliEngine = 'dagger-engine-v0.21.8'
+
+  afterAll(async () => {
+    await run('docker', ['rm', '-f', cliEngine]).catch(() => undefined)
+    const { stdout } = await run('docker', ['volume', 'ls', '-q', '--filter', `name=${cliEngine}`])
+    for (const volume of stdout.split('\n').filter(v => v === cliEngine)) await run('docker', ['volume', 'rm', volume]).catch(() => undefined)
+  })
+
+  /** `dagger query` as a later step runs it, without the runner-host variable, with what main exported otherwise. */
+  async function laterStepQuery(exported: Record<string, string>): Promise<string> {
+    const env = dockerWrapperEnv({ ...exported, DO_NOT_TRACK: '1', DAGGER_NO_NAG: '1', DAGGER_NO_UPDATE_CHECK: '1' })
+    delete env._EXPERIMENTAL_DAGGER_RUNNER_HOST
+    return new Promise((resolve, reject) => {
+      const child = spawn(world.description.daggerCli, ['query'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', chunk => (stdout += chunk))
+      child.stderr.on('data', chunk => (stderr += chunk))
+      child.on('close', code => (code === 0 ? resolve(stdout) : reject(new Error(`dagger query exited ${code}: ${stderr.slice(-2000)}`))))
+      child.stdin.end('{ version }')
+    })
+  }
+
+  const running = async (container: string) =>
+    (await run('docker', ['inspect', '-f', '{{.State.Running}}', container]).then(r => r.stdout.trim(), () => 'gone'))
+
+  test("cannot remove the action's engine: DAGGER_LEAVE_OLD_ENGINE is exported (without it, it would)", async () => {
+    const inputs = { ...world.inputs, cache: 'false', stage: 'build', source: example('hello'), platforms: 'linux/amd64' }
+    // The control: the same CLI, told nothing, removes every other dagger-engine-* container.
+    const unprotected = await world.newJob()
+    const first = await unprotected.runMain({ ...inputs, 'cache-key': 'e2e-later-unprotected', output: await mkdtemp(path.join(tmpdir(), 'gda-e2e-out-')) })
+    expectPassed(first)
+    const firstEngine = engineOf(first)
+    const { DAGGER_LEAVE_OLD_ENGINE: _left, ...withoutIt } = first.exported
+    expect(JSON.parse(await laterStepQuery(withoutIt))).toEqual({ version: expect.stringMatching(/^v0\.21\.8/) })
+    expect(await running(firstEngine)).toBe('gone')
+    await unprotected.runPost()
+
+    const job = await world.newJob()
+    const main = await job.runMain({ ...inputs, 'cache-key': 'e2e-later-protected', output: await mkdtemp(path.join(tmpdir(), 'gda-e2e-out-')) })
+    expectPassed(main)
+    expect(main.exported.DAGGER_LEAVE_OLD_ENGINE).toBe('1')
+    expect(JSON.parse(await laterStepQuery(main.exported))).toEqual({ version: expect.stringMatching(/^v0\.21\.8/) })
+    expect(await running(engineOf(main))).toBe('true')
+    const post = await job.runPost()
+    expectPassed(post)
+    expect(post.stdout).toContain('The engine stopped cleanly')
   })
 })

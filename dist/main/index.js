@@ -48175,6 +48175,7 @@ function writeCacheSaveSummary(save) {
 
 
 const RUNNER_HOST_VARIABLE = '_EXPERIMENTAL_DAGGER_RUNNER_HOST';
+const LEAVE_OLD_ENGINE_VARIABLE = 'DAGGER_LEAVE_OLD_ENGINE';
 async function run() {
     // readConfig masks every secret input before it parses anything.
     const cfg = await readConfig();
@@ -48191,6 +48192,11 @@ async function run() {
     const engine = await engineUp(cfg, cli.version);
     process.env[RUNNER_HOST_VARIABLE] = engine.runnerHost;
     lib_core/* exportVariable */.dN(RUNNER_HOST_VARIABLE, engine.runnerHost);
+    // A later step's Dagger CLI that does not use that variable (another version, a script that
+    // unsets it) would provision its own engine and, first, remove every other container named
+    // dagger-engine-*: ours too, killed, so that post finds nothing to save.
+    if (!cfg.engine.runnerHost)
+        lib_core/* exportVariable */.dN(LEAVE_OLD_ENGINE_VARIABLE, '1');
     lib_core/* setOutput */.uH('cache-hit', engine.restore?.cacheHit ?? 'false');
     lib_core/* setOutput */.uH('cache-size', String(engine.restore?.bytes ?? 0));
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();

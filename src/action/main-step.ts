@@ -13,6 +13,7 @@ import { setPipelineOutputs } from '../report/outputs.js'
 import { writeSummary, writeSummaryOrWarn } from '../report/summary.js'
 
 const RUNNER_HOST_VARIABLE = '_EXPERIMENTAL_DAGGER_RUNNER_HOST'
+const LEAVE_OLD_ENGINE_VARIABLE = 'DAGGER_LEAVE_OLD_ENGINE'
 
 export async function run(): Promise<void> {
   // readConfig masks every secret input before it parses anything.
@@ -34,6 +35,10 @@ export async function run(): Promise<void> {
   const engine = await engineUp(cfg, cli.version)
   process.env[RUNNER_HOST_VARIABLE] = engine.runnerHost
   core.exportVariable(RUNNER_HOST_VARIABLE, engine.runnerHost)
+  // A later step's Dagger CLI that does not use that variable (another version, a script that
+  // unsets it) would provision its own engine and, first, remove every other container named
+  // dagger-engine-*: ours too, killed, so that post finds nothing to save.
+  if (!cfg.engine.runnerHost) core.exportVariable(LEAVE_OLD_ENGINE_VARIABLE, '1')
   core.setOutput('cache-hit', engine.restore?.cacheHit ?? 'false')
   core.setOutput('cache-size', String(engine.restore?.bytes ?? 0))
 
