@@ -223,6 +223,18 @@ describe('engine lifecycle through Docker', () => {
     })
   })
 
+  test('an engine that something else removes while it stops is unclean, not an error', async () => {
+    const names = namesFor('removed')
+    await withDockerWrapper(async () => {
+      await startEngine({ image: STAND_IN_IGNORING_SIGTERM_IMAGE, names, engineConfig })
+      const stopping = stopEngine({ container: names.container, timeoutSeconds: 20 })
+      // What a Dagger CLI provisioning its own engine does to every other dagger-engine-* container.
+      await new Promise(resolve => setTimeout(resolve, 1500))
+      await run('docker', ['rm', '--force', names.container])
+      expect(await stopping).toMatchObject({ clean: false, exitCode: null, reason: 'the engine container was removed by something else while it ran' })
+    })
+  })
+
   test('a start failure throws with the exit code and the tail of the engine log, and leaves no container', async () => {
     const names = namesFor('fail')
     const failure = withDockerWrapper(() =>

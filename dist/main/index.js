@@ -46941,7 +46941,7 @@ function fullName(repo) {
 // EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 2 modules
 var pipeline_config = __nccwpck_require__(62048);
 // EXTERNAL MODULE: ./src/shared/docker.ts
-var docker = __nccwpck_require__(43933);
+var shared_docker = __nccwpck_require__(43933);
 // EXTERNAL MODULE: ./src/engine-state/helper-container.ts
 var helper_container = __nccwpck_require__(73686);
 // EXTERNAL MODULE: ./src/engine/engine-json.ts
@@ -46992,16 +46992,16 @@ async function startEngine(options) {
     const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = engine_json/* DEFAULT_STOP_TIMEOUT_SECONDS */.xS } = options;
     const { container, volume } = names;
     const runnerHost = `docker-container://${container}`;
-    await (0,docker/* assertDockerReachable */.CD)();
-    const existing = await (0,docker/* inspectContainer */.aH)(container);
+    await (0,shared_docker/* assertDockerReachable */.CD)();
+    const existing = await (0,shared_docker/* inspectContainer */.aH)(container);
     if (existing?.running && !existing.restarting)
         return { runnerHost, reusedContainer: true };
     if (existing)
         await removeContainer(container, existing, stopTimeoutSeconds);
-    await (0,docker/* dockerOk */.XE)(['volume', 'create', '--label', ENGINE_LABEL, volume]);
+    await (0,shared_docker/* dockerOk */.XE)(['volume', 'create', '--label', ENGINE_LABEL, volume]);
     // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
     // is set once the engine serves: a restart during start-up would hide its exit code.
-    await (0,docker/* dockerOk */.XE)([
+    await (0,shared_docker/* dockerOk */.XE)([
         'create',
         '--name',
         container,
@@ -47021,19 +47021,19 @@ async function startEngine(options) {
     // Streamed through the CLI, so the file never needs a path the daemon can see: the file and the
     // directory holding it, unpacked into that directory's parent.
     const configDir = external_node_path_.posix.dirname(engine_json/* ENGINE_CONFIG_PATH */.yG);
-    const configTar = (0,docker/* tarArchive */.Gr)([
+    const configTar = (0,shared_docker/* tarArchive */.Gr)([
         { path: `${external_node_path_.posix.basename(configDir)}/`, mode: 0o755 },
         { path: external_node_path_.posix.join(external_node_path_.posix.basename(configDir), external_node_path_.posix.basename(engine_json/* ENGINE_CONFIG_PATH */.yG)), mode: 0o644, content: engineConfig }
     ]);
-    await (0,docker/* dockerOk */.XE)(['cp', '-', `${container}:${external_node_path_.posix.dirname(configDir)}`], { input: configTar });
-    await (0,docker/* dockerOk */.XE)(['start', container]);
+    await (0,shared_docker/* dockerOk */.XE)(['cp', '-', `${container}:${external_node_path_.posix.dirname(configDir)}`], { input: configTar });
+    await (0,shared_docker/* dockerOk */.XE)(['start', container]);
     const ready = await waitUntilServing(container, readyTimeoutMs);
     if ('failure' in ready) {
-        const logTail = await (0,docker/* containerLogTail */.uO)(container, 30);
-        await removeContainer(container, await (0,docker/* inspectContainer */.aH)(container), stopTimeoutSeconds);
+        const logTail = await (0,shared_docker/* containerLogTail */.uO)(container, 30);
+        await removeContainer(container, await (0,shared_docker/* inspectContainer */.aH)(container), stopTimeoutSeconds);
         throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${ready.failure}. Last lines of its log:\n${logTail}`);
     }
-    await (0,docker/* dockerOk */.XE)(['update', '--restart', 'always', container]);
+    await (0,shared_docker/* dockerOk */.XE)(['update', '--restart', 'always', container]);
     const discardedState = discardedStateReason(ready.log);
     return { runnerHost, reusedContainer: false, ...(discardedState ? { discardedState } : {}) };
 }
@@ -47041,13 +47041,13 @@ async function startEngine(options) {
 async function waitUntilServing(container, readyTimeoutMs) {
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
-        const state = await (0,docker/* inspectContainer */.aH)(container);
+        const state = await (0,shared_docker/* inspectContainer */.aH)(container);
         if (!state)
             return { failure: 'the container disappeared' };
         if (!state.running && state.status !== 'created')
             return { failure: `it exited with code ${state.exitCode}` };
         if (state.running) {
-            const log = await (0,docker/* containerLog */.CR)(container);
+            const log = await (0,shared_docker/* containerLog */.CR)(container);
             if (SERVING.test(log))
                 return { log };
         }
@@ -47063,8 +47063,8 @@ async function removeContainer(container, state, stopTimeoutSeconds) {
         return;
     // A graceful stop: a killed engine wipes its state on the next start.
     if (state.running || state.restarting)
-        await (0,docker/* dockerOk */.XE)(['stop', '-t', String(stopTimeoutSeconds), container]);
-    await (0,docker/* dockerOk */.XE)(['rm', container]);
+        await (0,shared_docker/* dockerOk */.XE)(['stop', '-t', String(stopTimeoutSeconds), container]);
+    await (0,shared_docker/* dockerOk */.XE)(['rm', container]);
 }
 const SIGKILL_EXIT_CODE = (/* unused pure expression or super */ null && (128 + 9));
 /**
@@ -47081,10 +47081,17 @@ async function stopEngine({ container, timeoutSeconds }) {
         return { clean: false, exitCode: null, durationMs: 0, reason: `no engine container named ${container}` };
     }
     const startedAt = Date.now();
-    await dockerOk(['stop', '-t', String(timeoutSeconds), container]);
+    const stopped = await docker(['stop', '-t', String(timeoutSeconds), container]);
     const durationMs = Date.now() - startedAt;
     const after = await inspectContainer(container);
-    const exitCode = after?.exitCode ?? null;
+    if (!after) {
+        // Removed by someone else meanwhile (a Dagger CLI provisioning its own engine removes every
+        // other dagger-engine-* container): killed, so its state is not one to save.
+        return { clean: false, exitCode: null, durationMs, reason: 'the engine container was removed by something else while it ran' };
+    }
+    if (stopped.exitCode !== 0)
+        throw new DockerCommandError(['stop', '-t', String(timeoutSeconds), container], stopped);
+    const exitCode = after.exitCode;
     await dockerOk(['rm', container]);
     if (!before.running) {
         return { clean: false, exitCode, durationMs, reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})` };
@@ -47109,28 +47116,28 @@ async function stopEngine({ container, timeoutSeconds }) {
  * container that is created and never started, so no shell or tool in the image is assumed.
  */
 async function volumeHasState({ volume, image }) {
-    await (0,docker/* assertDockerReachable */.CD)();
-    if (!(await (0,docker/* volumeExists */.Bl)(volume)))
+    await (0,shared_docker/* assertDockerReachable */.CD)();
+    if (!(await (0,shared_docker/* volumeExists */.Bl)(volume)))
         return false;
     const probe = `${volume}-probe-${process.pid}-${Date.now()}`;
-    await (0,docker/* dockerOk */.XE)(['create', '--name', probe, '--volume', `${volume}:${engine_json/* ENGINE_STATE_DIR */.ZG}:ro`, image]);
+    await (0,shared_docker/* dockerOk */.XE)(['create', '--name', probe, '--volume', `${volume}:${engine_json/* ENGINE_STATE_DIR */.ZG}:ro`, image]);
     try {
-        const copy = await (0,docker/* docker */.T3)(['cp', `${probe}:${engine_json/* ENGINE_STATE_DIR */.ZG}/dagql-cache.db`, '-'], { discardStdout: true });
+        const copy = await (0,shared_docker/* docker */.T3)(['cp', `${probe}:${engine_json/* ENGINE_STATE_DIR */.ZG}/dagql-cache.db`, '-'], { discardStdout: true });
         return copy.exitCode === 0;
     }
     finally {
-        await (0,docker/* dockerOk */.XE)(['rm', probe]);
+        await (0,shared_docker/* dockerOk */.XE)(['rm', probe]);
     }
 }
 /** Discards the engine's state. A missing volume is not an error; one in use is. */
 async function removeVolume(volume) {
-    await (0,docker/* assertDockerReachable */.CD)();
+    await (0,shared_docker/* assertDockerReachable */.CD)();
     // A state helper still on its way out would hold the volume.
     await (0,helper_container/* helpersRemoved */.IK)();
     const args = ['volume', 'rm', volume];
-    const result = await (0,docker/* docker */.T3)(args);
+    const result = await (0,shared_docker/* docker */.T3)(args);
     if (result.exitCode !== 0 && !/no such volume/i.test(result.stderr))
-        throw new docker/* DockerCommandError */.YJ(args, result);
+        throw new shared_docker/* DockerCommandError */.YJ(args, result);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/up.ts
@@ -47181,7 +47188,7 @@ async function engineUp(cfg, cliVersion) {
     const image = cfg.engine.image ?? `registry.dagger.io/engine:v${cliVersion}`;
     // The engine image downloads while the state is restored. A custom image must be there first:
     // its ID is part of the state keys.
-    const enginePulled = (0,docker/* ensureImage */.Yt)(image);
+    const enginePulled = (0,shared_docker/* ensureImage */.Yt)(image);
     enginePulled.catch(() => undefined);
     const engineVersion = engineStateVersion(cliVersion, cfg.engine.image ? await enginePulled : undefined);
     const scope = [cfg.cache.keyScope, (0,pipeline_config/* stateScopeForStages */.S9)(cfg.pipeline)].filter(Boolean).join('-');
@@ -47196,7 +47203,7 @@ async function engineUp(cfg, cliVersion) {
     const stateOptions = { volume: names.volume, helperImage: cfg.engine.helperImage, engineVersion, scope, tempDir, runId, runAttempt };
     let restore;
     let stateBeforeStart = false;
-    if (await (0,docker/* volumeExists */.Bl)(names.volume)) {
+    if (await (0,shared_docker/* volumeExists */.Bl)(names.volume)) {
         // Read through a container of the engine image, so the image must be there.
         await enginePulled;
         stateBeforeStart = await volumeHasState({ volume: names.volume, image });

@@ -100067,10 +100067,17 @@ async function stopEngine({ container, timeoutSeconds }) {
         return { clean: false, exitCode: null, durationMs: 0, reason: `no engine container named ${container}` };
     }
     const startedAt = Date.now();
-    await docker_dockerOk(['stop', '-t', String(timeoutSeconds), container]);
+    const stopped = await docker_docker(['stop', '-t', String(timeoutSeconds), container]);
     const durationMs = Date.now() - startedAt;
     const after = await docker_inspectContainer(container);
-    const exitCode = after?.exitCode ?? null;
+    if (!after) {
+        // Removed by someone else meanwhile (a Dagger CLI provisioning its own engine removes every
+        // other dagger-engine-* container): killed, so its state is not one to save.
+        return { clean: false, exitCode: null, durationMs, reason: 'the engine container was removed by something else while it ran' };
+    }
+    if (stopped.exitCode !== 0)
+        throw new docker_DockerCommandError(['stop', '-t', String(timeoutSeconds), container], stopped);
+    const exitCode = after.exitCode;
     await docker_dockerOk(['rm', container]);
     if (!before.running) {
         return { clean: false, exitCode, durationMs, reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})` };

@@ -194,10 +194,16 @@ export async function stopEngine({ container, timeoutSeconds }: StopEngineOption
     return { clean: false, exitCode: null, durationMs: 0, reason: `no engine container named ${container}` }
   }
   const startedAt = Date.now()
-  await dockerOk(['stop', '-t', String(timeoutSeconds), container])
+  const stopped = await docker(['stop', '-t', String(timeoutSeconds), container])
   const durationMs = Date.now() - startedAt
   const after = await inspectContainer(container)
-  const exitCode = after?.exitCode ?? null
+  if (!after) {
+    // Removed by someone else meanwhile (a Dagger CLI provisioning its own engine removes every
+    // other dagger-engine-* container): killed, so its state is not one to save.
+    return { clean: false, exitCode: null, durationMs, reason: 'the engine container was removed by something else while it ran' }
+  }
+  if (stopped.exitCode !== 0) throw new DockerCommandError(['stop', '-t', String(timeoutSeconds), container], stopped)
+  const exitCode = after.exitCode
   await dockerOk(['rm', container])
 
   if (!before.running) {
