@@ -10,23 +10,14 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { StepRun } from '../__tests__/support/runner.js'
 import { readWorld, repoRoot, run, startRealWorld, WORLD_DIR, type RealJob } from '../e2e/support/world.js'
+import { expectOk, seconds, timed } from './bench-steps.js'
 
 type Figures = Record<string, number | string>
 
-const seconds = (ms: number) => Math.round(ms / 10) / 100
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100
 /** Goal of the issue: a warm run, restore included, at most a quarter of the cold one. */
 const WARM_GOAL = 0.25
 
-function expectOk(step: StepRun, what: string): void {
-  if (step.exitCode !== 0) throw new Error(`${what} failed (${step.exitCode}):\n${step.stdout.slice(-4000)}\n${step.stderr.slice(-2000)}`)
-}
-
-async function timed<T>(body: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now()
-  const value = await body()
-  return [value, performance.now() - started]
-}
 
 /** A duration as the summary prints it ("850 ms", "12.3 s", "2 m 05 s"), in seconds. */
 function parseDuration(text: string): number {

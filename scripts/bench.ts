@@ -24,6 +24,7 @@ import { repoRoot, RunnerJob, type StepRun } from '../__tests__/support/runner.j
 import { startCacheServerProcess, type CacheServerProcess } from './bench-cache-server.js'
 import { runStoreOperation, type StoreOutcome, type StoreRequest } from './bench-store.js'
 import { REAL_SECTIONS } from './bench-real.js'
+import { expectOk, seconds, timed } from './bench-steps.js'
 
 const run = promisify(execFile)
 // The test suite's marker, so its cleanup also finds what an interrupted bench left behind.
@@ -51,13 +52,7 @@ interface Section {
   run: (ctx: Context) => Promise<Figures>
 }
 
-const seconds = (ms: number) => Math.round(ms / 10) / 100
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20)
-async function timed<T>(body: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now()
-  const value = await body()
-  return [value, performance.now() - started]
-}
 
 async function newVolume(ctx: Context, label: string): Promise<string> {
   const name = `${MARKER}-${label}`
@@ -342,10 +337,6 @@ function stageSeconds(stdout: string): number {
   let total = 0
   for (const match of stdout.matchAll(/ (?:passed|failed|skipped) in ([\d.]+) (ms|s)\b/g)) total += Number(match[1]) / (match[2] === 'ms' ? 1000 : 1)
   return total
-}
-
-function expectOk(step: StepRun, what: string): void {
-  if (step.exitCode !== 0) throw new Error(`${what} failed (${step.exitCode}):\n${step.stdout}\n${step.stderr}`)
 }
 
 async function mainStepOverhead(ctx: Context): Promise<Figures> {
