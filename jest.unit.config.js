@@ -4,9 +4,22 @@
 import base from './jest.config.js'
 
 export const UNIT_SUITES = [
-  'action-metadata', 'cache-server', 'config', 'gomod', 'inputs', 'install', 'manifest', 'pipeline-config',
-  'pipeline-dag', 'pipeline-plan', 'pipeline-results', 'pipeline-stages', 'report-annotations', 'report-summary',
-  'save-policy', 'state-listing'
+  'action-metadata',
+  'cache-server',
+  'config',
+  'gomod',
+  'inputs',
+  'install',
+  'manifest',
+  'pipeline-config',
+  'pipeline-dag',
+  'pipeline-plan',
+  'pipeline-results',
+  'pipeline-stages',
+  'report-annotations',
+  'report-summary',
+  'save-policy',
+  'state-listing'
 ]
 
 export default {

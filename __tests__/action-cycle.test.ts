@@ -10,7 +10,15 @@ import { promisify } from 'node:util'
 import { SDK_CLI_VERSION } from '../src/dagger-cli/install.js'
 import { engineOf, engineStarts, expectOk, startActionWorld, type ActionWorld } from './support/action-world.js'
 import { startCacheServer, type CacheServer } from './support/cache-server.js'
-import { dockerWrapperEnv, inVolume, removeVolumes, STAND_IN_IGNORING_SIGTERM_IMAGE, STAND_IN_IMAGE, testScope, TOOLBOX_IMAGE } from './support/docker.js'
+import {
+  dockerWrapperEnv,
+  inVolume,
+  removeVolumes,
+  STAND_IN_IGNORING_SIGTERM_IMAGE,
+  STAND_IN_IMAGE,
+  testScope,
+  TOOLBOX_IMAGE
+} from './support/docker.js'
 import { repoRoot } from './support/runner.js'
 
 const run = promisify(execFile)
@@ -50,14 +58,19 @@ function inputsFor(scope: string, extra: Record<string, string> = {}): Record<st
 }
 
 function envFor(runId: string): NodeJS.ProcessEnv {
-  const env = dockerWrapperEnv({ ...world.session.env, GITHUB_RUN_ID: runId, GITHUB_EVENT_NAME: 'push', GITHUB_RUN_ATTEMPT: '1', GITHUB_WORKSPACE: repoRoot })
+  const env = dockerWrapperEnv({
+    ...world.session.env,
+    GITHUB_RUN_ID: runId,
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_WORKSPACE: repoRoot
+  })
   for (const [name, value] of Object.entries(cacheServer.env)) {
     if (value === undefined) delete env[name]
     else env[name] = value
   }
   return env
 }
-
 
 const removeVolume = (volume: string): Promise<void> => removeVolumes([volume])
 
@@ -98,7 +111,9 @@ describe.each(['v2', 'v1'] as const)('a job and its successor on a fresh runner 
 
     const post2 = await second.run('post', inputsFor(scope), envFor('102'))
     expectOk(post2)
-    expect(post2.stdout).toMatch(/Saved the engine state as \S+-102-1: \d+ bytes in \d+ parts uploaded, [1-9]\d* reused/)
+    expect(post2.stdout).toMatch(
+      /Saved the engine state as \S+-102-1: \d+ bytes in \d+ parts uploaded, [1-9]\d* reused/
+    )
 
     // The cloud token is masked and never reaches a log, an output, a cache key or the cached state.
     for (const step of [main1, post1, main2, post2]) {
@@ -129,7 +144,9 @@ describe('post step with a cache service', () => {
     expectOk(await job.run('main', inputs, envFor('201')))
     const post = await job.run('post', inputs, envFor('201'))
     expect(post.exitCode).toBe(0)
-    expect(post.stdout).toMatch(/::warning::The engine did not shut down cleanly \(the engine did not exit within 1 s of SIGTERM/)
+    expect(post.stdout).toMatch(
+      /::warning::The engine did not shut down cleanly \(the engine did not exit within 1 s of SIGTERM/
+    )
     expect(cacheServer.entries()).toEqual([])
   })
 

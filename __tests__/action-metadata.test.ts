@@ -56,7 +56,15 @@ describe('action.yml', () => {
   })
 
   test('has the shape GitHub accepts for an action', () => {
-    expect(Object.keys(action).sort()).toEqual(['author', 'branding', 'description', 'inputs', 'name', 'outputs', 'runs'])
+    expect(Object.keys(action).sort()).toEqual([
+      'author',
+      'branding',
+      'description',
+      'inputs',
+      'name',
+      'outputs',
+      'runs'
+    ])
     expect(typeof action.name).toBe('string')
     expect(typeof action.description).toBe('string')
     const colors = ['white', 'black', 'yellow', 'blue', 'green', 'orange', 'red', 'purple', 'gray-dark']
@@ -86,7 +94,7 @@ describe('action.yml', () => {
     expect([...read].sort()).toEqual([...inputNames].sort())
   })
 
-  test("its defaults mean what the code does with an empty input", async () => {
+  test('its defaults mean what the code does with an empty input', async () => {
     const withDefaults: InputReader = name => String(action.inputs[name]?.default ?? '')
     const withNothing: InputReader = () => ''
     expect(await readConfig(withDefaults, { env: ENV, cwd: HELLO })).toEqual(

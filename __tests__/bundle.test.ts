@@ -76,7 +76,10 @@ describe('the committed bundle, executed as the runner does', () => {
   })
 
   const step = (name: 'main' | 'post', inputs: Record<string, string>) =>
-    job.run(name, withDefaults({ 'dagger-base-url': mirror.url, ...inputs }), { PATH: docker.PATH, HOME: process.env.HOME })
+    job.run(name, withDefaults({ 'dagger-base-url': mirror.url, ...inputs }), {
+      PATH: docker.PATH,
+      HOME: process.env.HOME
+    })
 
   test.each([
     ['engine-stop-timeout', '-5'],
@@ -133,7 +136,10 @@ describe('bundle layout', () => {
   test('post loads neither the Dagger SDK nor the TypeScript compiler', () => {
     expect(jsFiles('post')).toEqual(['index.js'])
     const post = readDist('post', 'index.js')
-    expect({ typescript: post.includes(TYPESCRIPT_MARKER), sdk: post.includes(SDK_MARKER) }).toEqual({ typescript: false, sdk: false })
+    expect({ typescript: post.includes(TYPESCRIPT_MARKER), sdk: post.includes(SDK_MARKER) }).toEqual({
+      typescript: false,
+      sdk: false
+    })
     expect(statSync(path.join(root, 'dist', 'post', 'index.js')).size).toBeLessThan(6 * 2 ** 20)
   })
 

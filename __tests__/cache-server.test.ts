@@ -45,7 +45,10 @@ const annotations = (output: string, level: 'warning' | 'error'): string[] =>
 
 /** Resolves to 'pending' if the promise has not settled after `ms`. */
 const settledWithin = (promise: Promise<unknown>, ms: number): Promise<'settled' | 'pending'> =>
-  Promise.race([promise.then(() => 'settled' as const), new Promise<'pending'>(r => setTimeout(() => r('pending'), ms))])
+  Promise.race([
+    promise.then(() => 'settled' as const),
+    new Promise<'pending'>(r => setTimeout(() => r('pending'), ms))
+  ])
 
 describe.each<CacheProtocol>(['v1', 'v2'])('@actions/cache %s against the loopback cache service', protocol => {
   let server: CacheServer
@@ -67,7 +70,9 @@ describe.each<CacheProtocol>(['v1', 'v2'])('@actions/cache %s against the loopba
   }
 
   async function restoredFingerprint(): Promise<string> {
-    return createHash('sha256').update(await readFile(join(stateDir, 'blob.bin'))).digest('hex')
+    return createHash('sha256')
+      .update(await readFile(join(stateDir, 'blob.bin')))
+      .digest('hex')
   }
 
   async function saveFresh(key: string): Promise<number> {
@@ -119,7 +124,9 @@ describe.each<CacheProtocol>(['v1', 'v2'])('@actions/cache %s against the loopba
     await saveFresh(`${prefix}-newer`)
     await rm(stateDir, { recursive: true })
 
-    const restored = await observe(() => cache.restoreCache(paths, `${prefix}-absent`, ['no-such-prefix', `${prefix}-`]))
+    const restored = await observe(() =>
+      cache.restoreCache(paths, `${prefix}-absent`, ['no-such-prefix', `${prefix}-`])
+    )
     expect(restored.value).toBe(`${prefix}-newer`)
     expect(await restoredFingerprint()).toBe(newest)
     fingerprint = await writeState(1 << 20)

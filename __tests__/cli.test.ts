@@ -22,7 +22,13 @@ interface Ran {
 /** The environment of a laptop without an engine session or runner host configured. */
 function laptopEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra }
-  for (const name of ['DAGGER_SESSION_PORT', 'DAGGER_SESSION_TOKEN', '_EXPERIMENTAL_DAGGER_RUNNER_HOST', 'GITHUB_REF', 'GITHUB_SHA']) {
+  for (const name of [
+    'DAGGER_SESSION_PORT',
+    'DAGGER_SESSION_TOKEN',
+    '_EXPERIMENTAL_DAGGER_RUNNER_HOST',
+    'GITHUB_REF',
+    'GITHUB_SHA'
+  ]) {
     delete env[name]
   }
   return env
@@ -100,9 +106,15 @@ describe('flags', () => {
   test('--engine-config is checked against the engine schema before anything runs, and --help lists it', async () => {
     let err = ''
     const io = { out: (t: string) => (err += t), err: (t: string) => (err += t), cwd: repoRoot }
-    const code = await main(['--stage', 'build', '--engine-config', '{"gc":{"maxUsedSpace":"1GB"}}'], { DOCKER_HOST: 'unix:///nonexistent.sock' }, io)
+    const code = await main(
+      ['--stage', 'build', '--engine-config', '{"gc":{"maxUsedSpace":"1GB"}}'],
+      { DOCKER_HOST: 'unix:///nonexistent.sock' },
+      io
+    )
     expect(code).toBe(2)
-    expect(err).toMatch(/^go-dagger-pipeline: --engine-config has an invalid value '\{"gc":\{"maxUsedSpace":"1GB"\}\}': /)
+    expect(err).toMatch(
+      /^go-dagger-pipeline: --engine-config has an invalid value '\{"gc":\{"maxUsedSpace":"1GB"\}\}': /
+    )
     let help = ''
     await main(['--help'], {}, { out: t => (help += t), err: t => (help += t), cwd: repoRoot })
     expect(help).toMatch(/^ {2}--engine-config .*\[env GO_DAGGER_ENGINE_CONFIG\]$/m)
@@ -138,7 +150,16 @@ describe('a run through the real SDK against a loopback engine session', () => {
       let stdout = ''
       let stderr = ''
       const code = await main(
-        ['--stage', 'build,test', '--source', relative(repoRoot, goModule), '--platforms', 'linux/amd64', '--output', output],
+        [
+          '--stage',
+          'build,test',
+          '--source',
+          relative(repoRoot, goModule),
+          '--platforms',
+          'linux/amd64',
+          '--output',
+          output
+        ],
         laptopEnv(session.env),
         { out: t => (stdout += t), err: t => (stderr += t), cwd: repoRoot }
       )
@@ -151,7 +172,9 @@ describe('a run through the real SDK against a loopback engine session', () => {
       const lines = stdout.split('\n')
       expect(lines[0]).toMatch(/^✔ build passed in [\d.]+ (ms|s)$/)
       // Outside the working directory, paths stay absolute.
-      expect(lines[1]).toMatch(new RegExp(`^    linux/amd64      ${output}/svc_linux_amd64  \\d+ B  sha256:[0-9a-f]{64}$`))
+      expect(lines[1]).toMatch(
+        new RegExp(`^    linux/amd64      ${output}/svc_linux_amd64  \\d+ B  sha256:[0-9a-f]{64}$`)
+      )
       expect(lines).toContain('    13 passed, 17 failed, 1 skipped, coverage 85.7%')
       expect(lines).toContain(
         '    FAIL TestShout (example.com/acme/svc/internal/greet) __tests__/fixtures/report/go-module/internal/greet/greet_test.go:16: ' +

@@ -69,7 +69,10 @@ describe('readActionInputs', () => {
   })
 
   test('engine-config is parsed, checked against the engine schema and kept for engine.json', () => {
-    const mirrors = { registries: { 'docker.io': { mirrors: ['mirror.corp:5000'] }, 'mirror.corp:5000': { http: true } }, logLevel: 'info' }
+    const mirrors = {
+      registries: { 'docker.io': { mirrors: ['mirror.corp:5000'] }, 'mirror.corp:5000': { http: true } },
+      logLevel: 'info'
+    }
     expect(readActionInputs(reader({ 'engine-config': JSON.stringify(mirrors) })).engine.config).toEqual(mirrors)
     // Other gc fields are the user's; the limit is cache-max-size's.
     const sweep = { gc: { sweepSize: '25%', minFreeSpace: '10GB' } }
@@ -81,8 +84,16 @@ describe('readActionInputs', () => {
     ['an array', '[]', /expected a JSON object/],
     ['a field the engine does not know', '{"registry":{}}', /unknown field 'registry'/],
     ['a bad log level', '{"logLevel":"loud"}', /\/logLevel: must be equal to one of the allowed values/],
-    ['a bad mirror list', '{"registries":{"docker.io":{"mirrors":"m:5000"}}}', /\/registries\/docker.io\/mirrors: must be array/],
-    ['the GC limit', '{"gc":{"maxUsedSpace":"50GB"}}', /leave out gc.maxUsedSpace: the action sets the GC limit from cache-max-size/],
+    [
+      'a bad mirror list',
+      '{"registries":{"docker.io":{"mirrors":"m:5000"}}}',
+      /\/registries\/docker.io\/mirrors: must be array/
+    ],
+    [
+      'the GC limit',
+      '{"gc":{"maxUsedSpace":"50GB"}}',
+      /leave out gc.maxUsedSpace: the action sets the GC limit from cache-max-size/
+    ],
     ['GC switched off', '{"gc":{"enabled":false,"reservedSpace":1}}', /leave out gc.enabled, gc.reservedSpace/]
   ])('engine-config refuses %s, naming the input and the value', (_, value, allowed) => {
     const error = (() => {
@@ -178,7 +189,10 @@ describe('readConfig', () => {
   }
 
   test('reads the event that triggered the run and its payload, for the cache-save policy', async () => {
-    const payload = { action: 'opened', pull_request: { head: { repo: { full_name: 'forker/repo' } }, base: { repo: { full_name: 'octo/repo' } } } }
+    const payload = {
+      action: 'opened',
+      pull_request: { head: { repo: { full_name: 'forker/repo' } }, base: { repo: { full_name: 'octo/repo' } } }
+    }
     const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventFile('pr.json', JSON.stringify(payload)) }
     const config = await readConfig(reader({}), { env, cwd: HELLO })
     expect(config.event).toEqual({ name: 'pull_request', payload })
@@ -186,18 +200,30 @@ describe('readConfig', () => {
 
   test.each([
     ['unset', undefined, 'GITHUB_EVENT_PATH is not set'],
-    ['missing', path.join(tmpdir(), 'no-such-dir-for-config-test', 'event.json'), /^\/.*event\.json could not be read \(ENOENT\)$/],
+    [
+      'missing',
+      path.join(tmpdir(), 'no-such-dir-for-config-test', 'event.json'),
+      /^\/.*event\.json could not be read \(ENOENT\)$/
+    ],
     ['not JSON', 'not-json', /^\/.*not-json\.json is not JSON$/]
   ])('an event payload that is %s is reported, not thrown', async (_, file, unreadable) => {
     const eventPath = file === 'not-json' ? eventFile('not-json.json', '{"action": ') : file
-    const config = await readConfig(reader({}), { env: { GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: eventPath }, cwd: HELLO })
+    const config = await readConfig(reader({}), {
+      env: { GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: eventPath },
+      cwd: HELLO
+    })
     expect(config.event.name).toBe('push')
     expect(config.event.payload).toBeUndefined()
-    expect(config.event.unreadable).toEqual(typeof unreadable === 'string' ? unreadable : expect.stringMatching(unreadable))
+    expect(config.event.unreadable).toEqual(
+      typeof unreadable === 'string' ? unreadable : expect.stringMatching(unreadable)
+    )
   })
 
   test('no event name is an empty one', async () => {
-    expect((await readConfig(reader({}), { env: {}, cwd: HELLO })).event).toEqual({ name: '', unreadable: 'GITHUB_EVENT_PATH is not set' })
+    expect((await readConfig(reader({}), { env: {}, cwd: HELLO })).event).toEqual({
+      name: '',
+      unreadable: 'GITHUB_EVENT_PATH is not set'
+    })
   })
 
   test('adds the pipeline inputs, read from the module at source', async () => {
@@ -216,7 +242,11 @@ describe('readConfig', () => {
   })
 
   test('masks every secret input before validating anything', async () => {
-    const secrets = { 'cloud-token': 'dag_cloud_s3cret', 'registry-password': 'ghp_registry_s3cret', 'go-private-token': 'tok_s3cret' }
+    const secrets = {
+      'cloud-token': 'dag_cloud_s3cret',
+      'registry-password': 'ghp_registry_s3cret',
+      'go-private-token': 'tok_s3cret'
+    }
     // dagger-version is bad, so parsing stops at the first input: the secrets are masked already.
     const output = await stdoutOf(() =>
       readConfig(reader({ ...secrets, 'dagger-version': 'bad' }), { env: {}, cwd: HELLO }).catch(() => undefined)

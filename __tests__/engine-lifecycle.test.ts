@@ -11,7 +11,14 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import ts from 'typescript'
 import { containerLogTail, DockerUnavailableError, inspectContainer, volumeExists } from '../src/shared/docker.js'
 import { engineConfigJson } from '../src/engine/engine-json.js'
-import { discardedStateReason, engineNames, removeVolume, startEngine, stopEngine, volumeHasState } from '../src/engine/container.js'
+import {
+  discardedStateReason,
+  engineNames,
+  removeVolume,
+  startEngine,
+  stopEngine,
+  volumeHasState
+} from '../src/engine/container.js'
 import {
   ensureStandInImages,
   inVolume,
@@ -68,7 +75,11 @@ describe('engineConfigJson', () => {
     const merged = JSON.parse(
       engineConfigJson({
         maxUsedSpaceBytes: 2e9,
-        overrides: { logLevel: 'info', gc: { sweepSize: '25%' }, registries: { 'docker.io': { mirrors: ['172.17.0.1:5000'], http: false, insecure: false, ca: [] } } }
+        overrides: {
+          logLevel: 'info',
+          gc: { sweepSize: '25%' },
+          registries: { 'docker.io': { mirrors: ['172.17.0.1:5000'], http: false, insecure: false, ca: [] } }
+        }
       })
     )
     expect(validate(merged)).toBe(true)
@@ -94,10 +105,14 @@ describe('discardedStateReason', () => {
 
   test("reads the reason from the engine's reset line", () => {
     expect(discardedStateReason(killedThenStarted)).toBe('dagql_unclean_shutdown')
-    expect(discardedStateReason('level=WARN msg="local cache state invalid; resetting worker and dagql persistence state" reason="import failed" error=x')).toBe(
-      'import failed'
-    )
-    expect(discardedStateReason('level=WARN msg="local cache state invalid; resetting worker and dagql persistence state"')).toBe('no reason given')
+    expect(
+      discardedStateReason(
+        'level=WARN msg="local cache state invalid; resetting worker and dagql persistence state" reason="import failed" error=x'
+      )
+    ).toBe('import failed')
+    expect(
+      discardedStateReason('level=WARN msg="local cache state invalid; resetting worker and dagql persistence state"')
+    ).toBe('no reason given')
   })
 
   test('a start on a clean or empty state discarded nothing', () => {
@@ -231,7 +246,11 @@ describe('engine lifecycle through Docker', () => {
       // What a Dagger CLI provisioning its own engine does to every other dagger-engine-* container.
       await new Promise(resolve => setTimeout(resolve, 1500))
       await run('docker', ['rm', '--force', names.container])
-      expect(await stopping).toMatchObject({ clean: false, exitCode: null, reason: 'the engine container was removed by something else while it ran' })
+      expect(await stopping).toMatchObject({
+        clean: false,
+        exitCode: null,
+        reason: 'the engine container was removed by something else while it ran'
+      })
     })
   })
 
@@ -311,7 +330,13 @@ describe('engine lifecycle as a non-root user', () => {
     await fs.mkdir(path.join(dir, 'bin'))
     await fs.mkdir(path.join(dir, 'home'))
     // The modules keep their places under src/, so their relative imports resolve as they do there.
-    for (const module of ['shared/docker', 'engine/container', 'engine/engine-json', 'engine-state/helper-container', 'engine-state/listing']) {
+    for (const module of [
+      'shared/docker',
+      'engine/container',
+      'engine/engine-json',
+      'engine-state/helper-container',
+      'engine-state/listing'
+    ]) {
       const source = await fs.readFile(path.join(repoRoot, 'src', `${module}.ts`), 'utf8')
       const { outputText } = ts.transpileModule(source, {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 }
@@ -320,9 +345,9 @@ describe('engine lifecycle as a non-root user', () => {
       await fs.writeFile(path.join(dir, `${module}.js`), outputText)
     }
     await fs.writeFile(path.join(dir, 'package.json'), '{"type":"module"}\n')
-    await fs.link(process.execPath, path.join(dir, 'bin', 'node')).catch(() =>
-      fs.copyFile(process.execPath, path.join(dir, 'bin', 'node'))
-    )
+    await fs
+      .link(process.execPath, path.join(dir, 'bin', 'node'))
+      .catch(() => fs.copyFile(process.execPath, path.join(dir, 'bin', 'node')))
     await fs.copyFile(path.join(WRAPPER_BIN_DIR, 'docker'), path.join(dir, 'bin', 'docker'))
     await fs.chmod(path.join(dir, 'bin', 'docker'), 0o755)
     await fs.chmod(dir, 0o755)
@@ -334,7 +359,9 @@ describe('engine lifecycle as a non-root user', () => {
     const socketPath = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '')
     const socket = await fs.stat(socketPath)
     if ((socket.mode & 0o060) !== 0o060) {
-      throw new Error(`${socketPath} is not group read-write (mode ${(socket.mode & 0o777).toString(8)}); cannot test a non-root user`)
+      throw new Error(
+        `${socketPath} is not group read-write (mode ${(socket.mode & 0o777).toString(8)}); cannot test a non-root user`
+      )
     }
     const names = namesFor('nonroot')
     const dir = await unprivilegedSandbox()
@@ -358,11 +385,24 @@ describe('engine lifecycle as a non-root user', () => {
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(
         'setpriv',
-        ['--reuid', String(uid), '--regid', String(uid), '--groups', String(socket.gid), '--',
-          path.join(dir, 'bin', 'node'), path.join(dir, 'cycle.mjs')],
+        [
+          '--reuid',
+          String(uid),
+          '--regid',
+          String(uid),
+          '--groups',
+          String(socket.gid),
+          '--',
+          path.join(dir, 'bin', 'node'),
+          path.join(dir, 'cycle.mjs')
+        ],
         {
           cwd: dir,
-          env: { PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`, HOME: path.join(dir, 'home'), DOCKER_HOST: process.env.DOCKER_HOST }
+          env: {
+            PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
+            HOME: path.join(dir, 'home'),
+            DOCKER_HOST: process.env.DOCKER_HOST
+          }
         }
       )
       let stdout = ''
@@ -370,13 +410,23 @@ describe('engine lifecycle as a non-root user', () => {
       child.stdout.on('data', chunk => (stdout += chunk))
       child.stderr.on('data', chunk => (stderr += chunk))
       child.on('error', reject)
-      child.on('close', code => (code === 0 ? resolve(stdout) : reject(new Error(`non-root cycle exited ${code}: ${stderr}`))))
+      child.on('close', code =>
+        code === 0 ? resolve(stdout) : reject(new Error(`non-root cycle exited ${code}: ${stderr}`))
+      )
     })
     const results = JSON.parse(output.trim().split('\n').pop() ?? '')
     expect(results.uid).toBe(uid)
     expect(results.runs).toEqual([
-      { hadState: false, started: { runnerHost: `docker-container://${names.container}`, reusedContainer: false }, clean: true },
-      { hadState: true, started: { runnerHost: `docker-container://${names.container}`, reusedContainer: false }, clean: true }
+      {
+        hadState: false,
+        started: { runnerHost: `docker-container://${names.container}`, reusedContainer: false },
+        clean: true
+      },
+      {
+        hadState: true,
+        started: { runnerHost: `docker-container://${names.container}`, reusedContainer: false },
+        clean: true
+      }
     ])
     expect(await dagqlCache(names.volume)).toBe('stand-in-dagql-cache v1\nstarts=2\nclean_shutdown=1\n')
     // The state stays root-owned inside the volume; the unprivileged user never touches it.

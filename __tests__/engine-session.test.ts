@@ -177,7 +177,9 @@ describe('loopback engine session spoken to by the real SDK', () => {
     const dir = await mkdtemp(join(tmpdir(), 'engine-session-'))
     try {
       session.onExport(exported =>
-        exported.typeName === 'Directory' ? { 'checksums.txt': `abc  hello_linux_amd64\n`, 'hello_linux_amd64': 'ELF' } : undefined
+        exported.typeName === 'Directory'
+          ? { 'checksums.txt': `abc  hello_linux_amd64\n`, hello_linux_amd64: 'ELF' }
+          : undefined
       )
       let written = ''
       await connection(async () => {

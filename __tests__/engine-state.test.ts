@@ -8,10 +8,25 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { cacheAccess, cacheServiceVersion, engineStateKeys, restoreEngineState, saveEngineState, stateFingerprint, type Manifest } from '../src/engine-state/store.js'
+import {
+  cacheAccess,
+  cacheServiceVersion,
+  engineStateKeys,
+  restoreEngineState,
+  saveEngineState,
+  stateFingerprint,
+  type Manifest
+} from '../src/engine-state/store.js'
 import { StateHelper } from '../src/engine-state/helper-container.js'
 import { applyEnv, startCacheServer, type CacheServer } from './support/cache-server.js'
-import { ensureStandInImages, inVolume, listState, removeTestEngines, TEST_NAME_MARKER, TOOLBOX_IMAGE } from './support/docker.js'
+import {
+  ensureStandInImages,
+  inVolume,
+  listState,
+  removeTestEngines,
+  TEST_NAME_MARKER,
+  TOOLBOX_IMAGE
+} from './support/docker.js'
 
 const run = promisify(execFile)
 const ENGINE_VERSION = 'v0.21.8'
@@ -175,7 +190,8 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
     const [, , , size, blocks] = sparse.split('|')
     expect(Number(size)).toBe(64 * 1024 * 1024)
     expect(Number(blocks) * 512).toBeLessThan(1024 * 1024)
-    const inodeOf = (suffix: string) => (listing.split('\n').find(line => line.startsWith(`./worker/snapshots/snapshots/${suffix}|`)) ?? '').split('|')[8]
+    const inodeOf = (suffix: string) =>
+      (listing.split('\n').find(line => line.startsWith(`./worker/snapshots/snapshots/${suffix}|`)) ?? '').split('|')[8]
     expect(inodeOf('3/fs/shared')).toBe(inodeOf('4/fs/shared-too'))
     expect(inodeOf('1/fs/etc/twin')).toBe(inodeOf('1/fs/etc/twin-link'))
     // The save's fingerprint, carried in the manifest, is that of the restored state: no listing needed after a restore.
@@ -191,7 +207,12 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
     const restored = await restoreEngineState(base(target))
     const manifestText = JSON.stringify(restored.manifest)
     expect(manifestText).not.toContain(SECRET_TEXT)
-    expect(server.entries().map(entry => entry.key).join('\n')).not.toContain(SECRET_TEXT)
+    expect(
+      server
+        .entries()
+        .map(entry => entry.key)
+        .join('\n')
+    ).not.toContain(SECRET_TEXT)
     expect(saved.key).not.toContain(SECRET_TEXT)
   })
 
@@ -213,13 +234,37 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
   })
 
   test('scope names that prefix each other do not share a cache', () => {
-    const build = engineStateKeys({ engineVersion: 'v1.0.0', scope: 'build', runId: '1', runAttempt: '1', os: 'linux', arch: 'x64' })
-    const buildLinux = engineStateKeys({ engineVersion: 'v1.0.0', scope: 'build-linux', runId: '1', runAttempt: '1', os: 'linux', arch: 'x64' })
-    const rc = engineStateKeys({ engineVersion: 'v1.0.0-rc.1', scope: 'build', runId: '1', runAttempt: '1', os: 'linux', arch: 'x64' })
+    const build = engineStateKeys({
+      engineVersion: 'v1.0.0',
+      scope: 'build',
+      runId: '1',
+      runAttempt: '1',
+      os: 'linux',
+      arch: 'x64'
+    })
+    const buildLinux = engineStateKeys({
+      engineVersion: 'v1.0.0',
+      scope: 'build-linux',
+      runId: '1',
+      runAttempt: '1',
+      os: 'linux',
+      arch: 'x64'
+    })
+    const rc = engineStateKeys({
+      engineVersion: 'v1.0.0-rc.1',
+      scope: 'build',
+      runId: '1',
+      runAttempt: '1',
+      os: 'linux',
+      arch: 'x64'
+    })
     expect(buildLinux.primary.startsWith(build.restoreKeys[0])).toBe(false)
     expect(rc.primary.startsWith(build.restoreKeys[1])).toBe(false)
     expect(build.primary).toBe('go-dagger-action-engine-v1-linux-x64-v1.0.0-build-1-1')
-    expect(build.restoreKeys).toEqual(['go-dagger-action-engine-v1-linux-x64-v1.0.0-build-', 'go-dagger-action-engine-v1-linux-x64-v1.0.0-'])
+    expect(build.restoreKeys).toEqual([
+      'go-dagger-action-engine-v1-linux-x64-v1.0.0-build-',
+      'go-dagger-action-engine-v1-linux-x64-v1.0.0-'
+    ])
   })
 
   test.each(['', 'read', 'write', 'write-only', 'none', ' Write-Only ', 'READ', 'bogus'])(
@@ -235,7 +280,11 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
         const libraryReads = server.stats.requests.lookup > 0
         await cache.saveCache([file], `mode-probe-${protocol}-${mode}-${++sequence}`)
         const libraryWrites = server.stats.requests.reserve > 0
-        expect({ mode, readable: access.readable, writable: access.writable }).toEqual({ mode, readable: libraryReads, writable: libraryWrites })
+        expect({ mode, readable: access.readable, writable: access.writable }).toEqual({
+          mode,
+          readable: libraryReads,
+          writable: libraryWrites
+        })
         expect(access.available).toBe(cache.isFeatureAvailable())
       } finally {
         restoreMode()
@@ -277,11 +326,15 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
     ['xattr', 'an xattr set', 'setfattr -n user.note -v changed worker/snapshots/snapshots/1/fs/etc/hosts'],
     ['chmod', 'a chmod and its undoing', 'chmod 600 worker/metadata_v2.db && chmod 644 worker/metadata_v2.db'],
     // GNU tar puts the nanoseconds of the mtime back, which busybox's touch cannot.
-    ['rewrite', 'a same-size rewrite with its mtime put back', [
-      'db=worker/metadata_v2.db; mkdir -p /tmp/new/worker && cp $db /tmp/new/$db',
-      'printf X | dd of=/tmp/new/$db bs=1 count=1 conv=notrunc 2>/dev/null',
-      'tar --format=posix --mtime=@$(find $db -printf %T@) -C /tmp/new -cf /tmp/new.tar $db && tar --overwrite -xf /tmp/new.tar'
-    ].join('; ')]
+    [
+      'rewrite',
+      'a same-size rewrite with its mtime put back',
+      [
+        'db=worker/metadata_v2.db; mkdir -p /tmp/new/worker && cp $db /tmp/new/$db',
+        'printf X | dd of=/tmp/new/$db bs=1 count=1 conv=notrunc 2>/dev/null',
+        'tar --format=posix --mtime=@$(find $db -printf %T@) -C /tmp/new -cf /tmp/new.tar $db && tar --overwrite -xf /tmp/new.tar'
+      ].join('; ')
+    ]
   ])('a change that keeps every size and mtime is still saved (%s: %s)', async (label, _, change) => {
     const { volume } = await savedState(`stamp-${label}`)
     const restored = await restoreEngineState(base(volume))
@@ -297,10 +350,13 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
   test('a small change uploads only the new units and the remainder, reusing the stored parts', async () => {
     const { volume, saved: first } = await savedState('incremental')
     const restored = await restoreEngineState(base(volume))
-    await inVolume(volume, `set -e; cd /var/lib/dagger
+    await inVolume(
+      volume,
+      `set -e; cd /var/lib/dagger
       mkdir -p worker/snapshots/snapshots/5/fs && echo new > worker/snapshots/snapshots/5/fs/file
       echo more >> worker/metadata_v2.db
-      rm -rf worker/snapshots/snapshots/4`)
+      rm -rf worker/snapshots/snapshots/4`
+    )
     const changed = await fullListing(volume)
     server.resetStats()
     const second = await saveEngineState({ ...base(volume), restored })
@@ -419,7 +475,10 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
       await inVolume(target, 'echo changed >> /var/lib/dagger/worker/metadata_v2.db')
       server.resetStats()
       const saved = await saveEngineState({ ...base(target, 'mode-read'), helperImage: NO_HELPER_IMAGE, restored })
-      expect(saved).toMatchObject({ saved: false, reason: 'the Actions cache is read-only for this run (ACTIONS_CACHE_MODE=read)' })
+      expect(saved).toMatchObject({
+        saved: false,
+        reason: 'the Actions cache is read-only for this run (ACTIONS_CACHE_MODE=read)'
+      })
       expect(server.stats.requests).toEqual({ lookup: 0, reserve: 0, upload: 0, commit: 0, download: 0 })
       expect(output.warnings()).toEqual([])
     })
@@ -434,7 +493,10 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
       const before = output.lines().length
       const restored = await restoreEngineState({ ...base(target, scope), helperImage: NO_HELPER_IMAGE })
       expect(restored).toMatchObject({ cacheHit: 'false', bytes: 0, fingerprint: '' })
-      const said = output.lines().slice(before).filter(line => !line.startsWith('::debug::'))
+      const said = output
+        .lines()
+        .slice(before)
+        .filter(line => !line.startsWith('::debug::'))
       expect(said).toEqual([
         'The Actions cache is write-only for this run (ACTIONS_CACHE_MODE=write-only): nothing is restored, the engine starts cold\n'
       ])
@@ -459,7 +521,10 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
       const restored = await restoreEngineState({ ...base(volume, 'mode-none'), helperImage: NO_HELPER_IMAGE })
       expect(restored.cacheHit).toBe('false')
       const saved = await saveEngineState({ ...base(volume, 'mode-none'), helperImage: NO_HELPER_IMAGE })
-      expect(saved).toMatchObject({ saved: false, reason: 'the Actions cache is closed to this run (ACTIONS_CACHE_MODE=none)' })
+      expect(saved).toMatchObject({
+        saved: false,
+        reason: 'the Actions cache is closed to this run (ACTIONS_CACHE_MODE=none)'
+      })
       expect(output.warnings()).toEqual([])
       expect((await inVolume(volume, 'test -s /var/lib/dagger/dagql-cache.db && echo kept')).trim()).toBe('kept')
     })
@@ -497,7 +562,9 @@ describe.each(['v2', 'v1'] as const)('engine state through the %s cache service'
     expect(server.stats.requests.reserve).toBeLessThanOrEqual(2)
     expect(server.stats.requests.upload).toBe(0)
     const ours = output.warnings().filter(line => !line.startsWith('::warning::Failed to save:'))
-    expect(ours).toEqual([expect.stringMatching(/^::warning::Engine state not saved: the Actions cache refused the first upload/)])
+    expect(ours).toEqual([
+      expect.stringMatching(/^::warning::Engine state not saved: the Actions cache refused the first upload/)
+    ])
     expect(server.entries()).toEqual(entriesBefore)
   })
 
@@ -557,7 +624,8 @@ describe('moving archives between the helper and the host', () => {
     expect(extracted.some(line => line.startsWith(`${snapshot}/fs/etc/hosts|`))).toBe(true)
     expect(extracted.filter(line => line.startsWith('./worker/snapshots/snapshots/2'))).toEqual([])
     // Inodes are numbered in listing order, which differs between the two trees.
-    const snapshotLines = (lines: string[]) => lines.filter(line => line.startsWith(`${snapshot}/`)).map(line => line.replace(/inode#\d+/, 'inode'))
+    const snapshotLines = (lines: string[]) =>
+      lines.filter(line => line.startsWith(`${snapshot}/`)).map(line => line.replace(/inode#\d+/, 'inode'))
     expect(snapshotLines(extracted)).toEqual(snapshotLines(await fullListing(source)))
   })
 })
@@ -601,7 +669,13 @@ describe('the post entry under an uncaught exception', () => {
       else env[name] = value
     }
     delete env.GITHUB_STEP_SUMMARY
-    const args = ['--import', 'tsx', '--import', pathToFileURL(path.join(tempDir, 'throw-while-saving.mjs')).href, 'src/entry/post.ts']
+    const args = [
+      '--import',
+      'tsx',
+      '--import',
+      pathToFileURL(path.join(tempDir, 'throw-while-saving.mjs')).href,
+      'src/entry/post.ts'
+    ]
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, args, { cwd: repo, env, stdio: ['ignore', 'pipe', 'inherit'] })
       let stdout = ''
@@ -617,11 +691,34 @@ describe('the post entry under an uncaught exception', () => {
     // An engine stand-in that exits cleanly on SIGTERM, as the engine does.
     const container = `${volume}-engine`
     await run('docker', [
-      'run', '--detach', '--name', container, '--volume', `${volume}:/var/lib/dagger`, '--entrypoint', 'sh', TOOLBOX_IMAGE,
-      '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+      'run',
+      '--detach',
+      '--name',
+      container,
+      '--volume',
+      `${volume}:/var/lib/dagger`,
+      '--entrypoint',
+      'sh',
+      TOOLBOX_IMAGE,
+      '-c',
+      'trap "exit 0" TERM; while :; do sleep 0.1; done'
     ])
-    const cache = { save: true, saveReason: 'may be saved: push runs are trusted', scope: 'postuncaught', tempDir, runId: '4242', runAttempt: '1' }
-    const state = { container, volume, engineVersion: ENGINE_VERSION, helperImage: TOOLBOX_IMAGE, stopTimeoutSeconds: 10, cache }
+    const cache = {
+      save: true,
+      saveReason: 'may be saved: push runs are trusted',
+      scope: 'postuncaught',
+      tempDir,
+      runId: '4242',
+      runAttempt: '1'
+    }
+    const state = {
+      container,
+      volume,
+      engineVersion: ENGINE_VERSION,
+      helperImage: TOOLBOX_IMAGE,
+      stopTimeoutSeconds: 10,
+      cache
+    }
     const post = await runPost(JSON.stringify(state))
     expect(post.code).toBe(0)
     expect(post.stdout).toContain('The engine stopped cleanly')

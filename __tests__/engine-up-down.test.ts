@@ -13,7 +13,15 @@ import { engineUp } from '../src/engine/up.js'
 import { readConfig, type Config } from '../src/inputs/action-config.js'
 import { engineStarts } from './support/action-world.js'
 import { startCacheServer, type CacheServer } from './support/cache-server.js'
-import { dockerWrapperEnv, ensureStandInImages, removeTestEngines, STAND_IN_IMAGE, testScope, TOOLBOX_IMAGE, withEnv } from './support/docker.js'
+import {
+  dockerWrapperEnv,
+  ensureStandInImages,
+  removeTestEngines,
+  STAND_IN_IMAGE,
+  testScope,
+  TOOLBOX_IMAGE,
+  withEnv
+} from './support/docker.js'
 import { parseFileCommands, repoRoot } from './support/runner.js'
 
 const run = promisify(execFile)
@@ -67,7 +75,13 @@ async function asStep<T>(body: () => Promise<T>): Promise<Step<T>> {
     return true
   })
   try {
-    const env = { ...cacheServer.env, PATH: dockerWrapperEnv().PATH, RUNNER_TEMP: dir, GITHUB_RUN_ID: String(runs), GITHUB_STATE: state }
+    const env = {
+      ...cacheServer.env,
+      PATH: dockerWrapperEnv().PATH,
+      RUNNER_TEMP: dir,
+      GITHUB_RUN_ID: String(runs),
+      GITHUB_STATE: state
+    }
     const value = await withEnv(env, body)
     const saved = parseFileCommands(await readFile(state, 'utf8'))['go-dagger-action']
     return { value, stdout, handoff: saved ? (JSON.parse(saved) as PostState) : undefined }
@@ -143,7 +157,12 @@ describe('engineUp and engineDown', () => {
     expect(down.stdout).toMatch(/::warning::The engine did not shut down cleanly \(.*\): its state is not saved/)
     expect(cacheServer.entries()).toHaveLength(entries)
 
-    const pr = await configFor(testScope('policy'), { stage: 'publish', image: 'ghcr.io/acme/hello', 'registry-username': 'u', 'registry-password': 'p' })
+    const pr = await configFor(testScope('policy'), {
+      stage: 'publish',
+      image: 'ghcr.io/acme/hello',
+      'registry-username': 'u',
+      'registry-password': 'p'
+    })
     const policyUp = await asStep(() => engineUp(pr, '0.21.8'))
     const reservations = cacheServer.stats.requests.reserve
     const policyDown = await asStep(() => engineDown(policyUp.handoff))

@@ -1,4 +1,11 @@
-import { InputError, parseBoolean, parseImageReference, parseInteger, parseList, parseSize } from '../src/inputs/parse.js'
+import {
+  InputError,
+  parseBoolean,
+  parseImageReference,
+  parseInteger,
+  parseList,
+  parseSize
+} from '../src/inputs/parse.js'
 
 function inputError(fn: () => unknown): InputError {
   try {
@@ -24,13 +31,16 @@ describe('parseSize', () => {
     expect(parseSize('cache-max-size', raw, 7)).toBe(bytes)
   })
 
-  test.each(['5PB', '-1GB', '0', '0.0001', 'GB', '1,5GB', '2 GiB extra'])('%p is refused, naming the input and the value', raw => {
-    const error = inputError(() => parseSize('cache-max-size', raw, 7))
-    expect(error.input).toBe('cache-max-size')
-    expect(error.value).toBe(raw.trim())
-    expect(error.message).toContain(`'cache-max-size'`)
-    expect(error.allowed).toMatch(/size/)
-  })
+  test.each(['5PB', '-1GB', '0', '0.0001', 'GB', '1,5GB', '2 GiB extra'])(
+    '%p is refused, naming the input and the value',
+    raw => {
+      const error = inputError(() => parseSize('cache-max-size', raw, 7))
+      expect(error.input).toBe('cache-max-size')
+      expect(error.value).toBe(raw.trim())
+      expect(error.message).toContain(`'cache-max-size'`)
+      expect(error.allowed).toMatch(/size/)
+    }
+  )
 })
 
 describe('parseInteger', () => {
@@ -84,9 +94,12 @@ describe('parseImageReference: the one reference grammar of every image input', 
     expect(parseImageReference('engine-image', reference)).toBe(reference)
   })
 
-  test.each(['Team/Image', 'image:tag with space', 'image@sha256:short', '/image', 'image:'])('refuses %s, naming the input', reference => {
-    expect(() => parseImageReference('base-image', reference, 'expected scratch or an image reference')).toThrow(
-      new InputError('base-image', reference.trim(), 'expected scratch or an image reference')
-    )
-  })
+  test.each(['Team/Image', 'image:tag with space', 'image@sha256:short', '/image', 'image:'])(
+    'refuses %s, naming the input',
+    reference => {
+      expect(() => parseImageReference('base-image', reference, 'expected scratch or an image reference')).toThrow(
+        new InputError('base-image', reference.trim(), 'expected scratch or an image reference')
+      )
+    }
+  )
 })

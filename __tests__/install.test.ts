@@ -42,8 +42,7 @@ let baseUrl: string
 let toolCache: string
 let runnerTemp: string
 
-const install = (version: string, arch = ARCH) =>
-  installDaggerCli({ version, baseUrl, platform: 'linux', arch })
+const install = (version: string, arch = ARCH) => installDaggerCli({ version, baseUrl, platform: 'linux', arch })
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'install-test-'))
@@ -237,10 +236,17 @@ describe('failures tool-cache retries', () => {
   test('a mirror that does not answer fails naming the URL and the system error, kept as the cause', async () => {
     const closed = await startDownloadServer(work)
     await closed.close()
-    const unreachable = installDaggerCli({ version: SDK_CLI_VERSION, baseUrl: parseBaseUrl(`${closed.url}/dagger/`), platform: 'linux', arch: ARCH })
+    const unreachable = installDaggerCli({
+      version: SDK_CLI_VERSION,
+      baseUrl: parseBaseUrl(`${closed.url}/dagger/`),
+      platform: 'linux',
+      arch: ARCH
+    })
 
     const error = (await unreachable.catch((caught: unknown) => caught)) as Error
-    expect(error.message).toMatch(new RegExp(`^Download of ${closed.url}${checksumsPath(SDK_CLI_VERSION)} failed: .*ECONNREFUSED`))
+    expect(error.message).toMatch(
+      new RegExp(`^Download of ${closed.url}${checksumsPath(SDK_CLI_VERSION)} failed: .*ECONNREFUSED`)
+    )
     expect(error.cause).toMatchObject({ code: 'ECONNREFUSED' })
     expect(await listDir(toolCache)).toEqual([])
   })

@@ -8,13 +8,32 @@ import { buildManifest, planSave, validateManifest, type Manifest } from '../src
 import { engineStateKeys } from '../src/engine-state/store.js'
 
 const ENGINE_VERSION = 'v0.21.8'
-const keys = engineStateKeys({ engineVersion: ENGINE_VERSION, scope: 'all', os: 'Linux', arch: 'X64', runId: '1', runAttempt: '1' })
+const keys = engineStateKeys({
+  engineVersion: ENGINE_VERSION,
+  scope: 'all',
+  os: 'Linux',
+  arch: 'X64',
+  runId: '1',
+  runAttempt: '1'
+})
 // The validator is handed the store's derivation; any pure function of the key does for these tests.
 const partPath = (key: string): string => `state/parts/${key.slice(-40)}.tar`
 const expected = { engineVersion: ENGINE_VERSION, partPrefix: keys.partPrefix, partPath }
 
 function entry(type: 'd' | 'f', path: string, size = 0): ListingEntry {
-  return { type, mode: type === 'd' ? '755' : '644', uid: '0', gid: '0', size, mtime: '1700000000.5', ctime: '1700000000.5', inode: path, links: 1, target: '', path }
+  return {
+    type,
+    mode: type === 'd' ? '755' : '644',
+    uid: '0',
+    gid: '0',
+    size,
+    mtime: '1700000000.5',
+    ctime: '1700000000.5',
+    inode: path,
+    links: 1,
+    target: '',
+    path
+  }
 }
 
 const BLOB = `./worker/content/blobs/sha256/${'ab'.repeat(32)}`
@@ -36,10 +55,16 @@ const state = [
 
 /** A manifest as saveEngineState builds it: parts stored under the store's path for their keys. */
 function savedManifest(entries: readonly ListingEntry[], previous?: Manifest, partTargetBytes = 2048): Manifest {
-  const plan = planSave(splitState(entries), previous, { partKeyPrefix: keys.partPrefix, partTargetBytes, minLiveFraction: 0.5 })
+  const plan = planSave(splitState(entries), previous, {
+    partKeyPrefix: keys.partPrefix,
+    partTargetBytes,
+    minLiveFraction: 0.5
+  })
   const stored = plan.created.map(part => ({ key: part.key, path: partPath(part.key), bytes: part.bytes + 512 }))
   // Through JSON, as it comes back from the cache.
-  return JSON.parse(JSON.stringify(buildManifest(plan, stored, { engineVersion: ENGINE_VERSION, fingerprint: 'f'.repeat(64) }))) as Manifest
+  return JSON.parse(
+    JSON.stringify(buildManifest(plan, stored, { engineVersion: ENGINE_VERSION, fingerprint: 'f'.repeat(64) }))
+  ) as Manifest
 }
 
 /** A copy of a saved manifest with one thing changed. */
@@ -49,20 +74,25 @@ function altered(change: (manifest: Record<string, any>) => void): unknown {
   return manifest
 }
 
-const unitPartIndex = (manifest: Record<string, any>): number => manifest.parts.findIndex((p: { remainder?: boolean }) => !p.remainder)
-const firstUnit = (manifest: Record<string, any>): Record<string, any> => Object.values(manifest.units)[0] as Record<string, any>
+const unitPartIndex = (manifest: Record<string, any>): number =>
+  manifest.parts.findIndex((p: { remainder?: boolean }) => !p.remainder)
+const firstUnit = (manifest: Record<string, any>): Record<string, any> =>
+  Object.values(manifest.units)[0] as Record<string, any>
 
 describe('validateManifest', () => {
   test('accepts what a save writes, and what a later save that reuses parts writes', () => {
     const first = savedManifest(state)
     expect(first.parts.length).toBeGreaterThanOrEqual(3)
     expect(validateManifest(first, expected)).toEqual(first)
-    const second = savedManifest([...state, entry('d', './worker/snapshots/snapshots/3'), entry('f', './worker/snapshots/snapshots/3/x', 10)], first)
+    const second = savedManifest(
+      [...state, entry('d', './worker/snapshots/snapshots/3'), entry('f', './worker/snapshots/snapshots/3/x', 10)],
+      first
+    )
     expect(second.parts.some(part => first.parts.some(old => old.key === part.key && !part.remainder))).toBe(true)
     expect(validateManifest(second, expected)).toEqual(second)
   })
 
-  test('accepts a part stored under the run\'s key after its plain key was refused, at the plain key\'s path', () => {
+  test("accepts a part stored under the run's key after its plain key was refused, at the plain key's path", () => {
     const manifest = savedManifest(state)
     manifest.parts[0].key += '-1234567890_build-1'
     expect(validateManifest(manifest, expected)).toEqual(manifest)
@@ -70,28 +100,52 @@ describe('validateManifest', () => {
 
   test.each<[string, (manifest: Record<string, any>) => void, RegExp]>([
     // A part's path is a host file the restore writes and deletes: only the store's own path for its key will do.
-    ['a part path outside the parts directory', m => (m.parts[0].path = '../../../home/runner/.ssh/id_ed25519'), /part 0: .*path/],
+    [
+      'a part path outside the parts directory',
+      m => (m.parts[0].path = '../../../home/runner/.ssh/id_ed25519'),
+      /part 0: .*path/
+    ],
     ['an absolute part path', m => (m.parts[0].path = '/etc/passwd'), /part 0: .*path/],
     ['a part path that is not the one of its key', m => (m.parts[1].path = m.parts[0].path), /part 1: .*path/],
-    ['a part key of another engine version', m => (m.parts[0].key = m.parts[0].key.replace('v0.21.8', 'v0.21.7')), /part 0: .*key/],
-    ['a key that derives a path outside the parts directory', m => {
-      m.parts[0].key = `${keys.partPrefix}-units-../../../../../../../../../../../../x`
-      m.parts[0].path = partPath(m.parts[0].key)
-    }, /part 0: .*key/],
+    [
+      'a part key of another engine version',
+      m => (m.parts[0].key = m.parts[0].key.replace('v0.21.8', 'v0.21.7')),
+      /part 0: .*key/
+    ],
+    [
+      'a key that derives a path outside the parts directory',
+      m => {
+        m.parts[0].key = `${keys.partPrefix}-units-../../../../../../../../../../../../x`
+        m.parts[0].path = partPath(m.parts[0].key)
+      },
+      /part 0: .*key/
+    ],
     ['a key that is not a string', m => (m.parts[0].key = 7), /part 0: .*key/],
     ['a run suffix that is not two key components', m => (m.parts[0].key += '-1234567890/../x-1'), /part 0: .*key/],
-    ['a run-suffixed key at a path of its own', m => {
-      m.parts[0].key += '-1234567890_build-1'
-      m.parts[0].path = partPath(m.parts[0].key)
-    }, /part 0: .*path/],
-    ['the same part under its plain and its run key', m => {
-      const i = unitPartIndex(m)
-      m.parts.push({ ...m.parts[i], key: `${m.parts[i].key}-1234567890_build-1` })
-    }, /key .* twice/],
-    ['two parts under one key', m => {
-      const i = unitPartIndex(m)
-      m.parts.push({ ...m.parts[i] })
-    }, /key .* twice/],
+    [
+      'a run-suffixed key at a path of its own',
+      m => {
+        m.parts[0].key += '-1234567890_build-1'
+        m.parts[0].path = partPath(m.parts[0].key)
+      },
+      /part 0: .*path/
+    ],
+    [
+      'the same part under its plain and its run key',
+      m => {
+        const i = unitPartIndex(m)
+        m.parts.push({ ...m.parts[i], key: `${m.parts[i].key}-1234567890_build-1` })
+      },
+      /key .* twice/
+    ],
+    [
+      'two parts under one key',
+      m => {
+        const i = unitPartIndex(m)
+        m.parts.push({ ...m.parts[i] })
+      },
+      /key .* twice/
+    ],
     ['a negative size', m => (m.parts[0].bytes = -1), /part 0: .*bytes/],
     ['a fractional size', m => (m.parts[0].unitBytes = 1.5), /part 0: .*unitBytes/],
     ['a size that is a string', m => (m.parts[0].units = '3'), /part 0: .*units/],
@@ -101,7 +155,11 @@ describe('validateManifest', () => {
     ['a unit index that is not an integer', m => (firstUnit(m).part = 0.5), /unit .*part/],
     ['a unit index past the parts', m => (firstUnit(m).part = m.parts.length), /unit .*part/],
     ['a unit index that is a string', m => (firstUnit(m).part = '0'), /unit .*part/],
-    ['a unit in the remainder part', m => (firstUnit(m).part = m.parts.findIndex((p: { remainder?: boolean }) => p.remainder)), /unit .*remainder/],
+    [
+      'a unit in the remainder part',
+      m => (firstUnit(m).part = m.parts.findIndex((p: { remainder?: boolean }) => p.remainder)),
+      /unit .*remainder/
+    ],
     ['more live units in a part than it holds', m => (m.parts[firstUnit(m).part].units = 0), /part \d+: .*units/],
     ['a unit with a negative size', m => (firstUnit(m).bytes = -5), /unit .*bytes/],
     ['a unit without roots', m => (firstUnit(m).roots = []), /unit .*roots/],

@@ -139,9 +139,19 @@ describe('defaults', () => {
   })
 
   test('docker.io is the registry of a short repository name', async () => {
-    const cfg = await parse({ stage: 'publish', image: 'acme/hello', 'registry-username': 'u', 'registry-password': 'p' })
+    const cfg = await parse({
+      stage: 'publish',
+      image: 'acme/hello',
+      'registry-username': 'u',
+      'registry-password': 'p'
+    })
     expect(cfg.registry?.address).toBe('docker.io')
-    const local = await parse({ stage: 'publish', image: 'localhost:5000/hello', 'registry-username': 'u', 'registry-password': 'p' })
+    const local = await parse({
+      stage: 'publish',
+      image: 'localhost:5000/hello',
+      'registry-username': 'u',
+      'registry-password': 'p'
+    })
     expect(local.registry?.address).toBe('localhost:5000')
   })
 })
@@ -150,10 +160,26 @@ describe('test-flags are split as shell words, never given to a shell', () => {
   test.each([
     ['single quotes keep a regex whole', "-run 'TestA|TestB' -count=1", ['-run', 'TestA|TestB', '-count=1']],
     ['a flag value as its own word', '-run TestFoo -timeout 5m', ['-run', 'TestFoo', '-timeout', '5m']],
-    ['double quotes, with backslash escapes inside', '-run "Test A" -ldflags="-X \\"main.v=1\\""', ['-run', 'Test A', '-ldflags=-X "main.v=1"']],
-    ['a backslash escapes a space or a quote outside quotes', "-skip Test\\ B -run it\\'s", ['-skip', 'Test B', '-run', "it's"]],
-    ['quoted parts join into one word; an empty quote is an empty word', "-run='A'\"|B\" -skip ''", ['-run=A|B', '-skip', '']],
-    ['$ and operators are literal inside single quotes', "-run '^Test$' -skip ';|&$(x)`y`'", ['-run', '^Test$', '-skip', ';|&$(x)`y`']],
+    [
+      'double quotes, with backslash escapes inside',
+      '-run "Test A" -ldflags="-X \\"main.v=1\\""',
+      ['-run', 'Test A', '-ldflags=-X "main.v=1"']
+    ],
+    [
+      'a backslash escapes a space or a quote outside quotes',
+      "-skip Test\\ B -run it\\'s",
+      ['-skip', 'Test B', '-run', "it's"]
+    ],
+    [
+      'quoted parts join into one word; an empty quote is an empty word',
+      "-run='A'\"|B\" -skip ''",
+      ['-run=A|B', '-skip', '']
+    ],
+    [
+      '$ and operators are literal inside single quotes',
+      "-run '^Test$' -skip ';|&$(x)`y`'",
+      ['-run', '^Test$', '-skip', ';|&$(x)`y`']
+    ],
     ['newlines separate words like spaces', '-count=1\n  -short\n', ['-count=1', '-short']]
   ])('%s', async (_, raw, expected) => {
     expect((await parse({ 'test-flags': raw })).testFlags).toEqual(expected)
@@ -188,10 +214,25 @@ describe('bad inputs fail before any session, naming the input and the value', (
     ['arch only', { platforms: '/arm64' }, 'platforms', '/arm64'],
     ['unknown variant', { platforms: 'linux/arm/v9' }, 'platforms', 'linux/arm/v9'],
     ['too many parts', { platforms: 'linux/arm/v7/x' }, 'platforms', 'linux/arm/v7/x'],
-    ['image stage without a Linux platform', { stage: 'image', platforms: 'darwin/arm64' }, 'platforms', 'darwin/arm64'],
+    [
+      'image stage without a Linux platform',
+      { stage: 'image', platforms: 'darwin/arm64' },
+      'platforms',
+      'darwin/arm64'
+    ],
     ['publish without image', { stage: 'publish' }, 'image', ''],
-    ['publish without username', { stage: 'publish', image: 'ghcr.io/acme/hello', 'registry-password': 'p' }, 'registry-username', ''],
-    ['all with image but no password', { image: 'ghcr.io/acme/hello', 'registry-username': 'u' }, 'registry-password', ''],
+    [
+      'publish without username',
+      { stage: 'publish', image: 'ghcr.io/acme/hello', 'registry-password': 'p' },
+      'registry-username',
+      ''
+    ],
+    [
+      'all with image but no password',
+      { image: 'ghcr.io/acme/hello', 'registry-username': 'u' },
+      'registry-password',
+      ''
+    ],
     ['image with a tag', { image: 'ghcr.io/acme/hello:1.0' }, 'image', 'ghcr.io/acme/hello:1.0'],
     ['image with upper case', { image: 'ghcr.io/Acme/hello' }, 'image', 'ghcr.io/Acme/hello'],
     ['invalid tag characters', { tags: 'v1,feature/x' }, 'tags', 'feature/x'],
@@ -215,7 +256,12 @@ describe('bad inputs fail before any session, naming the input and the value', (
     ['dry-run not a boolean', { 'dry-run': 'yes' }, 'dry-run', 'yes'],
     ['race not a boolean', { race: 'on' }, 'race', 'on'],
     // The reference grammar every image input shares: a path component is lowercase.
-    ['base-image with an uppercase path', { 'base-image': 'gcr.io/Distroless/static' }, 'base-image', 'gcr.io/Distroless/static'],
+    [
+      'base-image with an uppercase path',
+      { 'base-image': 'gcr.io/Distroless/static' },
+      'base-image',
+      'gcr.io/Distroless/static'
+    ],
     ['base-image with a short digest', { 'base-image': 'alpine@sha256:abc' }, 'base-image', 'alpine@sha256:abc']
   ]
   test.each(cases)('%s', async (_, values, input, value) => {
@@ -230,7 +276,11 @@ describe('bad inputs fail before any session, naming the input and the value', (
   })
 
   test('the error for a secret input never repeats another secret', async () => {
-    const error = await parse({ stage: 'publish', image: 'ghcr.io/acme/hello', 'registry-password': 'ghp_s3cr3t' }).catch(e => e)
+    const error = await parse({
+      stage: 'publish',
+      image: 'ghcr.io/acme/hello',
+      'registry-password': 'ghp_s3cr3t'
+    }).catch(e => e)
     expect(String(error.message)).not.toContain('ghp_s3cr3t')
   })
 })

@@ -27,7 +27,9 @@ test('all: every stage in one session, in dependency order, publish last', async
   const cfg = await fixtureConfig(publishing)
   try {
     const logs: string[] = []
-    const { session, result, events } = await runInSession(cfg, await passingTools(), undefined, { log: m => logs.push(m) })
+    const { session, result, events } = await runInSession(cfg, await passingTools(), undefined, {
+      log: m => logs.push(m)
+    })
     expect(result.ok).toBe(true)
     expect(result.order).toEqual(['build', 'lint', 'test', 'image', 'scan', 'publish'])
     expect(Object.values(result.stages).map(r => r.status)).toEqual(Array(6).fill('passed'))
@@ -37,11 +39,16 @@ test('all: every stage in one session, in dependency order, publish last', async
     for (const stage of ['build', 'lint', 'test']) expect(events.indexOf(`start ${stage}`)).toBeLessThan(firstEnd)
     expect(before(events, 'end build', 'start image')).toBe(true)
     expect(before(events, 'end image', 'start scan')).toBe(true)
-    for (const stage of ['lint', 'test', 'scan', 'image']) expect(before(events, `end ${stage}`, 'start publish')).toBe(true)
+    for (const stage of ['lint', 'test', 'scan', 'image'])
+      expect(before(events, `end ${stage}`, 'start publish')).toBe(true)
 
     // On the wire too: no push is asked for before the last lint, test and scan answer.
     const firstPush = Math.min(...session.callsTo('publish').map(c => c.query))
-    const gate = session.calls.filter(c => c.field === 'exitCode' || (c.field === 'contents' && String(c.parentChain.at(-1)?.args.path).startsWith('/scan/')))
+    const gate = session.calls.filter(
+      c =>
+        c.field === 'exitCode' ||
+        (c.field === 'contents' && String(c.parentChain.at(-1)?.args.path).startsWith('/scan/'))
+    )
     expect(gate.length).toBe(4) // lint exit code, test exit code, two platform scans
     for (const call of gate) expect(call.query).toBeLessThan(firstPush)
 
@@ -78,7 +85,11 @@ test('CVEs and failing tests both block publish', async () => {
   const cfg = await fixtureConfig(publishing)
   try {
     const tools = await passingTools()
-    tools.test = { exitCode: 1, stream: await fixture('go-test-failing.json'), coverFunc: await fixture('go-cover-func.txt') }
+    tools.test = {
+      exitCode: 1,
+      stream: await fixture('go-test-failing.json'),
+      coverFunc: await fixture('go-cover-func.txt')
+    }
     tools.scanReport = await fixture('trivy-image.json')
     const { session, result } = await runInSession(cfg, tools)
     expect(result.stages.test!.status).toBe('failed')
@@ -100,9 +111,14 @@ test('a build that does not compile skips image, scan and publish; lint and test
   }
   try {
     const { result } = await runInSession(cfg, await passingTools(), session =>
-      session.onField(call => (call.field === 'withExec' && (call.args.args as string[])[1] === 'build' ? { execError: failure } : undefined))
+      session.onField(call =>
+        call.field === 'withExec' && (call.args.args as string[])[1] === 'build' ? { execError: failure } : undefined
+      )
     )
-    expect(result.stages.build).toMatchObject({ status: 'failed', failure: { exitCode: 1, outputTail: 'main.go:9:2: undefined: greet.Helo' } })
+    expect(result.stages.build).toMatchObject({
+      status: 'failed',
+      failure: { exitCode: 1, outputTail: 'main.go:9:2: undefined: greet.Helo' }
+    })
     expect(result.stages.image).toMatchObject({ status: 'skipped', blockedBy: ['build'] })
     expect(result.stages.scan).toMatchObject({ status: 'skipped', blockedBy: ['image'] })
     expect(result.stages.publish).toMatchObject({ status: 'skipped', blockedBy: ['image', 'scan'] })

@@ -28,7 +28,10 @@ describe('image stage: per-platform digest and size', () => {
   test('reads each platform manifest from the exported OCI tarball, in the order of platforms', async () => {
     const cfg = await fixtureConfig({ stage: 'image' })
     // The index lists arm64 first, one descriptor carries no platform, and an attestation rides along.
-    const layout = await buildOciLayout(['linux/arm64', 'linux/amd64'], { platformFromConfigOnly: ['linux/amd64'], attestation: true })
+    const layout = await buildOciLayout(['linux/arm64', 'linux/amd64'], {
+      platformFromConfigOnly: ['linux/amd64'],
+      attestation: true
+    })
     try {
       const { result } = await runInSession(cfg, {}, writesImage(layout.tarball))
       const image = result.stages.image!
@@ -71,7 +74,9 @@ describe('image stage: per-platform digest and size', () => {
       expect(image.status).toBe('failed')
       expect(image.result).toBeUndefined()
       expect(image.failure!.message).toMatch(
-        new RegExp(`^cannot read the OCI image tarball ${join(cfg.output, 'failing-image.tar')}: not a valid tar archive \\(TAR_`)
+        new RegExp(
+          `^cannot read the OCI image tarball ${join(cfg.output, 'failing-image.tar')}: not a valid tar archive \\(TAR_`
+        )
       )
     } finally {
       await cfg.cleanup()
@@ -93,13 +98,23 @@ describe('image stage: per-platform digest and size', () => {
   })
 
   test('a published image keeps no per-platform digests: the summary points at the pushed index', async () => {
-    const cfg = await fixtureConfig({ stage: 'image,publish', image: 'ghcr.io/acme/failing', 'registry-username': 'octocat', 'registry-password': 'ghp_s3cr3t' })
+    const cfg = await fixtureConfig({
+      stage: 'image,publish',
+      image: 'ghcr.io/acme/failing',
+      'registry-username': 'octocat',
+      'registry-password': 'ghp_s3cr3t'
+    })
     try {
       const { session, result } = await runInSession(cfg, {})
       expect(session.exports).toEqual([])
-      expect(result.stages.image).toMatchObject({ status: 'passed', result: { platforms: ['linux/amd64', 'linux/arm64'], variants: [] } })
+      expect(result.stages.image).toMatchObject({
+        status: 'passed',
+        result: { platforms: ['linux/amd64', 'linux/arm64'], variants: [] }
+      })
       const summary = renderSummary({ pipeline: result })
-      expect(summary).toContain('Platforms: <code>linux/amd64</code>, <code>linux/arm64</code>, pushed as one multi-platform index: its digest is the image under publish.')
+      expect(summary).toContain(
+        'Platforms: <code>linux/amd64</code>, <code>linux/arm64</code>, pushed as one multi-platform index: its digest is the image under publish.'
+      )
       expect(summary).toContain(`Image: <code>${result.stages.publish!.result!.imageRef}</code>`)
     } finally {
       await cfg.cleanup()
@@ -132,7 +147,8 @@ describe('readOciImageVariants', () => {
     return message.slice(`cannot read the OCI image tarball ${path}: `.length)
   }
 
-  const damaged = (options: LayoutOptions): Promise<Buffer> => buildOciLayout(['linux/amd64', 'linux/arm/v7'], options).then(l => l.tarball)
+  const damaged = (options: LayoutOptions): Promise<Buffer> =>
+    buildOciLayout(['linux/amd64', 'linux/arm/v7'], options).then(l => l.tarball)
 
   test('three platforms with a variant, gzip-compressed as a whole', async () => {
     const layout = await buildOciLayout(['linux/amd64', 'linux/arm/v7', 'linux/arm64'])
@@ -149,30 +165,43 @@ describe('readOciImageVariants', () => {
   })
 
   test('not a tar archive', async () => {
-    expect(await failureOf('{"manifests": []}\n'.repeat(100), 'text.tar')).toMatch(/^not a valid tar archive \(TAR_ENTRY_INVALID: /)
+    expect(await failureOf('{"manifests": []}\n'.repeat(100), 'text.tar')).toMatch(
+      /^not a valid tar archive \(TAR_ENTRY_INVALID: /
+    )
   })
 
   test('no index.json', async () => {
-    expect(await failureOf(await damaged({ withoutIndex: true }), 'no-index.tar')).toBe('no index.json at its root, so it is not an OCI image layout')
+    expect(await failureOf(await damaged({ withoutIndex: true }), 'no-index.tar')).toBe(
+      'no index.json at its root, so it is not an OCI image layout'
+    )
   })
 
   test('a manifest whose bytes do not match its digest', async () => {
     const tarball = await damaged({
       tamper: (blobs, variants) => {
         const digest = digestOf(variants[1].manifest)
-        blobs.set(digest, Buffer.from(variants[1].manifest.toString().replace('"schemaVersion":2', '"schemaVersion":2 ')))
+        blobs.set(
+          digest,
+          Buffer.from(variants[1].manifest.toString().replace('"schemaVersion":2', '"schemaVersion":2 '))
+        )
       }
     })
-    expect(await failureOf(tarball, 'tampered.tar')).toMatch(/^manifest sha256:[0-9a-f]{64} does not match its content \(sha256:[0-9a-f]{64}\)$/)
+    expect(await failureOf(tarball, 'tampered.tar')).toMatch(
+      /^manifest sha256:[0-9a-f]{64} does not match its content \(sha256:[0-9a-f]{64}\)$/
+    )
   })
 
   test('a missing layer', async () => {
     const tarball = await damaged({ tamper: (blobs, variants) => void blobs.delete(digestOf(variants[0].layers[1])) })
-    expect(await failureOf(tarball, 'no-layer.tar')).toMatch(/^layer sha256:[0-9a-f]{64} of manifest sha256:[0-9a-f]{64} is missing from blobs\/$/)
+    expect(await failureOf(tarball, 'no-layer.tar')).toMatch(
+      /^layer sha256:[0-9a-f]{64} of manifest sha256:[0-9a-f]{64} is missing from blobs\/$/
+    )
   })
 
   test('a truncated tarball', async () => {
     const { tarball } = await buildOciLayout(['linux/amd64'])
-    expect(await failureOf(tarball.subarray(0, Math.floor(tarball.length / 2)), 'truncated.tar')).toMatch(/^not a valid tar archive \(TAR_BAD_ARCHIVE: Truncated input/)
+    expect(await failureOf(tarball.subarray(0, Math.floor(tarball.length / 2)), 'truncated.tar')).toMatch(
+      /^not a valid tar archive \(TAR_BAD_ARCHIVE: Truncated input/
+    )
   })
 })

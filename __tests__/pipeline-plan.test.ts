@@ -20,13 +20,19 @@ test('all with publishing: stages in order, images, platforms, caches, tags and 
     expect(lines).toContain('            publish: after image, lint, test, scan')
     expect(lines).toContain('            image: after build')
     expect(lines).toContain('            scan: after image')
-    expect(plan).toContain('module    example.com/failing in __tests__/fixtures/pipeline/go-failing (Go 1.19 from go.mod)')
+    expect(plan).toContain(
+      'module    example.com/failing in __tests__/fixtures/pipeline/go-failing (Go 1.19 from go.mod)'
+    )
     expect(plan).toContain('build     golang:1.19, CGO_ENABLED=0')
     expect(plan).toContain('darwin/arm64     go build -trimpath -ldflags "-s -w" -o /out/failing_darwin_arm64 .')
-    expect(plan).toContain(`export → ${cfg.output}/{failing_linux_amd64,failing_linux_arm64,failing_darwin_arm64,checksums.txt}`)
+    expect(plan).toContain(
+      `export → ${cfg.output}/{failing_linux_amd64,failing_linux_arm64,failing_darwin_arm64,checksums.txt}`
+    )
     expect(plan).toContain('lint      golangci/golangci-lint:v2.12.2:')
     expect(plan).toContain('test      golang:1.19: go test -json -coverprofile=/tmp/coverage.out ./...')
-    expect(plan).toContain('image     gcr.io/distroless/static-debian12:nonroot + /usr/local/bin/failing, user 65532:65532')
+    expect(plan).toContain(
+      'image     gcr.io/distroless/static-debian12:nonroot + /usr/local/bin/failing, user 65532:65532'
+    )
     expect(plan).toContain('            platforms linux/amd64, linux/arm64\n') // darwin is built, not imaged
     expect(plan).toContain('label org.opencontainers.image.version=1.2.3')
     expect(plan).toContain('scan      aquasec/trivy:0.74.0:')
@@ -36,7 +42,9 @@ test('all with publishing: stages in order, images, platforms, caches, tags and 
     expect(plan).toContain('auth ghcr.io as octocat, password from registry-password (secret)')
     expect(plan).toContain('go-mod-1.19 → /go/pkg/mod, go-build-1.19 → /root/.cache/go-build')
     expect(plan).toContain('trivy-db → /cache/db')
-    expect(plan).toContain('private   GOPRIVATE=github.com/acme/*, token from go-private-token (secret) as /root/.netrc for github.com')
+    expect(plan).toContain(
+      'private   GOPRIVATE=github.com/acme/*, token from go-private-token (secret) as /root/.netrc for github.com'
+    )
     expect(plan).not.toContain('ghp_s3cr3t')
     expect(plan).not.toContain('glpat-t0ken')
   } finally {

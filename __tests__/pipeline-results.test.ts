@@ -111,26 +111,34 @@ describe('go test -json', () => {
   // One module recorded with three toolchains: Go 1.24+ sends build events; 1.22-1.23 a bare
   // package fail event; 1.21 and before a plain FAIL line, or nothing for a package without tests.
   // The compiler's errors are on stderr before 1.24.
-  test.each(['go1.26.8', 'go1.23.4', 'go1.21.13'])('packages that do not compile are failures with the compiler error (%s)', go => {
-    const built = parseGoTestJson(
-      fixture(`go-test-build-failed-${go}.json`),
-      'example.com/buildfail',
-      inRepo,
-      fixture(`go-test-build-failed-${go}.stderr`)
-    )
-    expect({ passed: built.passed, failed: built.failed, skipped: built.skipped }).toEqual({ passed: 1, failed: 1, skipped: 0 })
-    const where = (f: TestFailure): unknown[] => [f.test, f.package, f.file, f.line]
-    expect(built.failures.map(where).sort()).toEqual([
-      ['', 'example.com/buildfail/broken', 'services/api/broken/broken.go', 4],
-      ['', 'example.com/buildfail/exttest', 'services/api/exttest/exttest_test.go', 10],
-      ['', 'example.com/buildfail/untested', 'services/api/untested/untested.go', 6],
-      ['TestDouble', 'example.com/buildfail/fail', 'services/api/fail/fail_test.go', 7]
-    ])
-    const outputOf = (pkg: string): string => built.failures.find(f => f.package === `example.com/buildfail/${pkg}`)!.output
-    expect(outputOf('broken')).toContain('cannot use "forty-two" (untyped string constant) as int value')
-    expect(outputOf('exttest')).toContain('cannot use exttest.Count() (value of type int) as string value')
-    expect(outputOf('untested')).toContain('undefined: strings.Shout')
-  })
+  test.each(['go1.26.8', 'go1.23.4', 'go1.21.13'])(
+    'packages that do not compile are failures with the compiler error (%s)',
+    go => {
+      const built = parseGoTestJson(
+        fixture(`go-test-build-failed-${go}.json`),
+        'example.com/buildfail',
+        inRepo,
+        fixture(`go-test-build-failed-${go}.stderr`)
+      )
+      expect({ passed: built.passed, failed: built.failed, skipped: built.skipped }).toEqual({
+        passed: 1,
+        failed: 1,
+        skipped: 0
+      })
+      const where = (f: TestFailure): unknown[] => [f.test, f.package, f.file, f.line]
+      expect(built.failures.map(where).sort()).toEqual([
+        ['', 'example.com/buildfail/broken', 'services/api/broken/broken.go', 4],
+        ['', 'example.com/buildfail/exttest', 'services/api/exttest/exttest_test.go', 10],
+        ['', 'example.com/buildfail/untested', 'services/api/untested/untested.go', 6],
+        ['TestDouble', 'example.com/buildfail/fail', 'services/api/fail/fail_test.go', 7]
+      ])
+      const outputOf = (pkg: string): string =>
+        built.failures.find(f => f.package === `example.com/buildfail/${pkg}`)!.output
+      expect(outputOf('broken')).toContain('cannot use "forty-two" (untyped string constant) as int value')
+      expect(outputOf('exttest')).toContain('cannot use exttest.Count() (value of type int) as string value')
+      expect(outputOf('untested')).toContain('undefined: strings.Shout')
+    }
+  )
 
   test('a cgo warning on stderr does not fail a package that built', () => {
     const stream = [
@@ -148,7 +156,12 @@ describe('go test -json', () => {
       'w/w.go:5:23: note: ‘x’ was declared here',
       ''
     ].join('\n')
-    expect(parseGoTestJson(stream, 'example.com/vet', inRepo, stderr)).toEqual({ passed: 1, failed: 0, skipped: 0, failures: [] })
+    expect(parseGoTestJson(stream, 'example.com/vet', inRepo, stderr)).toEqual({
+      passed: 1,
+      failed: 0,
+      skipped: 0,
+      failures: []
+    })
   })
 
   test('a test printing 40,000 lines keeps every line in order, parsed in linear time', () => {
@@ -224,7 +237,14 @@ describe('scanner reports', () => {
     const merged = mergeVulnerabilities([parseTrivyJson(fixture('trivy-image.json'), 'linux/amd64')])
     const sarif = vulnerabilitiesToSarif(merged, 'trivy', 'ghcr.io/acme/hello') as {
       version: string
-      runs: { tool: { driver: { name: string; rules: { id: string; properties: Record<string, unknown> }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[]
+      runs: {
+        tool: { driver: { name: string; rules: { id: string; properties: Record<string, unknown> }[] } }
+        results: {
+          ruleId: string
+          level: string
+          locations: { physicalLocation: { artifactLocation: { uri: string } } }[]
+        }[]
+      }[]
     }
     expect(sarif.version).toBe('2.1.0')
     expect(sarif.runs).toHaveLength(1)
@@ -257,7 +277,11 @@ describe('stage failures', () => {
       stderr: 'cmd/app/main.go:3:1: syntax error'
     })
     const failure = failureFromError(error)
-    expect(failure).toMatchObject({ command: 'go build ./cmd/app', exitCode: 1, message: '`go build ./cmd/app` exited with code 1' })
+    expect(failure).toMatchObject({
+      command: 'go build ./cmd/app',
+      exitCode: 1,
+      message: '`go build ./cmd/app` exited with code 1'
+    })
     const tail = failure.outputTail!.split('\n')
     expect(tail).toHaveLength(40)
     expect(tail.at(-1)).toBe('cmd/app/main.go:3:1: syntax error')

@@ -33,18 +33,28 @@ async function cleanAnswers(): Promise<ToolAnswers> {
 
 describe('build', () => {
   test('downloads modules from go.mod alone, cross-compiles per platform and exports binaries with checksums', async () => {
-    const cfg = await fixtureConfig({ stage: 'build', platforms: 'linux/amd64,linux/arm/v7,windows/arm64', ldflags: '-s -w -X main.version=1.2.3' })
+    const cfg = await fixtureConfig({
+      stage: 'build',
+      platforms: 'linux/amd64,linux/arm/v7,windows/arm64',
+      ldflags: '-s -w -X main.version=1.2.3'
+    })
     try {
       const { session, result } = await runInSession(cfg, await cleanAnswers())
       expect(result.ok).toBe(true)
       const [exported] = session.exports
       expect(exported).toMatchObject({ typeName: 'Directory', path: cfg.output })
       const files = stepsNamed(exported.chain, 'withFile')
-      expect(files.map(f => f.args.path)).toEqual(['failing_linux_amd64', 'failing_linux_arm_v7', 'failing_windows_arm64.exe'])
+      expect(files.map(f => f.args.path)).toEqual([
+        'failing_linux_amd64',
+        'failing_linux_arm_v7',
+        'failing_windows_arm64.exe'
+      ])
 
       const armChain = refChain(files[1].args.source)
       expect(stepsNamed(armChain, 'from').map(s => s.args.address)).toEqual(['golang:1.19'])
-      expect(argsOf(stepsNamed(armChain, 'withMountedCache')).map(a => [a.path, refChain(a.cache).at(-1)?.args.key])).toEqual([
+      expect(
+        argsOf(stepsNamed(armChain, 'withMountedCache')).map(a => [a.path, refChain(a.cache).at(-1)?.args.key])
+      ).toEqual([
         ['/go/pkg/mod', 'go-mod-1.19'],
         ['/root/.cache/go-build', 'go-build-1.19']
       ])
@@ -85,11 +95,14 @@ describe('build', () => {
       cmd: ['go', 'build', '-trimpath', '-ldflags', '-s -w', '-o', '/out/failing_linux_amd64', '.'],
       exitCode: 1,
       stdout: '',
-      stderr: '# example.com/failing/broken\nbroken/broken.go:3:28: cannot use "not an int" (untyped string constant) as int value in return statement\n'
+      stderr:
+        '# example.com/failing/broken\nbroken/broken.go:3:28: cannot use "not an int" (untyped string constant) as int value in return statement\n'
     }
     try {
       const { result } = await runInSession(cfg, await cleanAnswers(), session =>
-        session.onField(call => (call.field === 'withExec' && (call.args.args as string[])[1] === 'build' ? { execError: failure } : undefined))
+        session.onField(call =>
+          call.field === 'withExec' && (call.args.args as string[])[1] === 'build' ? { execError: failure } : undefined
+        )
       )
       expect(result.ok).toBe(false)
       expect(result.stages.build).toMatchObject({
@@ -119,7 +132,12 @@ describe('build', () => {
   })
 
   test('private modules: GOPRIVATE as env, the token only as a mounted secret netrc', async () => {
-    const cfg = await fixtureConfig({ stage: 'build', platforms: 'linux/amd64', 'go-private': 'github.com/acme/*', 'go-private-token': 'ghp_t0ken' })
+    const cfg = await fixtureConfig({
+      stage: 'build',
+      platforms: 'linux/amd64',
+      'go-private': 'github.com/acme/*',
+      'go-private-token': 'ghp_t0ken'
+    })
     try {
       const { session } = await runInSession(cfg, await cleanAnswers())
       const chain = refChain(stepsNamed(session.exports[0].chain, 'withFile')[0].args.source)
@@ -158,7 +176,15 @@ describe('lint', () => {
       expect(refChain(stepsNamed(chain, 'withMountedCache')[0].args.cache).at(-1)?.args.key).toBe('go-mod-1.19')
       expect(stepsNamed(chain, 'withExec').map(s => s.args)).toEqual([
         {
-          args: ['golangci-lint', 'run', '--output.json.path=/tmp/golangci-lint.json', '--show-stats=false', '--path-mode=abs', '--issues-exit-code=1', './...'],
+          args: [
+            'golangci-lint',
+            'run',
+            '--output.json.path=/tmp/golangci-lint.json',
+            '--show-stats=false',
+            '--path-mode=abs',
+            '--issues-exit-code=1',
+            './...'
+          ],
           expect: 'ANY'
         }
       ])
@@ -187,7 +213,9 @@ describe('lint', () => {
     try {
       const { result } = await runInSession(cfg, { lint: { exitCode: 3, report: '' } }, session =>
         session.onField(call =>
-          call.field === 'stderr' ? { value: 'Error: can\'t load config: unsupported version of the configuration: ""\n' } : undefined
+          call.field === 'stderr'
+            ? { value: 'Error: can\'t load config: unsupported version of the configuration: ""\n' }
+            : undefined
         )
       )
       expect(result.stages.lint).toMatchObject({
@@ -216,7 +244,11 @@ describe('test', () => {
     const cfg = await fixtureConfig({ stage: 'test', race: 'true', 'test-flags': '-count=1' })
     try {
       const { session, result } = await runInSession(cfg, {
-        test: { exitCode: 1, stream: await fixture('go-test-failing.json'), coverFunc: await fixture('go-cover-func.txt') }
+        test: {
+          exitCode: 1,
+          stream: await fixture('go-test-failing.json'),
+          coverFunc: await fixture('go-cover-func.txt')
+        }
       })
       const [exitCall] = session.callsTo('exitCode')
       const chain = exitCall.parentChain
@@ -231,7 +263,9 @@ describe('test', () => {
       ])
       const env = stepsNamed(chain, 'withEnvVariable').map(s => `${s.args.name}=${s.args.value}`)
       expect(env.at(-1)).toBe('CGO_ENABLED=1') // the race detector needs cgo
-      const cover = session.calls.find(c => c.field === 'contents' && c.parentChain.at(-1)?.args.path === '/tmp/coverage.txt')!
+      const cover = session.calls.find(
+        c => c.field === 'contents' && c.parentChain.at(-1)?.args.path === '/tmp/coverage.txt'
+      )!
       expect(execArgs(cover.parentChain).at(-1)).toEqual(['go', 'tool', 'cover', '-func=/tmp/coverage.out'])
 
       const test = result.stages.test!
@@ -245,7 +279,11 @@ describe('test', () => {
           ['TestPanics', `${fixtureModule}/main_test.go`, 7]
         ])
       )
-      expect(test.failure).toMatchObject({ message: '3 tests failed', exitCode: 1, command: expect.stringContaining('go test -json') })
+      expect(test.failure).toMatchObject({
+        message: '3 tests failed',
+        exitCode: 1,
+        command: expect.stringContaining('go test -json')
+      })
       expect(test.failure!.outputTail).toContain('assignment to entry in nil map')
     } finally {
       await cfg.cleanup()
@@ -260,7 +298,10 @@ describe('test', () => {
       const { result } = await runInSession(
         cfg,
         { test: { exitCode: 1, stream: await fixture('go-test-build-failed-go1.23.4.json'), coverFunc: '' } },
-        session => session.onField(call => (call.field === 'stderr' && call.text.includes('"test"') ? { value: stderr } : undefined))
+        session =>
+          session.onField(call =>
+            call.field === 'stderr' && call.text.includes('"test"') ? { value: stderr } : undefined
+          )
       )
       const test = result.stages.test!
       expect(test.result!.failures.map(f => [f.test, f.package, f.file, f.line]).sort()).toEqual([
@@ -277,11 +318,24 @@ describe('test', () => {
   })
 
   test('quoted test-flags reach go test as argv words, with no shell in between', async () => {
-    const cfg = await fixtureConfig({ stage: 'test', coverage: 'false', 'test-flags': `-run 'TestHello|TestPanics' -timeout "5m"` })
+    const cfg = await fixtureConfig({
+      stage: 'test',
+      coverage: 'false',
+      'test-flags': `-run 'TestHello|TestPanics' -timeout "5m"`
+    })
     try {
       const { session } = await runInSession(cfg, await cleanAnswers())
       const [exitCall] = session.callsTo('exitCode')
-      expect(execArgs(exitCall.parentChain).at(-1)).toEqual(['go', 'test', '-json', '-run', 'TestHello|TestPanics', '-timeout', '5m', './...'])
+      expect(execArgs(exitCall.parentChain).at(-1)).toEqual([
+        'go',
+        'test',
+        '-json',
+        '-run',
+        'TestHello|TestPanics',
+        '-timeout',
+        '5m',
+        './...'
+      ])
     } finally {
       await cfg.cleanup()
     }
@@ -293,12 +347,15 @@ describe('test', () => {
       cmd: ['go', 'mod', 'download'],
       exitCode: 1,
       stdout: '',
-      stderr: 'go: github.com/acme/private@v1.0.0: reading https://proxy.golang.org/github.com/acme/private/@v/v1.0.0.mod: 404 Not Found\n'
+      stderr:
+        'go: github.com/acme/private@v1.0.0: reading https://proxy.golang.org/github.com/acme/private/@v/v1.0.0.mod: 404 Not Found\n'
     }
     try {
       // No answer for go test: its exit code is asked of a container whose earlier exec failed.
       const { result } = await runInSession(cfg, {}, session =>
-        session.onField(call => (call.field === 'withExec' && (call.args.args as string[])[1] === 'mod' ? { execError: failure } : undefined))
+        session.onField(call =>
+          call.field === 'withExec' && (call.args.args as string[])[1] === 'mod' ? { execError: failure } : undefined
+        )
       )
       expect(result.stages.test).toMatchObject({
         status: 'failed',
@@ -326,7 +383,9 @@ describe('image, scan and publish', () => {
         expect(stepsNamed(variant, 'from')[0].args.address).toBe('gcr.io/distroless/static-debian12:nonroot')
         const [binary] = stepsNamed(variant, 'withFile')
         expect(binary.args).toMatchObject({ path: '/usr/local/bin/failing', permissions: 0o755 })
-        expect(execArgs(refChain(binary.args.source)).at(-1)).toContain(`/out/failing_linux_${variant[0].args.platform === 'linux/amd64' ? 'amd64' : 'arm64'}`)
+        expect(execArgs(refChain(binary.args.source)).at(-1)).toContain(
+          `/out/failing_linux_${variant[0].args.platform === 'linux/amd64' ? 'amd64' : 'arm64'}`
+        )
         expect(stepsNamed(variant, 'withUser')[0].args.name).toBe('65532:65532')
         expect(stepsNamed(variant, 'withEntrypoint')[0].args.args).toEqual(['/usr/local/bin/failing'])
         expect(Object.fromEntries(stepsNamed(variant, 'withLabel').map(s => [s.args.name, s.args.value]))).toEqual({
@@ -365,7 +424,9 @@ describe('image, scan and publish', () => {
     const cfg = await fixtureConfig({ stage: 'scan' })
     try {
       const { session, result } = await runInSession(cfg, { scanReport: await fixture('trivy-image.json') })
-      const reads = session.calls.filter(c => c.field === 'contents' && c.parentChain.at(-1)?.args.path === '/scan/report.json')
+      const reads = session.calls.filter(
+        c => c.field === 'contents' && c.parentChain.at(-1)?.args.path === '/scan/report.json'
+      )
       expect(reads).toHaveLength(2)
       for (const read of reads) {
         const chain = read.parentChain
@@ -378,27 +439,57 @@ describe('image, scan and publish', () => {
         expect(stepsNamed(chain, 'withExec').map(step => step.args)).toEqual([
           { args: ['image', '--download-db-only', '--cache-dir', '/cache/db'], useEntrypoint: true },
           {
-            args: ['image', '--input', '/scan/image.tar', '--scanners', 'vuln', '--skip-db-update', '--format', 'json', '--output', '/scan/report.json', '--cache-dir', '/cache/db'],
+            args: [
+              'image',
+              '--input',
+              '/scan/image.tar',
+              '--scanners',
+              'vuln',
+              '--skip-db-update',
+              '--format',
+              'json',
+              '--output',
+              '/scan/report.json',
+              '--cache-dir',
+              '/cache/db'
+            ],
             useEntrypoint: true
           }
         ])
         const update = chain.findIndex(step => step.field === 'withExec')
-        const day = chain.findIndex(step => step.field === 'withEnvVariable' && step.args.name === 'GO_DAGGER_ACTION_SCAN_DB_DAY')
+        const day = chain.findIndex(
+          step => step.field === 'withEnvVariable' && step.args.name === 'GO_DAGGER_ACTION_SCAN_DB_DAY'
+        )
         expect(day).toBeGreaterThan(-1)
         expect(day).toBeLessThan(update)
         expect(chain[day].args.value).toBe(new Date().toISOString().slice(0, 10))
       }
       // Both platforms branch from the same update: the session saw it asked for once.
-      const updates = new Set(reads.map(read => JSON.stringify(read.parentChain.slice(0, read.parentChain.findIndex(step => step.field === 'withExec') + 1))))
+      const updates = new Set(
+        reads.map(read =>
+          JSON.stringify(read.parentChain.slice(0, read.parentChain.findIndex(step => step.field === 'withExec') + 1))
+        )
+      )
       expect(updates.size).toBe(1)
       expect(session.callsTo('withRegistryAuth')).toEqual([])
       const scan = result.stages.scan!
       expect(scan.status).toBe('failed')
-      expect(scan.result).toMatchObject({ scanner: 'trivy', failing: 2, counts: { CRITICAL: 1, HIGH: 1, MEDIUM: 1, LOW: 0, UNKNOWN: 0 } })
-      expect(scan.result!.vulnerabilities[0]).toMatchObject({ id: 'CVE-2024-45337', platforms: ['linux/amd64', 'linux/arm64'] })
+      expect(scan.result).toMatchObject({
+        scanner: 'trivy',
+        failing: 2,
+        counts: { CRITICAL: 1, HIGH: 1, MEDIUM: 1, LOW: 0, UNKNOWN: 0 }
+      })
+      expect(scan.result!.vulnerabilities[0]).toMatchObject({
+        id: 'CVE-2024-45337',
+        platforms: ['linux/amd64', 'linux/arm64']
+      })
       expect(scan.failure!.message).toBe('trivy found 2 vulnerabilities at CRITICAL, HIGH')
       const sarif = JSON.parse(await readFile(scan.result!.sarif, 'utf8'))
-      expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual(['CVE-2024-45337', 'CVE-2025-22869', 'CVE-2025-22866'])
+      expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual([
+        'CVE-2024-45337',
+        'CVE-2025-22869',
+        'CVE-2025-22866'
+      ])
     } finally {
       await cfg.cleanup()
     }
@@ -412,7 +503,10 @@ describe('image, scan and publish', () => {
       const { session, result } = await runInSession(cfg, { scanReport: JSON.stringify(grype) })
       const [read] = session.calls.filter(c => c.field === 'contents')
       expect(stepsNamed(read.parentChain, 'from')[0].args.address).toBe('anchore/grype:v0.117.0')
-      expect(execArgs(read.parentChain)).toEqual([['db', 'update'], ['oci-archive:/scan/image.tar', '--output', 'json=/scan/report.json']])
+      expect(execArgs(read.parentChain)).toEqual([
+        ['db', 'update'],
+        ['oci-archive:/scan/image.tar', '--output', 'json=/scan/report.json']
+      ])
       const env = stepsNamed(read.parentChain, 'withEnvVariable').map(step => `${step.args.name}=${step.args.value}`)
       // After the update, a scan that updates nothing itself.
       expect(env).toContain('GRYPE_DB_AUTO_UPDATE=false')
@@ -439,13 +533,22 @@ describe('image, scan and publish', () => {
         'ghcr.io/acme/failing:sha-4b825dc'
       ])
       for (const push of pushes) {
-        expect((push.args.platformVariants as unknown[]).map(v => refChain(v)[0].args.platform)).toEqual(['linux/amd64', 'linux/arm64'])
+        expect((push.args.platformVariants as unknown[]).map(v => refChain(v)[0].args.platform)).toEqual([
+          'linux/amd64',
+          'linux/arm64'
+        ])
         const [auth] = stepsNamed(push.parentChain, 'withRegistryAuth')
         expect(auth.args).toMatchObject({ address: 'ghcr.io', username: 'octocat' })
-        expect(refChain(auth.args.secret).at(-1)).toEqual({ type: 'Query', field: 'setSecret', args: { name: 'registry-password', plaintext: 'ghp_s3cr3t' } })
+        expect(refChain(auth.args.secret).at(-1)).toEqual({
+          type: 'Query',
+          field: 'setSecret',
+          args: { name: 'registry-password', plaintext: 'ghp_s3cr3t' }
+        })
       }
       // The password travels only inside setSecret, never in an env variable or a command.
-      const leaks = session.calls.filter(c => c.field !== 'setSecret' && JSON.stringify(c.args).includes('ghp_s3cr3t') && c.field !== 'withRegistryAuth')
+      const leaks = session.calls.filter(
+        c => c.field !== 'setSecret' && JSON.stringify(c.args).includes('ghp_s3cr3t') && c.field !== 'withRegistryAuth'
+      )
       expect(leaks).toEqual([])
       const publish = result.stages.publish!
       expect(publish.status).toBe('passed')

@@ -32,7 +32,8 @@ describe('annotations', () => {
     })
     // Every failing leaf test is annotated at a file inside the module's directory.
     expect(annotations).toHaveLength(failures.length)
-    for (const a of annotations) expect(a.properties.file).toMatch(new RegExp(`^${MODULE_DIR}/internal/(greet|table)/\\w+_test\\.go$`))
+    for (const a of annotations)
+      expect(a.properties.file).toMatch(new RegExp(`^${MODULE_DIR}/internal/(greet|table)/\\w+_test\\.go$`))
   })
 
   test('a package that does not compile is annotated at the compiler error, without go test framing', () => {
@@ -47,7 +48,8 @@ describe('annotations', () => {
     const annotations = testFailureAnnotations(report.failures)
     expect(annotations.find(a => a.properties.title === 'package example.com/buildfail/broken failed')).toEqual({
       level: 'error',
-      message: 'broken/broken.go:4:28: cannot use "forty-two" (untyped string constant) as int value in return statement',
+      message:
+        'broken/broken.go:4:28: cannot use "forty-two" (untyped string constant) as int value in return statement',
       properties: {
         title: 'package example.com/buildfail/broken failed',
         file: `${MODULE_DIR}/broken/broken.go`,
@@ -58,7 +60,15 @@ describe('annotations', () => {
 
   test('lint findings carry file, line, column and linter; a warning severity stays a warning', () => {
     const annotations = lintAnnotations(recordedLintFindings())
-    expect(annotations.map(a => [a.level, a.properties.title, a.properties.file, a.properties.startLine, a.properties.startColumn])).toEqual([
+    expect(
+      annotations.map(a => [
+        a.level,
+        a.properties.title,
+        a.properties.file,
+        a.properties.startLine,
+        a.properties.startColumn
+      ])
+    ).toEqual([
       ['error', 'golangci-lint: errcheck', `${MODULE_DIR}/cmd/app/main.go`, 21, 11],
       ['warning', 'golangci-lint: staticcheck', `${MODULE_DIR}/internal/config/config.go`, 14, 7],
       ['error', 'golangci-lint: govet', `${MODULE_DIR}/internal/config/config.go`, 30, 9]
@@ -94,7 +104,10 @@ describe('annotations', () => {
   test('the warning cap is separate from the error cap', async () => {
     // The same staticcheck warning reported in 12 files of a larger repository.
     const warning = recordedLintFindings().find(f => f.severity === 'warning')!
-    const findings = Array.from({ length: 12 }, (_, i) => ({ ...warning, file: `${MODULE_DIR}/internal/pkg${i}/config.go` }))
+    const findings = Array.from({ length: 12 }, (_, i) => ({
+      ...warning,
+      file: `${MODULE_DIR}/internal/pkg${i}/config.go`
+    }))
     let tally!: ReturnType<typeof emitAnnotations>
     const commands = lines(
       await stdoutOf(() => {
@@ -102,7 +115,11 @@ describe('annotations', () => {
       })
     )
     expect(commands).toHaveLength(10)
-    expect(commands.every(c => /^::warning title=golangci-lint%3A staticcheck,file=services\/app\/internal\/pkg\d\/config\.go,/.test(c))).toBe(true)
+    expect(
+      commands.every(c =>
+        /^::warning title=golangci-lint%3A staticcheck,file=services\/app\/internal\/pkg\d\/config\.go,/.test(c)
+      )
+    ).toBe(true)
     expect(commands.at(-1)).toContain('pkg9/config.go')
     expect(tally).toEqual({ emitted: { error: 0, warning: 10 }, omitted: { error: 0, warning: 2 } })
   })

@@ -28,7 +28,10 @@ describe('job summary', () => {
       pipeline: recordedFailedRun(),
       annotations: failedRunTally,
       workspace: WORKSPACE,
-      engine: { restore: { cacheHit: 'false', bytes: 0, durationMs: 1_240 }, runnerHost: 'container://dagger-engine-v0.21.8' }
+      engine: {
+        restore: { cacheHit: 'false', bytes: 0, durationMs: 1_240 },
+        runnerHost: 'container://dagger-engine-v0.21.8'
+      }
     })
     expect(summary).toBe(expected('summary-failed-run.md'))
   })
@@ -75,9 +78,9 @@ describe('job summary', () => {
     expect(renderCacheRestore(nothing, undefined, { discardedState: 'dagql_unclean_shutdown' })).toBe(
       '### Engine cache\n\nCold start: the engine discarded the restored state at start-up (<code>dagql&#95;unclean&#95;shutdown</code>).\n'
     )
-    expect(renderCacheRestore(nothing, undefined, { stateOnDaemon: true, discardedState: 'dagql_unclean_shutdown' })).toContain(
-      'the engine discarded the state it found on this Docker daemon at start-up'
-    )
+    expect(
+      renderCacheRestore(nothing, undefined, { stateOnDaemon: true, discardedState: 'dagql_unclean_shutdown' })
+    ).toContain('the engine discarded the state it found on this Docker daemon at start-up')
   })
 
   test('user-controlled text cannot inject markup or break a table row', () => {
@@ -150,7 +153,14 @@ describe('job summary', () => {
       expect(await writeSummary({ pipeline: recordedPublishedRun() })).toBe(false)
       process.env.GITHUB_STEP_SUMMARY = file
       expect(await writeSummary({ pipeline: recordedPublishedRun() })).toBe(true)
-      const save = { saved: false, reason: 'the engine state is empty', bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: 900 }
+      const save = {
+        saved: false,
+        reason: 'the engine state is empty',
+        bytesUploaded: 0,
+        partsUploaded: 0,
+        partsReused: 0,
+        durationMs: 900
+      }
       expect(await writeCacheSaveSummary(save)).toBe(true)
       expect(readFileSync(file, 'utf8')).toBe(
         renderSummary({ pipeline: recordedPublishedRun() }) + '\n' + renderCacheSaveSummary(save) + '\n'
@@ -214,7 +224,10 @@ describe('log groups', () => {
     expect(log.split('\n').filter(l => l === '::endgroup::')).toHaveLength(5)
     // Inside the groups: the same lines the local command prints, without its indentation.
     const text = expected('pipeline-failed-run.txt')
-    const details = text.split('\n').filter(l => l.startsWith('    ')).map(l => l.slice(4))
+    const details = text
+      .split('\n')
+      .filter(l => l.startsWith('    '))
+      .map(l => l.slice(4))
     expect(log.split('\n').filter(l => l !== '' && !l.startsWith('::'))).toEqual(details)
   })
 
@@ -238,7 +251,12 @@ describe('log groups', () => {
     writer.write('OK!\n\u001b[1m4 : \u001b[0mcontainer.from(address: "golang:1.23.4")\r\n5 : with')
     writer.write('Exec go build\n6 : DONE')
     await new Promise<void>(resolve => writer.end(resolve))
-    expect(lines).toEqual(['Creating new Engine session... OK!', '4 : container.from(address: "golang:1.23.4")', '5 : withExec go build', '6 : DONE'])
+    expect(lines).toEqual([
+      'Creating new Engine session... OK!',
+      '4 : container.from(address: "golang:1.23.4")',
+      '5 : withExec go build',
+      '6 : DONE'
+    ])
   })
 })
 

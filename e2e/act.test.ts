@@ -38,7 +38,10 @@ const runs: Record<string, ActRun> = {}
 beforeAll(async () => {
   // act runs the action with the `node` it finds on PATH: this process's, which must be Node 24.
   const major = Number(process.versions.node.split('.')[0])
-  if (major < 24) throw new Error(`run this suite under Node 24 (npx -y -p node@24 node …), not ${process.version}: act runs node24 actions with the node on PATH`)
+  if (major < 24)
+    throw new Error(
+      `run this suite under Node 24 (npx -y -p node@24 node …), not ${process.version}: act runs node24 actions with the node on PATH`
+    )
   const started = Date.now()
   const { stdout } = await run('bash', [path.join(repoRoot, 'e2e', 'act', 'build.sh')], { maxBuffer: 16 * 1024 * 1024 })
   act = stdout.trim().split('\n').pop()!
@@ -67,29 +70,57 @@ async function runAct(expect: 'cold' | 'warm', runId: number): Promise<ActRun> {
   const actionCache = path.join(work, `action-cache-${expect}`)
   const args = [
     'workflow_dispatch',
-    '--directory', repoRoot,
-    '--workflows', WORKFLOW,
-    '--platform', 'ubuntu-24.04=-self-hosted',
+    '--directory',
+    repoRoot,
+    '--workflows',
+    WORKFLOW,
+    '--platform',
+    'ubuntu-24.04=-self-hosted',
     '--log-prefix-job-id',
-    '--cache-server-path', cacheServerDir,
-    '--cache-server-addr', '127.0.0.1',
-    '--artifact-server-addr', '127.0.0.1',
+    '--cache-server-path',
+    cacheServerDir,
+    '--cache-server-addr',
+    '127.0.0.1',
+    '--artifact-server-addr',
+    '127.0.0.1',
     // Its own workspace copy and tool cache: a new runner, as far as act goes.
-    '--action-cache-path', actionCache,
+    '--action-cache-path',
+    actionCache,
     // Only what is given here: no .env, .vars, .secrets or .input of the checkout.
-    '--env-file', emptyFile, '--var-file', emptyFile, '--secret-file', emptyFile, '--input-file', emptyFile,
+    '--env-file',
+    emptyFile,
+    '--var-file',
+    emptyFile,
+    '--secret-file',
+    emptyFile,
+    '--input-file',
+    emptyFile,
     // Each run saves under a key of its own, as runs on GitHub do.
-    '--env', `GITHUB_RUN_ID=${runId}`,
-    '--input', `engine-config=${world.inputs['engine-config']}`,
-    '--input', `dagger-base-url=${world.inputs['dagger-base-url']}`,
-    '--input', `cache-key=${scope}`,
-    '--input', `expect=${expect}`
+    '--env',
+    `GITHUB_RUN_ID=${runId}`,
+    '--input',
+    `engine-config=${world.inputs['engine-config']}`,
+    '--input',
+    `dagger-base-url=${world.inputs['dagger-base-url']}`,
+    '--input',
+    `cache-key=${scope}`,
+    '--input',
+    `expect=${expect}`
   ]
   // Steps on the host inherit act's environment: the docker wrapper first (this daemon refuses
   // --privileged), then Node 24, and nothing of this process's ACTIONS_* or runner variables.
   const env: NodeJS.ProcessEnv = {
     HOME: process.env.HOME ?? '/root',
-    PATH: [WRAPPER_BIN_DIR, path.dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':'),
+    PATH: [
+      WRAPPER_BIN_DIR,
+      path.dirname(process.execPath),
+      '/usr/local/sbin',
+      '/usr/local/bin',
+      '/usr/sbin',
+      '/usr/bin',
+      '/sbin',
+      '/bin'
+    ].join(':'),
     // No actrc of this user's, nor the checkout's (.actrc names a job image): the cwd is a scratch directory.
     XDG_CONFIG_HOME: path.join(work, 'xdg'),
     DO_NOT_TRACK: '1',
@@ -119,9 +150,15 @@ async function runAct(expect: 'cold' | 'warm', runId: number): Promise<ActRun> {
     seconds,
     logFile,
     log: text,
-    stepOutput: matches(/^\[pipeline\] {3}\| ?(.*)$/).map(([, rest]) => rest).join('\n'),
-    outputs: Object.fromEntries(matches(/^\[pipeline\]\s+⚙\s+::set-output:: ([\w-]+)=(.*)$/).map(([, name, value]) => [name, value])),
-    exported: Object.fromEntries(matches(/^\[pipeline\]\s+⚙\s+::set-env:: (\w+)=(.*)$/).map(([, name, value]) => [name, value]))
+    stepOutput: matches(/^\[pipeline\] {3}\| ?(.*)$/)
+      .map(([, rest]) => rest)
+      .join('\n'),
+    outputs: Object.fromEntries(
+      matches(/^\[pipeline\]\s+⚙\s+::set-output:: ([\w-]+)=(.*)$/).map(([, name, value]) => [name, value])
+    ),
+    exported: Object.fromEntries(
+      matches(/^\[pipeline\]\s+⚙\s+::set-env:: (\w+)=(.*)$/).map(([, name, value]) => [name, value])
+    )
   }
   const host = result.exported._EXPERIMENTAL_DAGGER_RUNNER_HOST ?? ''
   if (host.startsWith('docker-container://')) engines.add(host.slice('docker-container://'.length))
@@ -131,11 +168,23 @@ async function runAct(expect: 'cold' | 'warm', runId: number): Promise<ActRun> {
 
 /** Fails with the end of act's log, which says which step went wrong. */
 function expectJobSucceeded(actRun: ActRun, steps: string[]): void {
-  const failed = actRun.exitCode !== 0 || !actRun.log.includes('🏁  Job succeeded') || steps.some(step => !actRun.log.includes(`✅  Success - ${step}`))
-  if (failed) throw new Error(`act exited ${actRun.exitCode}; the end of its log:\n${actRun.log.split('\n').slice(-80).join('\n')}`)
+  const failed =
+    actRun.exitCode !== 0 ||
+    !actRun.log.includes('🏁  Job succeeded') ||
+    steps.some(step => !actRun.log.includes(`✅  Success - ${step}`))
+  if (failed)
+    throw new Error(
+      `act exited ${actRun.exitCode}; the end of its log:\n${actRun.log.split('\n').slice(-80).join('\n')}`
+    )
 }
 
-const STEPS = ['Main actions/checkout@v5', 'Main ./', 'Main Check the outputs', 'Main The engine started on its state without wiping it', 'Post ./']
+const STEPS = [
+  'Main actions/checkout@v5',
+  'Main ./',
+  'Main Check the outputs',
+  'Main The engine started on its state without wiping it',
+  'Post ./'
+]
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
@@ -150,12 +199,17 @@ test('the first run passes and saves the engine state in act’s cache server', 
   expect(Number(cold.outputs['tests-passed'])).toBeGreaterThan(0)
   // The work ran in the engine.
   for (const command of [/go build .*hello_linux_amd64/, /go test/]) {
-    expect({ command: String(command), outcomes: execOutcomes(cold.stepOutput, command) }).toEqual({ command: String(command), outcomes: expect.arrayContaining(['DONE']) })
+    expect({ command: String(command), outcomes: execOutcomes(cold.stepOutput, command) }).toEqual({
+      command: String(command),
+      outcomes: expect.arrayContaining(['DONE'])
+    })
   }
   expect(cold.stepOutput).toMatch(/The engine stopped cleanly/)
   expect(cold.stepOutput).toMatch(/Saved the engine state as \S+: [1-9]\d* bytes in [1-9]\d* parts uploaded/)
   // The parts are in act's own server, not anywhere else.
-  expect((await filesUnder(path.join(cacheServerDir, 'cache'))).filter(file => !file.endsWith('bolt.db')).length).toBeGreaterThan(0)
+  expect(
+    (await filesUnder(path.join(cacheServerDir, 'cache'))).filter(file => !file.endsWith('bolt.db')).length
+  ).toBeGreaterThan(0)
 })
 
 test('the second run, on a daemon without the state volume, restores it and the engine keeps it', async () => {

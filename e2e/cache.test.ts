@@ -6,14 +6,30 @@ import { mkdir, mkdtemp, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { engineOf } from '../__tests__/support/action-world.js'
-import { execOutcomes, expectPassed, pulledRepositories, registryLog, repoRoot, run, startRealWorld, type RealWorld } from './support/world.js'
+import {
+  execOutcomes,
+  expectPassed,
+  pulledRepositories,
+  registryLog,
+  repoRoot,
+  run,
+  startRealWorld,
+  type RealWorld
+} from './support/world.js'
 
 /** A value of the engine's own clean-shutdown marker in the state volume, read with the engine image's sqlite3. */
 async function cleanShutdownMarker(world: RealWorld, volume: string): Promise<string> {
   const { stdout } = await run('docker', [
-    'run', '--rm', '--entrypoint', 'sqlite3', '--volume', `${volume}:/var/lib/dagger:ro`, world.description.engineImage,
+    'run',
+    '--rm',
+    '--entrypoint',
+    'sqlite3',
+    '--volume',
+    `${volume}:/var/lib/dagger:ro`,
+    world.description.engineImage,
     // immutable: the volume is mounted read-only, and a WAL database would otherwise want its -shm file.
-    'file:/var/lib/dagger/dagql-cache.db?immutable=1', "select value from meta where key = 'clean_shutdown'"
+    'file:/var/lib/dagger/dagql-cache.db?immutable=1',
+    "select value from meta where key = 'clean_shutdown'"
   ])
   return stdout.trim()
 }
@@ -40,7 +56,12 @@ async function keepLog(name: string, text: string): Promise<void> {
 
 /** The engine's addresses on Docker's networks: only its own requests in the registry's log count, other engines may share the registry. */
 async function engineAddresses(container: string): Promise<string[]> {
-  const { stdout } = await run('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', container])
+  const { stdout } = await run('docker', [
+    'inspect',
+    '-f',
+    '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}',
+    container
+  ])
   return stdout.trim().split(/\s+/).filter(Boolean)
 }
 
@@ -59,17 +80,28 @@ interface Case {
 
 const cases: Case[] = [
   { stage: 'lint', work: [/golangci-lint run/], images: ['golangci/golangci-lint'] },
-  { stage: 'image', work: [/go build .*hello_linux_arm64/], images: ['gcr.io/distroless/static-debian12', 'library/golang'] },
+  {
+    stage: 'image',
+    work: [/go build .*hello_linux_arm64/],
+    images: ['gcr.io/distroless/static-debian12', 'library/golang']
+  },
   {
     stage: 'scan',
     work: [/go build/, /image --download-db-only/, /image --input .* --scanners vuln/],
     images: ['aquasec/trivy', 'gcr.io/distroless/static-debian12', 'library/golang'],
     // Measured: the engine builds Container.asTarball anew in each session, so the scan that reads
     // it runs again (about a second, on the database the restored state kept: no download).
-    rerunsWarm: { exec: /image --input .* --scanners vuln/, why: 'reads a tarball the engine exports anew in each session' }
+    rerunsWarm: {
+      exec: /image --input .* --scanners vuln/,
+      why: 'reads a tarball the engine exports anew in each session'
+    }
   },
   // build and test each on their own took two more cold runs (4 minutes of CI) for what this one shows of both.
-  { stage: 'build,test', work: [/go mod download/, /go build .*hello_linux_arm64/, /go test/], images: ['library/golang'] }
+  {
+    stage: 'build,test',
+    work: [/go mod download/, /go build .*hello_linux_arm64/, /go test/],
+    images: ['library/golang']
+  }
 ]
 
 describe.each(cases)('stage $stage, cold then warm on a new runner', ({ stage, work, images, rerunsWarm }) => {
@@ -83,7 +115,13 @@ describe.each(cases)('stage $stage, cold then warm on a new runner', ({ stage, w
   })
 
   test('restored, not wiped; the steps cached and the images not pulled again', async () => {
-    const inputs = { ...world.inputs, stage, source: hello, platforms: 'linux/amd64,linux/arm64', 'cache-key': `e2e-${process.pid}` }
+    const inputs = {
+      ...world.inputs,
+      stage,
+      source: hello,
+      platforms: 'linux/amd64,linux/arm64',
+      'cache-key': `e2e-${process.pid}`
+    }
 
     const registryLogFile = path.join(world.description.world, 'registry', 'registry.log')
     const coldOffset = (await stat(registryLogFile)).size
@@ -93,7 +131,9 @@ describe.each(cases)('stage $stage, cold then warm on a new runner', ({ stage, w
     const engine = engineOf(coldMain)
     const coldAddresses = await engineAddresses(engine)
     // Cold, the engine pulled the stage's images from the registry.
-    expect(pulledRepositories(await registryLog(world.description, coldOffset), coldAddresses)).toEqual(expect.arrayContaining(images))
+    expect(pulledRepositories(await registryLog(world.description, coldOffset), coldAddresses)).toEqual(
+      expect.arrayContaining(images)
+    )
     expect(await engineLog(engine)).not.toMatch(WIPE)
     const coldPost = await cold.runPost()
     expectPassed(coldPost)
@@ -126,8 +166,14 @@ describe.each(cases)('stage $stage, cold then warm on a new runner', ({ stage, w
       })
     }
     const ranWarm = execOutcomes(warmMain.stdout, /./).filter(outcome => outcome !== 'CACHED')
-    const mayRerun = rerunsWarm ? execOutcomes(warmMain.stdout, rerunsWarm.exec).filter(outcome => outcome !== 'CACHED') : []
-    expect({ ranWarm: ranWarm.length, mayRerun: mayRerun.length, why: rerunsWarm?.why }).toEqual({ ranWarm: mayRerun.length, mayRerun: mayRerun.length, why: rerunsWarm?.why })
+    const mayRerun = rerunsWarm
+      ? execOutcomes(warmMain.stdout, rerunsWarm.exec).filter(outcome => outcome !== 'CACHED')
+      : []
+    expect({ ranWarm: ranWarm.length, mayRerun: mayRerun.length, why: rerunsWarm?.why }).toEqual({
+      ranWarm: mayRerun.length,
+      mayRerun: mayRerun.length,
+      why: rerunsWarm?.why
+    })
     // The registry's access log: the warm engine fetched no layer of any image again.
     expect(pulledRepositories(await registryLog(world.description, registryOffset), warmAddresses)).toEqual([])
     expectPassed(await warm.runPost())
@@ -146,7 +192,14 @@ describe('an engine that did not stop cleanly', () => {
 
   test('killed: post saves nothing and says why', async () => {
     const job = await world.newJob()
-    const main = await job.runMain({ ...world.inputs, stage: 'build', source: hello, platforms: 'linux/amd64', 'cache-key': `killed-${process.pid}`, output: await newOutput() })
+    const main = await job.runMain({
+      ...world.inputs,
+      stage: 'build',
+      source: hello,
+      platforms: 'linux/amd64',
+      'cache-key': `killed-${process.pid}`,
+      output: await newOutput()
+    })
     expectPassed(main)
     const engine = engineOf(main)
     await run('docker', ['kill', engine])

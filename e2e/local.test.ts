@@ -12,10 +12,14 @@ const exec = promisify(execFile)
 const ENGINE = 'dagger-engine-gda-v0.21.8-local'
 
 async function pipeline(output: string): Promise<string> {
-  const { stderr } = await exec('bash', [path.join(repoRoot, 'e2e', 'pipeline.sh'), '--stage', 'build', '--platforms', 'linux/amd64', '--output', output], {
-    cwd: repoRoot,
-    maxBuffer: 64 * 1024 * 1024
-  })
+  const { stderr } = await exec(
+    'bash',
+    [path.join(repoRoot, 'e2e', 'pipeline.sh'), '--stage', 'build', '--platforms', 'linux/amd64', '--output', output],
+    {
+      cwd: repoRoot,
+      maxBuffer: 64 * 1024 * 1024
+    }
+  )
   return stderr
 }
 

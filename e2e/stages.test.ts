@@ -34,7 +34,10 @@ interface Job {
 async function runJob(inputs: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}): Promise<Job> {
   const output = await mkdtemp(path.join(tmpdir(), 'gda-e2e-out-'))
   const job = await world.newJob()
-  const main = await job.runMain({ ...world.inputs, cache: 'false', 'cache-key': 'e2e-stages', output, ...inputs }, extraEnv)
+  const main = await job.runMain(
+    { ...world.inputs, cache: 'false', 'cache-key': 'e2e-stages', output, ...inputs },
+    extraEnv
+  )
   const post = await job.runPost(extraEnv)
   expectPassed(post)
   return { main, post, output }
@@ -43,22 +46,35 @@ async function runJob(inputs: Record<string, string>, extraEnv: NodeJS.ProcessEn
 const example = (name: string) => path.join(repoRoot, 'examples', name)
 
 /** The annotations the step wrote, as `{ level, file, line, message }`. */
-function annotations(step: StepRun): Array<{ level: string; file?: string; line?: number; title?: string; message: string }> {
-  return [...step.stdout.matchAll(/^::(error|warning|notice)(?: ([^:]*))?::(.*)$/gm)].map(([, level, props = '', message]) => {
-    const fields = Object.fromEntries(props.split(',').filter(Boolean).map(p => p.split('=') as [string, string]))
-    return {
-      level,
-      ...(fields.file ? { file: fields.file } : {}),
-      ...(fields.line ? { line: Number(fields.line) } : {}),
-      ...(fields.title ? { title: fields.title.replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%') } : {}),
-      message
+function annotations(
+  step: StepRun
+): Array<{ level: string; file?: string; line?: number; title?: string; message: string }> {
+  return [...step.stdout.matchAll(/^::(error|warning|notice)(?: ([^:]*))?::(.*)$/gm)].map(
+    ([, level, props = '', message]) => {
+      const fields = Object.fromEntries(
+        props
+          .split(',')
+          .filter(Boolean)
+          .map(p => p.split('=') as [string, string])
+      )
+      return {
+        level,
+        ...(fields.file ? { file: fields.file } : {}),
+        ...(fields.line ? { line: Number(fields.line) } : {}),
+        ...(fields.title ? { title: fields.title.replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%') } : {}),
+        message
+      }
     }
-  })
+  )
 }
 
 describe('build', () => {
   test('cross-compiles real binaries for linux/amd64 and linux/arm64, and checksums.txt verifies', async () => {
-    const { main, output } = await runJob({ stage: 'build', source: example('hello'), platforms: 'linux/amd64,linux/arm64' })
+    const { main, output } = await runJob({
+      stage: 'build',
+      source: example('hello'),
+      platforms: 'linux/amd64,linux/arm64'
+    })
     expectPassed(main)
     expect(main.outputs.artifacts).toBe(output)
     expect((await readdir(output)).sort()).toEqual(['checksums.txt', 'hello_linux_amd64', 'hello_linux_arm64'])
@@ -104,9 +120,10 @@ describe('lint', () => {
 
 /** What `go test -json` on this host reports for a module: pass/fail/skip counts of tests. */
 async function hostTestCounts(dir: string): Promise<{ passed: number; failed: number; skipped: number }> {
-  const { stdout } = await run('go', ['test', '-json', './...'], { cwd: dir, env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' } }).catch(
-    (error: { stdout: string }) => ({ stdout: error.stdout })
-  )
+  const { stdout } = await run('go', ['test', '-json', './...'], {
+    cwd: dir,
+    env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' }
+  }).catch((error: { stdout: string }) => ({ stdout: error.stdout }))
   const counts = { passed: 0, failed: 0, skipped: 0 }
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue
@@ -125,9 +142,16 @@ describe('test', () => {
     expectPassed(main)
     const host = await hostTestCounts(example('hello'))
     expect(host.passed).toBeGreaterThan(0)
-    expect(main.outputs).toMatchObject({ 'tests-passed': String(host.passed), 'tests-failed': '0', 'tests-skipped': String(host.skipped) })
+    expect(main.outputs).toMatchObject({
+      'tests-passed': String(host.passed),
+      'tests-failed': '0',
+      'tests-skipped': String(host.skipped)
+    })
     const profile = path.join(await mkdtemp(path.join(tmpdir(), 'gda-cover-')), 'cover.out')
-    await run('go', ['test', `-coverprofile=${profile}`, './...'], { cwd: example('hello'), env: { ...process.env, GOTOOLCHAIN: 'local' } })
+    await run('go', ['test', `-coverprofile=${profile}`, './...'], {
+      cwd: example('hello'),
+      env: { ...process.env, GOTOOLCHAIN: 'local' }
+    })
     const { stdout: func } = await run('go', ['tool', 'cover', `-func=${profile}`], { cwd: example('hello') })
     const total = /^total:\s+\(statements\)\s+([\d.]+)%$/m.exec(func)![1]
     expect(main.outputs.coverage).toBe(Number(total).toFixed(1))
@@ -141,7 +165,11 @@ describe('test', () => {
     expect(main.outputs).toMatchObject({ 'tests-passed': String(host.passed), 'tests-failed': '1' })
     expect(annotations(main)).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ level: 'error', line: 13, file: expect.stringMatching(/test-failing\/calc\/calc_test\.go$/) })
+        expect.objectContaining({
+          level: 'error',
+          line: 13,
+          file: expect.stringMatching(/test-failing\/calc\/calc_test\.go$/)
+        })
       ])
     )
   })
@@ -154,7 +182,12 @@ async function readOciTarball(tarball: string) {
   const blob = async (digest: string) => readFile(path.join(dir, 'blobs', ...digest.split(':')))
   const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8'))
   // Dagger writes the multi-platform index as the layout's one entry, or the manifests directly.
-  let manifests = index.manifests as Array<{ digest: string; mediaType: string; size: number; platform?: { os: string; architecture: string } }>
+  let manifests = index.manifests as Array<{
+    digest: string
+    mediaType: string
+    size: number
+    platform?: { os: string; architecture: string }
+  }>
   if (manifests.length === 1 && manifests[0].mediaType.endsWith('index.v1+json')) {
     manifests = JSON.parse((await blob(manifests[0].digest)).toString()).manifests
   }
@@ -171,7 +204,12 @@ async function readOciTarball(tarball: string) {
 describe('image', () => {
   test('a real OCI tarball with both platforms, the OCI labels, the non-root user and the entrypoint', async () => {
     const { main } = await runJob(
-      { stage: 'image', source: example('hello'), image: 'registry.example/acme/hello', platforms: 'linux/amd64,linux/arm64' },
+      {
+        stage: 'image',
+        source: example('hello'),
+        image: 'registry.example/acme/hello',
+        platforms: 'linux/amd64,linux/arm64'
+      },
       { GITHUB_SHA: 'a'.repeat(40), GITHUB_SERVER_URL: 'https://github.com' }
     )
     expectPassed(main)
@@ -205,7 +243,9 @@ describe('scan', () => {
     expect(sarif.version).toBe('2.1.0')
     // Against the SARIF 2.1.0 schema, as code scanning will read it.
     expect(sarif).toBeValidSarifLog()
-    expect(sarif.runs[0].results).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: 'GDA-2026-0001' })]))
+    expect(sarif.runs[0].results).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ruleId: 'GDA-2026-0001' })])
+    )
   })
 
   test('without that severity in severity, the same finding does not fail the stage', async () => {
@@ -232,7 +272,10 @@ async function startAuthRegistry(port: number, user: string, password: string) {
   )
   const child = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' })
   for (let i = 0; i < 50; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then(r => r.status === 401, () => false)
+    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+      r => r.status === 401,
+      () => false
+    )
     if (up) break
     await new Promise(resolve => setTimeout(resolve, 200))
   }
@@ -247,9 +290,14 @@ describe('publish', () => {
     const port = 5101
     const registry = await startAuthRegistry(port, 'pusher', password)
     try {
-      const gateway = Object.keys(world.description.engineConfig.registries as object).find(h => h.endsWith(':5000'))!.split(':')[0]
+      const gateway = Object.keys(world.description.engineConfig.registries as object)
+        .find(h => h.endsWith(':5000'))!
+        .split(':')[0]
       const host = `${gateway}:${port}`
-      const engineConfig = { ...world.description.engineConfig, registries: { ...(world.description.engineConfig.registries as object), [host]: { http: true } } }
+      const engineConfig = {
+        ...world.description.engineConfig,
+        registries: { ...(world.description.engineConfig.registries as object), [host]: { http: true } }
+      }
       const { main, post } = await runJob({
         stage: 'publish',
         source: example('hello'),
@@ -266,14 +314,23 @@ describe('publish', () => {
       // The add-mask command is how the runner learns to hide it; the runner never prints that line.
       expect(main.stdout).toContain(`::add-mask::${password}\n`)
       const shown = (text: string) => text.replace(/^::add-mask::.*$/gm, '')
-      for (const text of [main.stdout, main.stderr, post.stdout, post.stderr, main.summary, JSON.stringify(main.outputs)]) {
+      for (const text of [
+        main.stdout,
+        main.stderr,
+        post.stdout,
+        post.stderr,
+        main.summary,
+        JSON.stringify(main.outputs)
+      ]) {
         expect(shown(text)).not.toContain(password)
       }
       // Nor in any layer or config the registry holds.
-      const { stdout: hits } = await run('grep', ['-rlF', password, path.join(registry.dir, 'data')]).catch((e: { code: number; stdout: string }) => {
-        if (e.code === 1) return { stdout: '' }
-        throw e
-      })
+      const { stdout: hits } = await run('grep', ['-rlF', password, path.join(registry.dir, 'data')]).catch(
+        (e: { code: number; stdout: string }) => {
+          if (e.code === 1) return { stdout: '' }
+          throw e
+        }
+      )
       expect(hits).toBe('')
     } finally {
       registry.stop()
@@ -283,7 +340,7 @@ describe('publish', () => {
 })
 
 describe('all', () => {
-  test('every stage in one session, in the order of the DAG in the engine\'s own progress', async () => {
+  test("every stage in one session, in the order of the DAG in the engine's own progress", async () => {
     const { main } = await runJob({ stage: 'all', source: example('hello'), severity: 'CRITICAL' })
     expectPassed(main)
     expect(main.outputs).toMatchObject({ 'lint-findings': '0', 'tests-failed': '0', vulnerabilities: '0' })
@@ -307,7 +364,23 @@ describe('runner-host', () => {
     // An engine the team runs itself: started here, with its own engine.json, listening on TCP too.
     const env = dockerWrapperEnv()
     await run('docker', ['volume', 'create', name], { env })
-    await run('docker', ['create', '--name', name, '--privileged', '-p', '127.0.0.1::1234', '-v', `${name}:/var/lib/dagger`, world.description.engineImage, '--addr', 'tcp://0.0.0.0:1234'], { env })
+    await run(
+      'docker',
+      [
+        'create',
+        '--name',
+        name,
+        '--privileged',
+        '-p',
+        '127.0.0.1::1234',
+        '-v',
+        `${name}:/var/lib/dagger`,
+        world.description.engineImage,
+        '--addr',
+        'tcp://0.0.0.0:1234'
+      ],
+      { env }
+    )
     const config = path.join(await mkdtemp(path.join(tmpdir(), 'gda-shared-')), 'engine.json')
     await writeFile(config, JSON.stringify(world.description.engineConfig))
     await run('docker', ['cp', config, `${name}:/etc/dagger/engine.json`], { env })
@@ -321,24 +394,35 @@ describe('runner-host', () => {
     await run('docker', ['volume', 'rm', name]).catch(() => undefined)
   })
 
-  test.each([['tcp'], ['docker-container']])('builds on the shared engine through %s://, starting no engine and caching nothing', async scheme => {
-    const before = await run('docker', ['ps', '-a', '--format', '{{.Names}}'])
-    const host = scheme === 'tcp' ? `tcp://127.0.0.1:${port}` : `docker-container://${name}`
-    world.cache.resetStats()
-    const output = await mkdtemp(path.join(tmpdir(), 'gda-e2e-out-'))
-    const job = await world.newJob()
-    const main = await job.runMain({ 'dagger-base-url': world.inputs['dagger-base-url'], 'runner-host': host, stage: 'build', source: example('hello'), output })
-    expectPassed(main)
-    expect(main.exported._EXPERIMENTAL_DAGGER_RUNNER_HOST).toBe(host)
-    const during = await run('docker', ['ps', '-a', '--format', '{{.Names}}'])
-    expect(during.stdout.split('\n').filter(n => n.startsWith('dagger-engine-'))).toEqual(before.stdout.split('\n').filter(n => n.startsWith('dagger-engine-')))
-    expectPassed(await job.runPost())
-    expect(Object.values(world.cache.stats.requests).reduce((a, b) => a + b, 0)).toBe(0)
-    expect((await readdir(output)).sort()).toEqual(['checksums.txt', 'hello_linux_amd64', 'hello_linux_arm64'])
-    // The shared engine is still up for the next job.
-    const { stdout: state } = await run('docker', ['inspect', '-f', '{{.State.Running}}', name])
-    expect(state.trim()).toBe('true')
-  })
+  test.each([['tcp'], ['docker-container']])(
+    'builds on the shared engine through %s://, starting no engine and caching nothing',
+    async scheme => {
+      const before = await run('docker', ['ps', '-a', '--format', '{{.Names}}'])
+      const host = scheme === 'tcp' ? `tcp://127.0.0.1:${port}` : `docker-container://${name}`
+      world.cache.resetStats()
+      const output = await mkdtemp(path.join(tmpdir(), 'gda-e2e-out-'))
+      const job = await world.newJob()
+      const main = await job.runMain({
+        'dagger-base-url': world.inputs['dagger-base-url'],
+        'runner-host': host,
+        stage: 'build',
+        source: example('hello'),
+        output
+      })
+      expectPassed(main)
+      expect(main.exported._EXPERIMENTAL_DAGGER_RUNNER_HOST).toBe(host)
+      const during = await run('docker', ['ps', '-a', '--format', '{{.Names}}'])
+      expect(during.stdout.split('\n').filter(n => n.startsWith('dagger-engine-'))).toEqual(
+        before.stdout.split('\n').filter(n => n.startsWith('dagger-engine-'))
+      )
+      expectPassed(await job.runPost())
+      expect(Object.values(world.cache.stats.requests).reduce((a, b) => a + b, 0)).toBe(0)
+      expect((await readdir(output)).sort()).toEqual(['checksums.txt', 'hello_linux_amd64', 'hello_linux_arm64'])
+      // The shared engine is still up for the next job.
+      const { stdout: state } = await run('docker', ['inspect', '-f', '{{.State.Running}}', name])
+      expect(state.trim()).toBe('true')
+    }
+  )
 })
 
 describe('a later step with a Dagger CLI of its own', () => {
@@ -348,7 +432,8 @@ describe('a later step with a Dagger CLI of its own', () => {
   afterAll(async () => {
     await run('docker', ['rm', '-f', cliEngine]).catch(() => undefined)
     const { stdout } = await run('docker', ['volume', 'ls', '-q', '--filter', `name=${cliEngine}`])
-    for (const volume of stdout.split('\n').filter(v => v === cliEngine)) await run('docker', ['volume', 'rm', volume]).catch(() => undefined)
+    for (const volume of stdout.split('\n').filter(v => v === cliEngine))
+      await run('docker', ['volume', 'rm', volume]).catch(() => undefined)
   })
 
   /** `dagger query` as a later step runs it, without the runner-host variable, with what main exported otherwise. */
@@ -361,19 +446,34 @@ describe('a later step with a Dagger CLI of its own', () => {
       let stderr = ''
       child.stdout.on('data', chunk => (stdout += chunk))
       child.stderr.on('data', chunk => (stderr += chunk))
-      child.on('close', code => (code === 0 ? resolve(stdout) : reject(new Error(`dagger query exited ${code}: ${stderr.slice(-2000)}`))))
+      child.on('close', code =>
+        code === 0 ? resolve(stdout) : reject(new Error(`dagger query exited ${code}: ${stderr.slice(-2000)}`))
+      )
       child.stdin.end('{ version }')
     })
   }
 
   const running = async (container: string) =>
-    (await run('docker', ['inspect', '-f', '{{.State.Running}}', container]).then(r => r.stdout.trim(), () => 'gone'))
+    await run('docker', ['inspect', '-f', '{{.State.Running}}', container]).then(
+      r => r.stdout.trim(),
+      () => 'gone'
+    )
 
   test("cannot remove the action's engine: DAGGER_LEAVE_OLD_ENGINE is exported (without it, it would)", async () => {
-    const inputs = { ...world.inputs, cache: 'false', stage: 'build', source: example('hello'), platforms: 'linux/amd64' }
+    const inputs = {
+      ...world.inputs,
+      cache: 'false',
+      stage: 'build',
+      source: example('hello'),
+      platforms: 'linux/amd64'
+    }
     // The control: the same CLI, told nothing, removes every other dagger-engine-* container.
     const unprotected = await world.newJob()
-    const first = await unprotected.runMain({ ...inputs, 'cache-key': 'e2e-later-unprotected', output: await mkdtemp(path.join(tmpdir(), 'gda-e2e-out-')) })
+    const first = await unprotected.runMain({
+      ...inputs,
+      'cache-key': 'e2e-later-unprotected',
+      output: await mkdtemp(path.join(tmpdir(), 'gda-e2e-out-'))
+    })
     expectPassed(first)
     const firstEngine = engineOf(first)
     const { DAGGER_LEAVE_OLD_ENGINE: _left, ...withoutIt } = first.exported
@@ -382,7 +482,11 @@ describe('a later step with a Dagger CLI of its own', () => {
     await unprotected.runPost()
 
     const job = await world.newJob()
-    const main = await job.runMain({ ...inputs, 'cache-key': 'e2e-later-protected', output: await mkdtemp(path.join(tmpdir(), 'gda-e2e-out-')) })
+    const main = await job.runMain({
+      ...inputs,
+      'cache-key': 'e2e-later-protected',
+      output: await mkdtemp(path.join(tmpdir(), 'gda-e2e-out-'))
+    })
     expectPassed(main)
     expect(main.exported.DAGGER_LEAVE_OLD_ENGINE).toBe('1')
     expect(JSON.parse(await laterStepQuery(main.exported))).toEqual({ version: expect.stringMatching(/^v0\.21\.8/) })

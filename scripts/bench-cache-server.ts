@@ -18,7 +18,10 @@ export interface CacheServerProcess {
 }
 
 export async function startCacheServerProcess(protocol: CacheProtocol): Promise<CacheServerProcess> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [protocol], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [protocol], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  })
   const pending = new Map<number, (value: unknown) => void>()
   let nextId = 0
   const env = await new Promise<Record<string, string | undefined>>((resolve, reject) => {
@@ -38,7 +41,16 @@ export async function startCacheServerProcess(protocol: CacheProtocol): Promise<
       child.send({ id, op })
     })
   // JSON over IPC drops undefined values, which mean "unset this variable".
-  const fullEnv = Object.fromEntries(['ACTIONS_CACHE_URL', 'ACTIONS_CACHE_SERVICE_V2', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_MODE', 'ACTIONS_RUNTIME_TOKEN', 'GITHUB_SERVER_URL'].map(name => [name, env[name]]))
+  const fullEnv = Object.fromEntries(
+    [
+      'ACTIONS_CACHE_URL',
+      'ACTIONS_CACHE_SERVICE_V2',
+      'ACTIONS_RESULTS_URL',
+      'ACTIONS_CACHE_MODE',
+      'ACTIONS_RUNTIME_TOKEN',
+      'GITHUB_SERVER_URL'
+    ].map(name => [name, env[name]])
+  )
   return {
     env: fullEnv,
     pid: child.pid!,

@@ -18,7 +18,6 @@ const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100
 /** Goal of the issue: a warm run, restore included, at most a quarter of the cold one. */
 const WARM_GOAL = 0.25
 
-
 /** A duration as the summary prints it ("850 ms", "12.3 s", "2 m 05 s"), in seconds. */
 function parseDuration(text: string): number {
   const minutes = /^(\d+) m (\d+) s$/.exec(text)
@@ -36,7 +35,14 @@ function summaryTransfer(summary: string, verb: 'Restored' | 'Saved'): { size: s
 /** Bytes and files in the engine's state volume, read by the world's helper image. */
 async function stateSize(volume: string, helperImage: string): Promise<{ bytes: number; files: number }> {
   const { stdout } = await run('docker', [
-    'run', '--rm', '--volume', `${volume}:/state:ro`, helperImage, 'sh', '-c', 'du -sb /state | cut -f1; find /state | wc -l'
+    'run',
+    '--rm',
+    '--volume',
+    `${volume}:/state:ro`,
+    helperImage,
+    'sh',
+    '-c',
+    'du -sb /state | cut -f1; find /state | wc -l'
   ])
   const [bytes, files] = stdout.trim().split('\n').map(Number)
   return { bytes, files }
@@ -71,7 +77,13 @@ const MODULES: Module[] = [
 async function coldWarm(module: Module): Promise<Figures> {
   const world = await startRealWorld(`bench-${module.label.replace(/\W+/g, '-')}`)
   const newOutput = () => mkdtemp(path.join(tmpdir(), 'gda-bench-out-'))
-  const inputs = { ...world.inputs, stage: module.stages, source: module.source, platforms: 'linux/amd64', 'cache-key': `bench-${process.pid}` }
+  const inputs = {
+    ...world.inputs,
+    stage: module.stages,
+    source: module.source,
+    platforms: 'linux/amd64',
+    'cache-key': `bench-${process.pid}`
+  }
   try {
     const step = async (job: RealJob, what: string) => {
       const [main, mainMs] = await timed(async () => job.runMain({ ...inputs, output: await newOutput() }))
@@ -87,7 +99,8 @@ async function coldWarm(module: Module): Promise<Figures> {
 
     const warmJob = await world.newJob()
     const warm = await step(warmJob, 'warm')
-    if (warm.main.outputs['cache-hit'] !== 'true') throw new Error(`the warm job did not restore (cache-hit ${warm.main.outputs['cache-hit']})`)
+    if (warm.main.outputs['cache-hit'] !== 'true')
+      throw new Error(`the warm job did not restore (cache-hit ${warm.main.outputs['cache-hit']})`)
     const saved = summaryTransfer(cold.post.summary, 'Saved')
     const restored = summaryTransfer(warm.main.summary, 'Restored')
 
@@ -116,9 +129,11 @@ async function coldWarm(module: Module): Promise<Figures> {
       'saved (compressed)': saved?.size ?? '–',
       'restore s (warm main)': restored?.seconds ?? 'not in the summary',
       'restored (compressed)': restored?.size ?? '–',
-      'main to first engine answer s (tool-cache hit, no restore)': firstAnswer === undefined ? 'no progress seen' : seconds(firstAnswer),
+      'main to first engine answer s (tool-cache hit, no restore)':
+        firstAnswer === undefined ? 'no progress seen' : seconds(firstAnswer),
       "engine's own start-up s": seconds(startup),
-      'overhead beyond the engine start-up s (goal < 2)': firstAnswer === undefined ? '–' : seconds(firstAnswer - startup)
+      'overhead beyond the engine start-up s (goal < 2)':
+        firstAnswer === undefined ? '–' : seconds(firstAnswer - startup)
     }
   } finally {
     await world.close()
@@ -133,7 +148,8 @@ export interface RealSection {
 export const REAL_SECTIONS: RealSection[] = MODULES.map(module => ({
   name: `real engine: ${module.stages} on ${module.label}, cold then warm on a new runner`,
   run: async () => {
-    if (!existsSync(path.join(WORLD_DIR, 'world.json'))) return { skipped: `no real-engine world at ${WORLD_DIR}: run npm run e2e:setup` }
+    if (!existsSync(path.join(WORLD_DIR, 'world.json')))
+      return { skipped: `no real-engine world at ${WORLD_DIR}: run npm run e2e:setup` }
     await readWorld()
     return coldWarm(module)
   }

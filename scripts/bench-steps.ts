@@ -11,5 +11,6 @@ export async function timed<T>(body: () => Promise<T>): Promise<[T, number]> {
 
 /** A bench figure from a failed step would be meaningless: stop, with the step's last output. */
 export function expectOk(step: StepRun, what: string): void {
-  if (step.exitCode !== 0) throw new Error(`${what} failed (${step.exitCode}):\n${step.stdout.slice(-4000)}\n${step.stderr.slice(-2000)}`)
+  if (step.exitCode !== 0)
+    throw new Error(`${what} failed (${step.exitCode}):\n${step.stdout.slice(-4000)}\n${step.stderr.slice(-2000)}`)
 }

@@ -6,7 +6,12 @@ import { spawn } from 'node:child_process'
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { restoreEngineState, saveEngineState, type RestoreOptions, type SaveOptions } from '../src/engine-state/store.js'
+import {
+  restoreEngineState,
+  saveEngineState,
+  type RestoreOptions,
+  type SaveOptions
+} from '../src/engine-state/store.js'
 import { collectStatePhases, type PhaseSpan } from '../src/engine-state/phases.js'
 
 export type StoreRequest =
@@ -43,9 +48,14 @@ export async function runStoreOperation<T>(
   const log = openSync(files.log, 'a')
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each operation's process there (node refuses --cpu-prof in NODE_OPTIONS).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), files.request, files.outcome], {
-    env, stdio: ['ignore', log, log]
-  })
+  const child = spawn(
+    process.execPath,
+    [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), files.request, files.outcome],
+    {
+      env,
+      stdio: ['ignore', log, log]
+    }
+  )
   const cpuBefore = await machineCpu()
   const processes = new ProcessSampler(child.pid!, labels)
   processes.sample()
@@ -63,8 +73,16 @@ export async function runStoreOperation<T>(
   }
   const cpuAfter = await machineCpu()
   const machineBusyPercent = Math.round(((cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total)) * 100)
-  const outcome = JSON.parse(await readFile(files.outcome, 'utf8')) as Omit<StoreOutcome<T>, 'childrenPeakKiB' | 'machineBusyPercent' | 'cpuSeconds'>
-  return { ...outcome, childrenPeakKiB: processes.childrenPeakKiB, machineBusyPercent, cpuSeconds: processes.cpuSeconds() }
+  const outcome = JSON.parse(await readFile(files.outcome, 'utf8')) as Omit<
+    StoreOutcome<T>,
+    'childrenPeakKiB' | 'machineBusyPercent' | 'cpuSeconds'
+  >
+  return {
+    ...outcome,
+    childrenPeakKiB: processes.childrenPeakKiB,
+    machineBusyPercent,
+    cpuSeconds: processes.cpuSeconds()
+  }
 }
 
 /** Jiffies of all CPUs from /proc/stat: busy (all but idle and iowait) and total. */
@@ -99,7 +117,7 @@ class ProcessSampler {
         const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
         const pid = Number(name)
         const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/^kworker\/.*/, 'kworker')
-        const comm = pid === this.pid ? 'store (node)' : this.labels.get(pid) ?? command
+        const comm = pid === this.pid ? 'store (node)' : (this.labels.get(pid) ?? command)
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
         const ticks = Number(fields[11]) + Number(fields[12])
         const seen = this.cpu.get(pid)
@@ -128,8 +146,14 @@ class ProcessSampler {
   /** CPU seconds per command name, busiest first (USER_HZ is 100 on Linux). */
   cpuSeconds(): Record<string, number> {
     const byComm = new Map<string, number>()
-    for (const { comm, first, last } of this.cpu.values()) byComm.set(comm, (byComm.get(comm) ?? 0) + (last - first) / 100)
-    return Object.fromEntries([...byComm].filter(([, s]) => s >= 0.05).sort((a, b) => b[1] - a[1]).map(([c, s]) => [c, Math.round(s * 100) / 100]))
+    for (const { comm, first, last } of this.cpu.values())
+      byComm.set(comm, (byComm.get(comm) ?? 0) + (last - first) / 100)
+    return Object.fromEntries(
+      [...byComm]
+        .filter(([, s]) => s >= 0.05)
+        .sort((a, b) => b[1] - a[1])
+        .map(([c, s]) => [c, Math.round(s * 100) / 100])
+    )
   }
 }
 
@@ -149,7 +173,9 @@ async function perform(request: StoreRequest): Promise<unknown> {
       // What other actions do: the whole directory as one entry, paths relative to the temp dir.
       process.chdir(request.tempDir)
       process.env.GITHUB_WORKSPACE = request.tempDir
-      return request.op === 'peer-save' ? cache.saveCache([request.dir], request.key) : cache.restoreCache([request.dir], request.key)
+      return request.op === 'peer-save'
+        ? cache.saveCache([request.dir], request.key)
+        : cache.restoreCache([request.dir], request.key)
     }
   }
 }

@@ -16,7 +16,14 @@ import { promisify } from 'node:util'
 import type { RestoreResult, SaveResult } from '../src/engine-state/store.js'
 import type { PhaseSpan } from '../src/engine-state/phases.js'
 import { SDK_CLI_VERSION } from '../src/dagger-cli/install.js'
-import { dockerWrapperEnv, ensureStandInImages, removeTestEngines, removeVolumes, STAND_IN_IMAGE, TOOLBOX_IMAGE } from '../__tests__/support/docker.js'
+import {
+  dockerWrapperEnv,
+  ensureStandInImages,
+  removeTestEngines,
+  removeVolumes,
+  STAND_IN_IMAGE,
+  TOOLBOX_IMAGE
+} from '../__tests__/support/docker.js'
 import { startDownloadServer, writeFakeReleases } from '../__tests__/support/download-server.js'
 import { startEngineSession } from '../__tests__/support/engine-session.js'
 import { answerTools } from '../__tests__/support/pipeline-session.js'
@@ -111,7 +118,14 @@ function* stateTar(ctx: Context, snapshotIds: number[], withBlobsAndDbs: boolean
     ctx.stateBytes += size
     ctx.stateFiles++
   }
-  for (const dir of ['worker/', 'worker/snapshots/', 'worker/snapshots/snapshots/', 'worker/content/', 'worker/content/blobs/', 'worker/content/blobs/sha256/']) {
+  for (const dir of [
+    'worker/',
+    'worker/snapshots/',
+    'worker/snapshots/snapshots/',
+    'worker/content/',
+    'worker/content/blobs/',
+    'worker/content/blobs/sha256/'
+  ]) {
     yield tarHeader(dir, 0, '5')
   }
   for (const id of snapshotIds) {
@@ -123,7 +137,8 @@ function* stateTar(ctx: Context, snapshotIds: number[], withBlobsAndDbs: boolean
     }
   }
   if (withBlobsAndDbs) {
-    for (let b = 0; b < BLOBS; b++) yield* file(`worker/content/blobs/sha256/${b.toString(16).padStart(64, '0')}`, BLOB_BYTES)
+    for (let b = 0; b < BLOBS; b++)
+      yield* file(`worker/content/blobs/sha256/${b.toString(16).padStart(64, '0')}`, BLOB_BYTES)
     yield* file('worker/metadata_v2.db', 16 * 1024 * 1024)
     yield* file('dagql-cache.db', 8 * 1024 * 1024)
   }
@@ -131,7 +146,10 @@ function* stateTar(ctx: Context, snapshotIds: number[], withBlobsAndDbs: boolean
 }
 
 async function populate(ctx: Context, volume: string, snapshotIds: number[], withBlobsAndDbs: boolean): Promise<void> {
-  await docker(['run', '--rm', '-i', '-v', `${volume}:/var/lib/dagger`, TOOLBOX_IMAGE, 'tar', '-x', '-C', '/var/lib/dagger'], Readable.from(stateTar(ctx, snapshotIds, withBlobsAndDbs)))
+  await docker(
+    ['run', '--rm', '-i', '-v', `${volume}:/var/lib/dagger`, TOOLBOX_IMAGE, 'tar', '-x', '-C', '/var/lib/dagger'],
+    Readable.from(stateTar(ctx, snapshotIds, withBlobsAndDbs))
+  )
 }
 
 // ---- state operations, each in a process of its own ----
@@ -149,8 +167,16 @@ async function storeOperation<T>(ctx: Context, request: StoreRequest): Promise<S
   const env: NodeJS.ProcessEnv = { ...process.env, ...ctx.server.env, RUNNER_TEMP: ctx.tempDir }
   for (const [name, value] of Object.entries(ctx.server.env)) if (value === undefined) delete env[name]
   await settle()
-  const labels = new Map([[ctx.server.pid, 'cache service (node)'], [process.pid, 'bench (node)']])
-  return runStoreOperation<T>(request, env, { request: `${base}.request.json`, outcome: `${base}.outcome.json`, log: `${base}.log` }, labels)
+  const labels = new Map([
+    [ctx.server.pid, 'cache service (node)'],
+    [process.pid, 'bench (node)']
+  ])
+  return runStoreOperation<T>(
+    request,
+    env,
+    { request: `${base}.request.json`, outcome: `${base}.outcome.json`, log: `${base}.log` },
+    labels
+  )
 }
 
 /** Per phase: busy seconds summed over parts, and the window from its first start to its last end. */
@@ -162,7 +188,8 @@ function phaseFigures(prefix: string, phases: PhaseSpan[]): Figures {
     const busy = spans.reduce((sum, span) => sum + span.end - span.start, 0)
     const from = Math.min(...spans.map(span => span.start))
     const to = Math.max(...spans.map(span => span.end))
-    figures[`${prefix} ${name} (x${spans.length}): busy s / window`] = `${seconds(busy)}  [${seconds(from)}-${seconds(to)}]`
+    figures[`${prefix} ${name} (x${spans.length}): busy s / window`] =
+      `${seconds(busy)}  [${seconds(from)}-${seconds(to)}]`
   }
   return figures
 }
@@ -170,7 +197,10 @@ function phaseFigures(prefix: string, phases: PhaseSpan[]): Figures {
 const memoryFigures = (label: string, outcome: StoreOutcome) => ({
   [`${label} peak RSS MiB: store process / its children`]: `${Math.round(outcome.selfPeakKiB / 1024)} / ${Math.round(outcome.childrenPeakKiB / 1024)}`,
   [`${label} machine CPU busy % (2 cores, all processes)`]: outcome.machineBusyPercent,
-  [`${label} CPU s by command`]: Object.entries(outcome.cpuSeconds).slice(0, 8).map(([comm, s]) => `${comm} ${s}`).join(', ')
+  [`${label} CPU s by command`]: Object.entries(outcome.cpuSeconds)
+    .slice(0, 8)
+    .map(([comm, s]) => `${comm} ${s}`)
+    .join(', ')
 })
 
 // ---- sections ----
@@ -182,12 +212,21 @@ let restored: { fingerprint: string; manifest?: RestoreResult['manifest'] } | un
 let fullSave: { ms: number; bytes: number } = { ms: 0, bytes: 0 }
 
 const storeOptions = (ctx: Context, volume: string, runId: string) => ({
-  volume, helperImage: TOOLBOX_IMAGE, engineVersion: 'v0.21.8', scope: 'bench', tempDir: ctx.tempDir, runId, runAttempt: '1'
+  volume,
+  helperImage: TOOLBOX_IMAGE,
+  engineVersion: 'v0.21.8',
+  scope: 'bench',
+  tempDir: ctx.tempDir,
+  runId,
+  runAttempt: '1'
 })
 
 async function save(ctx: Context, volume: string, runId: string, previous = restored) {
   await ctx.server.resetStats()
-  const outcome = await storeOperation<SaveResult>(ctx, { op: 'save', options: { ...storeOptions(ctx, volume, runId), restored: previous } })
+  const outcome = await storeOperation<SaveResult>(ctx, {
+    op: 'save',
+    options: { ...storeOptions(ctx, volume, runId), restored: previous }
+  })
   return { outcome, uploaded: (await ctx.server.stats()).bytesUploaded }
 }
 
@@ -216,10 +255,15 @@ export const SECTIONS: Section[] = [
       const loaded = await restore(ctx, restoredVolume, '2')
       restored = { fingerprint: loaded.result.fingerprint, manifest: loaded.result.manifest }
       return {
-        'save s': seconds(saved.ms), 'restore s': seconds(loaded.ms), 'round trip s': seconds(saved.ms + loaded.ms),
-        parts: saved.result.partsUploaded, 'uploaded MiB (compressed)': mib(uploaded),
-        ...memoryFigures('save', saved), ...memoryFigures('restore', loaded),
-        ...phaseFigures('save', saved.phases), ...phaseFigures('restore', loaded.phases)
+        'save s': seconds(saved.ms),
+        'restore s': seconds(loaded.ms),
+        'round trip s': seconds(saved.ms + loaded.ms),
+        parts: saved.result.partsUploaded,
+        'uploaded MiB (compressed)': mib(uploaded),
+        ...memoryFigures('save', saved),
+        ...memoryFigures('restore', loaded),
+        ...phaseFigures('save', saved.phases),
+        ...phaseFigures('restore', loaded.phases)
       }
     }
   },
@@ -227,17 +271,39 @@ export const SECTIONS: Section[] = [
     name: 'floor: tar | zstd -T0 and back, in a helper container',
     run: async ctx => {
       const target = await newVolume(ctx, 'floor')
-      const id = (await run('docker', ['run', '-d', '--rm', '-v', `${sourceVolume}:/src`, '-v', `${target}:/dst`, TOOLBOX_IMAGE, 'sleep', '3600'])).stdout.trim()
+      const id = (
+        await run('docker', [
+          'run',
+          '-d',
+          '--rm',
+          '-v',
+          `${sourceVolume}:/src`,
+          '-v',
+          `${target}:/dst`,
+          TOOLBOX_IMAGE,
+          'sleep',
+          '3600'
+        ])
+      ).stdout.trim()
       try {
         await settle()
-        const [, saveMs] = await timed(() => run('docker', ['exec', id, 'sh', '-c', 'tar -C /src -c . | zstd -T0 -q > /tmp/state.tzst']))
+        const [, saveMs] = await timed(() =>
+          run('docker', ['exec', id, 'sh', '-c', 'tar -C /src -c . | zstd -T0 -q > /tmp/state.tzst'])
+        )
         await settle()
-        const [, restoreMs] = await timed(() => run('docker', ['exec', id, 'sh', '-c', 'zstd -d -c -q /tmp/state.tzst | tar -C /dst -x']))
+        const [, restoreMs] = await timed(() =>
+          run('docker', ['exec', id, 'sh', '-c', 'zstd -d -c -q /tmp/state.tzst | tar -C /dst -x'])
+        )
         const size = (await run('docker', ['exec', id, 'stat', '-c', '%s', '/tmp/state.tzst'])).stdout.trim()
         // The transfer section moves this very archive through @actions/cache.
         await mkdir(path.join(ctx.tempDir, 'transfer'), { recursive: true })
         await run('docker', ['cp', `${id}:/tmp/state.tzst`, path.join(ctx.tempDir, TRANSFER_FILE)])
-        return { 'save s': seconds(saveMs), 'restore s': seconds(restoreMs), 'round trip s': seconds(saveMs + restoreMs), 'archive MiB': mib(Number(size)) }
+        return {
+          'save s': seconds(saveMs),
+          'restore s': seconds(restoreMs),
+          'round trip s': seconds(saveMs + restoreMs),
+          'archive MiB': mib(Number(size))
+        }
       } finally {
         await run('docker', ['rm', '-f', id])
       }
@@ -250,7 +316,11 @@ export const SECTIONS: Section[] = [
       const hostDir = path.join(ctx.tempDir, dir)
       await mkdir(hostDir, { recursive: true })
       await new Promise<void>((resolve, reject) => {
-        const out = spawn('docker', ['run', '--rm', '-v', `${sourceVolume}:/src`, TOOLBOX_IMAGE, 'tar', '-C', '/src', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] })
+        const out = spawn(
+          'docker',
+          ['run', '--rm', '-v', `${sourceVolume}:/src`, TOOLBOX_IMAGE, 'tar', '-C', '/src', '-c', '.'],
+          { stdio: ['ignore', 'pipe', 'inherit'] }
+        )
         const into = spawn('tar', ['-x', '-C', hostDir], { stdio: ['pipe', 'ignore', 'inherit'] })
         out.stdout.pipe(into.stdin)
         into.on('close', code => (code === 0 ? resolve() : reject(new Error(`host tar exited ${code}`))))
@@ -260,30 +330,53 @@ export const SECTIONS: Section[] = [
       const saved = await storeOperation<number>(ctx, { op: 'peer-save', dir, key, tempDir: ctx.tempDir })
       const uploaded = (await ctx.server.stats()).bytesUploaded
       await rm(hostDir, { recursive: true, force: true })
-      const loaded = await storeOperation<string | undefined>(ctx, { op: 'peer-restore', dir, key, tempDir: ctx.tempDir })
+      const loaded = await storeOperation<string | undefined>(ctx, {
+        op: 'peer-restore',
+        dir,
+        key,
+        tempDir: ctx.tempDir
+      })
       if (loaded.result !== key) throw new Error('peer restore missed')
       await rm(path.join(ctx.tempDir, 'peer'), { recursive: true, force: true })
       return {
-        'save s': seconds(saved.ms), 'restore s': seconds(loaded.ms), 'round trip s': seconds(saved.ms + loaded.ms),
-        'uploaded MiB (compressed)': mib(uploaded), ...memoryFigures('save', saved), ...memoryFigures('restore', loaded)
+        'save s': seconds(saved.ms),
+        'restore s': seconds(loaded.ms),
+        'round trip s': seconds(saved.ms + loaded.ms),
+        'uploaded MiB (compressed)': mib(uploaded),
+        ...memoryFigures('save', saved),
+        ...memoryFigures('restore', loaded)
       }
     }
   },
   {
     // What any store pays on this machine on top of the floor: the compressed bytes through
     // @actions/cache (its tar and zstd pass included) and the cache service, both ways.
-    name: 'transfer: the floor\'s archive alone through @actions/cache and back',
+    name: "transfer: the floor's archive alone through @actions/cache and back",
     run: async ctx => {
       const key = `bench-transfer-${process.pid}`
       await ctx.server.resetStats()
-      const saved = await storeOperation<number>(ctx, { op: 'peer-save', dir: TRANSFER_FILE, key, tempDir: ctx.tempDir })
+      const saved = await storeOperation<number>(ctx, {
+        op: 'peer-save',
+        dir: TRANSFER_FILE,
+        key,
+        tempDir: ctx.tempDir
+      })
       const uploaded = (await ctx.server.stats()).bytesUploaded
       await rm(path.join(ctx.tempDir, TRANSFER_FILE))
-      const loaded = await storeOperation<string | undefined>(ctx, { op: 'peer-restore', dir: TRANSFER_FILE, key, tempDir: ctx.tempDir })
+      const loaded = await storeOperation<string | undefined>(ctx, {
+        op: 'peer-restore',
+        dir: TRANSFER_FILE,
+        key,
+        tempDir: ctx.tempDir
+      })
       if (loaded.result !== key) throw new Error('transfer restore missed')
       return {
-        'save s': seconds(saved.ms), 'restore s': seconds(loaded.ms), 'round trip s': seconds(saved.ms + loaded.ms),
-        'uploaded MiB': mib(uploaded), ...memoryFigures('save', saved), ...memoryFigures('restore', loaded)
+        'save s': seconds(saved.ms),
+        'restore s': seconds(loaded.ms),
+        'round trip s': seconds(saved.ms + loaded.ms),
+        'uploaded MiB': mib(uploaded),
+        ...memoryFigures('save', saved),
+        ...memoryFigures('restore', loaded)
       }
     }
   },
@@ -292,8 +385,11 @@ export const SECTIONS: Section[] = [
     run: async ctx => {
       const { outcome, uploaded } = await save(ctx, restoredVolume, '3')
       return {
-        s: seconds(outcome.ms), 'bytes uploaded': uploaded, saved: String(outcome.result.saved),
-        ...memoryFigures('save', outcome), ...phaseFigures('save', outcome.phases)
+        s: seconds(outcome.ms),
+        'bytes uploaded': uploaded,
+        saved: String(outcome.result.saved),
+        ...memoryFigures('save', outcome),
+        ...phaseFigures('save', outcome.phases)
       }
     }
   },
@@ -304,18 +400,30 @@ export const SECTIONS: Section[] = [
       const before = ctx.stateBytes
       const added = Math.ceil(SNAPSHOTS * 0.05)
       await populate(ctx, restoredVolume, range(SNAPSHOTS + 1, added), false)
-      await docker(['run', '--rm', '-v', `${restoredVolume}:/var/lib/dagger`, TOOLBOX_IMAGE, 'sh', '-c',
-        `cd /var/lib/dagger/worker && head -c 1048576 /dev/urandom >> metadata_v2.db && cd snapshots/snapshots && rm -rf ${range(1, added).join(' ')}`])
+      await docker([
+        'run',
+        '--rm',
+        '-v',
+        `${restoredVolume}:/var/lib/dagger`,
+        TOOLBOX_IMAGE,
+        'sh',
+        '-c',
+        `cd /var/lib/dagger/worker && head -c 1048576 /dev/urandom >> metadata_v2.db && cd snapshots/snapshots && rm -rf ${range(1, added).join(' ')}`
+      ])
       const changedBytes = ctx.stateBytes - before + 2 ** 20
       const { outcome: saved, uploaded } = await save(ctx, restoredVolume, '4')
       const target = await newVolume(ctx, 'warm-restored')
       const loaded = await restore(ctx, target, '5')
       if (loaded.result.matchedKey !== saved.result.key) throw new Error('the warm restore did not find the warm save')
       return {
-        'save s': seconds(saved.ms), 'full save s': seconds(fullSave.ms), 'restore s': seconds(loaded.ms),
-        'changed MiB': mib(changedBytes), 'uploaded MiB': Math.round((uploaded / 2 ** 20) * 10) / 10,
+        'save s': seconds(saved.ms),
+        'full save s': seconds(fullSave.ms),
+        'restore s': seconds(loaded.ms),
+        'changed MiB': mib(changedBytes),
+        'uploaded MiB': Math.round((uploaded / 2 ** 20) * 10) / 10,
         'of a full save': `${Math.round((uploaded / fullSave.bytes) * 1000) / 10}%`,
-        'parts uploaded': saved.result.partsUploaded, 'parts reused': saved.result.partsReused
+        'parts uploaded': saved.result.partsUploaded,
+        'parts reused': saved.result.partsReused
       }
     }
   },
@@ -335,7 +443,8 @@ export const SECTIONS: Section[] = [
 /** The stage results main logs, e.g. "✓ build passed in 1.2 s" (or "… in 850 ms"). */
 function stageSeconds(stdout: string): number {
   let total = 0
-  for (const match of stdout.matchAll(/ (?:passed|failed|skipped) in ([\d.]+) (ms|s)\b/g)) total += Number(match[1]) / (match[2] === 'ms' ? 1000 : 1)
+  for (const match of stdout.matchAll(/ (?:passed|failed|skipped) in ([\d.]+) (ms|s)\b/g))
+    total += Number(match[1]) / (match[2] === 'ms' ? 1000 : 1)
   return total
 }
 
@@ -348,12 +457,24 @@ async function mainStepOverhead(ctx: Context): Promise<Figures> {
   answerTools(session, {})
   const job = await RunnerJob.create()
   const inputs = {
-    'dagger-base-url': `${mirror.url}/dagger`, 'engine-image': STAND_IN_IMAGE, 'state-helper-image': TOOLBOX_IMAGE,
-    'cache-key': `${MARKER}-main`, 'engine-stop-timeout': '30', stage: 'build', source: 'examples/hello',
-    platforms: 'linux/amd64', output: path.join(work, 'bin')
+    'dagger-base-url': `${mirror.url}/dagger`,
+    'engine-image': STAND_IN_IMAGE,
+    'state-helper-image': TOOLBOX_IMAGE,
+    'cache-key': `${MARKER}-main`,
+    'engine-stop-timeout': '30',
+    stage: 'build',
+    source: 'examples/hello',
+    platforms: 'linux/amd64',
+    output: path.join(work, 'bin')
   }
   const env = (runId: string) => {
-    const vars = dockerWrapperEnv({ ...session.env, GITHUB_RUN_ID: runId, GITHUB_EVENT_NAME: 'push', GITHUB_RUN_ATTEMPT: '1', GITHUB_WORKSPACE: repoRoot })
+    const vars = dockerWrapperEnv({
+      ...session.env,
+      GITHUB_RUN_ID: runId,
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_WORKSPACE: repoRoot
+    })
     for (const [name, value] of Object.entries(ctx.server.env)) {
       if (value === undefined) delete vars[name]
       else vars[name] = value
@@ -373,9 +494,12 @@ async function mainStepOverhead(ctx: Context): Promise<Figures> {
     expectOk(post, 'post')
     const pipeline = stageSeconds(main.stdout)
     return {
-      'main s': seconds(mainMs), 'pipeline stages s (from the log)': pipeline,
-      'overhead s (main minus stages)': seconds(mainMs - pipeline * 1000), 'download requests (tool-cache hit: 0)': mirror.requests.length - requestsBefore,
-      'cache-hit': main.outputs['cache-hit'], 'post s (stop + save)': seconds(postMs)
+      'main s': seconds(mainMs),
+      'pipeline stages s (from the log)': pipeline,
+      'overhead s (main minus stages)': seconds(mainMs - pipeline * 1000),
+      'download requests (tool-cache hit: 0)': mirror.requests.length - requestsBefore,
+      'cache-hit': main.outputs['cache-hit'],
+      'post s (stop + save)': seconds(postMs)
     }
   } finally {
     await removeTestEngines(`${MARKER}-main`).catch(() => undefined)
@@ -402,9 +526,11 @@ async function postStartup(): Promise<Figures> {
     const bundle = await readFile(path.join(repoRoot, 'dist', 'post', 'index.js'), 'utf8')
     const loadsSdk = /@dagger\.io\/dagger|createSourceFile|typescriptVersion/.test(bundle)
     return {
-      [`median s of ${POST_STARTUP_RUNS}`]: seconds(times[Math.floor(times.length / 2)]), 'min s': seconds(times[0]),
+      [`median s of ${POST_STARTUP_RUNS}`]: seconds(times[Math.floor(times.length / 2)]),
+      'min s': seconds(times[0]),
       'bundle KiB': Math.round((await stat(path.join(repoRoot, 'dist', 'post', 'index.js'))).size / 1024),
-      'loads the Dagger SDK or TypeScript': loadsSdk ? 'YES' : 'no', 'log': (last?.stdout.trim().split('\n').at(-1) ?? '').slice(0, 60)
+      'loads the Dagger SDK or TypeScript': loadsSdk ? 'YES' : 'no',
+      log: (last?.stdout.trim().split('\n').at(-1) ?? '').slice(0, 60)
     }
   } finally {
     await job.remove()
@@ -434,7 +560,8 @@ async function main(): Promise<void> {
   const floor = ctx.results['floor: tar | zstd -T0 and back, in a helper container']
   const peer = ctx.results['peer: @actions/cache on the whole directory (host copy)']
   if (store && floor && peer) {
-    const ratio = (figures: Figures) => Math.round((Number(figures['round trip s']) / Number(floor['round trip s'])) * 100) / 100
+    const ratio = (figures: Figures) =>
+      Math.round((Number(figures['round trip s']) / Number(floor['round trip s'])) * 100) / 100
     ctx.results.summary = { 'store / floor': ratio(store), 'peer / floor': ratio(peer), 'goal store / floor': 1.15 }
     const transfer = ctx.results["transfer: the floor's archive alone through @actions/cache and back"]
     if (transfer) {
@@ -449,7 +576,10 @@ async function main(): Promise<void> {
     console.log(`\n${name}`)
     for (const [label, value] of Object.entries(figures)) console.log(`  ${label.padEnd(58)} ${value}`)
   }
-  await writeFile('bench-results.json', `${JSON.stringify({ node: process.version, at: new Date().toISOString(), results: ctx.results }, null, 2)}\n`)
+  await writeFile(
+    'bench-results.json',
+    `${JSON.stringify({ node: process.version, at: new Date().toISOString(), results: ctx.results }, null, 2)}\n`
+  )
 }
 
 main().catch(error => {

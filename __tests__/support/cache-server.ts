@@ -179,9 +179,19 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
     const path = res.req.url ?? ''
     if (path.startsWith(TWIRP_PREFIX)) {
       const code =
-        status === 409 ? 'already_exists' : status === 429 ? 'resource_exhausted' : status === 404 ? 'not_found'
-        : status === 400 ? 'invalid_argument' : status === 401 ? 'unauthenticated' : status === 503 ? 'unavailable'
-        : 'internal'
+        status === 409
+          ? 'already_exists'
+          : status === 429
+            ? 'resource_exhausted'
+            : status === 404
+              ? 'not_found'
+              : status === 400
+                ? 'invalid_argument'
+                : status === 401
+                  ? 'unauthenticated'
+                  : status === 503
+                    ? 'unavailable'
+                    : 'internal'
       sendJson(res, status, { code, msg: message })
     } else if (path.startsWith(BLOB_PREFIX)) {
       const body = `<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerError</Code><Message>${message}</Message></Error>`
@@ -194,7 +204,10 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
 
   function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body)
-    const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }
+    const headers: http.OutgoingHttpHeaders = {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(text)
+    }
     if (status === 429) headers['Retry-After'] = '1'
     res.writeHead(status, headers)
     res.end(text)
@@ -205,10 +218,13 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
     if (path.startsWith(BLOB_PREFIX)) return req.method === 'PUT' ? 'upload' : 'download'
     if (path.startsWith(TWIRP_PREFIX)) {
       const method = path.slice(TWIRP_PREFIX.length)
-      return method === 'GetCacheEntryDownloadURL' ? 'lookup'
-        : method === 'CreateCacheEntry' ? 'reserve'
-        : method === 'FinalizeCacheEntryUpload' ? 'commit'
-        : undefined
+      return method === 'GetCacheEntryDownloadURL'
+        ? 'lookup'
+        : method === 'CreateCacheEntry'
+          ? 'reserve'
+          : method === 'FinalizeCacheEntryUpload'
+            ? 'commit'
+            : undefined
     }
     if (path.startsWith(V1_PREFIX)) {
       const resource = path.slice(V1_PREFIX.length)
@@ -221,7 +237,9 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
 
   /** Takes the first fault for this endpoint and counts it down. */
   function takeFault(endpoint: CacheEndpoint): CacheFault | undefined {
-    const active = faults.find(a => a.fault.kind !== 'down' && a.fault.kind !== 'read-only' && a.fault.endpoint === endpoint)
+    const active = faults.find(
+      a => a.fault.kind !== 'down' && a.fault.kind !== 'read-only' && a.fault.endpoint === endpoint
+    )
     if (!active) return undefined
     if (--active.remaining <= 0) faults = faults.filter(a => a !== active)
     return active.fault
@@ -371,13 +389,23 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
         res.writeHead(204).end()
         return
       }
-      return sendJson(res, 200, { cacheKey: match.key, scope: 'refs/heads/main', cacheVersion: match.version, archiveLocation: archiveUrl(match, ARCHIVE_PREFIX) })
+      return sendJson(res, 200, {
+        cacheKey: match.key,
+        scope: 'refs/heads/main',
+        cacheVersion: match.version,
+        archiveLocation: archiveUrl(match, ARCHIVE_PREFIX)
+      })
     }
     if (resource === 'caches' && req.method === 'GET') {
       const key = requestUrl.searchParams.get('key') ?? ''
       const artifactCaches = entries
         .filter(e => e.committed && e.key === key)
-        .map(e => ({ cacheKey: e.key, cacheVersion: e.version, scope: 'refs/heads/main', creationTime: new Date(e.createdAt).toISOString() }))
+        .map(e => ({
+          cacheKey: e.key,
+          cacheVersion: e.version,
+          scope: 'refs/heads/main',
+          creationTime: new Date(e.createdAt).toISOString()
+        }))
       return sendJson(res, 200, { totalCount: artifactCaches.length, artifactCaches })
     }
     if (resource === 'caches') {
@@ -401,7 +429,8 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
     const chunks = [...entry.staged.entries()].sort(([a], [b]) => a.localeCompare(b))
     let offset = 0
     for (const [name, chunk] of chunks) {
-      if (Number(name.slice('chunk-'.length)) !== offset) throw new HttpFailure(400, `missing bytes at offset ${offset}`)
+      if (Number(name.slice('chunk-'.length)) !== offset)
+        throw new HttpFailure(400, `missing bytes at offset ${offset}`)
       offset += chunk.size
     }
     entry.parts = chunks.map(([, chunk]) => chunk.file)
@@ -411,7 +440,12 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
   }
 
   /** Streams a request body to a file of the entry, counting bytes and applying an abort fault. */
-  async function receive(req: http.IncomingMessage, entry: Entry, name: string, bodyFault: CacheFault | undefined): Promise<number> {
+  async function receive(
+    req: http.IncomingMessage,
+    entry: Entry,
+    name: string,
+    bodyFault: CacheFault | undefined
+  ): Promise<number> {
     const file = join(dir, `${entry.id}-${name}`)
     let size = 0
     const abortAfter = bodyFault?.kind === 'abort' ? bodyFault.afterBytes : Infinity
@@ -506,7 +540,10 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
       res.end()
       return
     }
-    const limit = bodyFault && bodyFault.kind !== 'status' && 'afterBytes' in bodyFault ? bodyFault.afterBytes ?? Infinity : Infinity
+    const limit =
+      bodyFault && bodyFault.kind !== 'status' && 'afterBytes' in bodyFault
+        ? (bodyFault.afterBytes ?? Infinity)
+        : Infinity
     let sent = 0
     let offset = 0
     for (const file of entry.parts) {

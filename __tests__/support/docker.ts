@@ -118,7 +118,18 @@ export async function removeVolumes(names: readonly string[]): Promise<void> {
 export async function inVolume(volume: string, script: string): Promise<string> {
   const { stdout } = await run(
     'docker',
-    ['run', '--rm', '--cap-add', 'SYS_ADMIN', '--volume', `${volume}:/var/lib/dagger`, TOOLBOX_IMAGE, 'sh', '-c', script],
+    [
+      'run',
+      '--rm',
+      '--cap-add',
+      'SYS_ADMIN',
+      '--volume',
+      `${volume}:/var/lib/dagger`,
+      TOOLBOX_IMAGE,
+      'sh',
+      '-c',
+      script
+    ],
     { maxBuffer: 64 * 1024 * 1024 }
   )
   return stdout

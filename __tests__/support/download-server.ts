@@ -67,7 +67,9 @@ export async function writeFakeReleases(root: string, opts: FakeReleaseOptions):
         const archive = path.join(releaseDir, archiveName)
         if (windows) await run('zip', ['-q', archive, binary, 'LICENSE'], { cwd: content })
         else await run('tar', ['-czf', archive, '-C', content, binary, 'LICENSE'])
-        const digest = createHash('sha256').update(await readFile(archive)).digest('hex')
+        const digest = createHash('sha256')
+          .update(await readFile(archive))
+          .digest('hex')
         lines.push(`${digest}  ${archiveName}`)
       }
       const checksums = `${lines.join('\n')}\n`

@@ -197,7 +197,7 @@ function renderValue(type: GraphQLInputType | undefined, value: unknown): string
 
 function renderStep(step: ChainStep): string {
   const owner = daggerSchema().getType(step.type)
-  const argDefs = owner && isObjectType(owner) ? owner.getFields()[step.field]?.args ?? [] : []
+  const argDefs = owner && isObjectType(owner) ? (owner.getFields()[step.field]?.args ?? []) : []
   const args = Object.entries(step.args).map(
     ([name, value]) => `${name}: ${renderValue(argDefs.find(a => a.name === name)?.type, value)}`
   )
@@ -220,7 +220,10 @@ function decodeArgValue(type: GraphQLInputType, value: unknown): unknown {
   if (isInputObjectType(type)) {
     const fields = type.getFields()
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, fields[k] ? decodeArgValue(fields[k].type, v) : v])
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        k,
+        fields[k] ? decodeArgValue(fields[k].type, v) : v
+      ])
     )
   }
   return value
@@ -240,7 +243,12 @@ function decodeArgs(
   return args
 }
 
-function defaultLeaf(type: GraphQLOutputType, field: string, args: Record<string, unknown>, parent: ObjectRef): unknown {
+function defaultLeaf(
+  type: GraphQLOutputType,
+  field: string,
+  args: Record<string, unknown>,
+  parent: ObjectRef
+): unknown {
   const nonNull = isNonNullType(type)
   const inner = nonNull ? type.ofType : type
   if (isListType(inner)) return []
@@ -400,7 +408,13 @@ export async function startEngineSession(opts: EngineSessionOptions = {}): Promi
     if (upstream && !hooked) throw execGraphQLError(upstream)
     if (field === 'sync') return encodeId(parent)
     if (field === 'export' && typeof args.path === 'string') {
-      const exported: HostExport = { typeName: step.type, path: resolve(args.path), args, chain: parent.chain, text: call.text }
+      const exported: HostExport = {
+        typeName: step.type,
+        path: resolve(args.path),
+        args,
+        chain: parent.chain,
+        text: call.text
+      }
       exports.push(exported)
       for (const hook of [...exportHooks].reverse()) {
         const content = hook(exported)
@@ -513,7 +527,9 @@ export async function startEngineSession(opts: EngineSessionOptions = {}): Promi
     assertAllValid() {
       const problems = [
         ...invalid.map(q => `invalid query: ${q.errors.join('; ')}\n  ${q.text.trim()}`),
-        ...unauthorized.map(u => `request refused: ${u.authorization === undefined ? 'no' : 'wrong'} Authorization header`)
+        ...unauthorized.map(
+          u => `request refused: ${u.authorization === undefined ? 'no' : 'wrong'} Authorization header`
+        )
       ]
       if (problems.length > 0) throw new Error(`the engine session would have rejected:\n${problems.join('\n')}`)
     },

@@ -59,7 +59,9 @@ function platformFields(platform: string): { os: string; architecture: string; v
 
 function buildVariant(platform: string, blobs: Map<string, Buffer>, extraLayer?: Buffer): BuiltVariant {
   // Two layers of different sizes per platform: the base image's and the binary's.
-  const layers = [`base rootfs for ${platform}`, `binary for ${platform} `.repeat(40)].map(text => gzipSync(Buffer.from(text)))
+  const layers = [`base rootfs for ${platform}`, `binary for ${platform} `.repeat(40)].map(text =>
+    gzipSync(Buffer.from(text))
+  )
   if (extraLayer) layers.push(Buffer.from(extraLayer))
   const config = json({
     ...platformFields(platform),
@@ -80,16 +82,28 @@ export async function buildOciLayout(platforms: string[], options: LayoutOptions
   const blobs = new Map<string, Buffer>()
   const variants = platforms.map(platform => buildVariant(platform, blobs, options.extraLayer))
   const manifests = variants.map(v =>
-    descriptor(OCI_MANIFEST, v.manifest, options.platformFromConfigOnly?.includes(v.platform) ? {} : { platform: platformFields(v.platform) })
+    descriptor(
+      OCI_MANIFEST,
+      v.manifest,
+      options.platformFromConfigOnly?.includes(v.platform) ? {} : { platform: platformFields(v.platform) }
+    )
   )
   if (options.attestation) {
     const statement = json({ _type: 'https://in-toto.io/Statement/v0.1' })
-    const attestation = json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: descriptor(OCI_CONFIG, json({})), layers: [descriptor('application/vnd.in-toto+json', statement)] })
+    const attestation = json({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: descriptor(OCI_CONFIG, json({})),
+      layers: [descriptor('application/vnd.in-toto+json', statement)]
+    })
     for (const blob of [statement, json({}), attestation]) blobs.set(digestOf(blob), blob)
     manifests.push(
       descriptor(OCI_MANIFEST, attestation, {
         platform: { os: 'unknown', architecture: 'unknown' },
-        annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': manifests[0].digest }
+        annotations: {
+          'vnd.docker.reference.type': 'attestation-manifest',
+          'vnd.docker.reference.digest': manifests[0].digest
+        }
       })
     )
   }
@@ -104,9 +118,14 @@ export async function buildOciLayout(platforms: string[], options: LayoutOptions
     await mkdir(join(root, 'blobs', 'sha256'), { recursive: true })
     await writeFile(join(root, 'oci-layout'), json({ imageLayoutVersion: '1.0.0' }))
     if (!options.withoutIndex) await writeFile(join(root, 'index.json'), layoutIndex)
-    for (const [digest, bytes] of blobs) await writeFile(join(root, 'blobs', 'sha256', digest.slice('sha256:'.length)), bytes)
+    for (const [digest, bytes] of blobs)
+      await writeFile(join(root, 'blobs', 'sha256', digest.slice('sha256:'.length)), bytes)
     const file = join(dir, 'image.tar')
-    await create({ file, cwd: root, portable: true }, ['oci-layout', ...(options.withoutIndex ? [] : ['index.json']), 'blobs'])
+    await create({ file, cwd: root, portable: true }, [
+      'oci-layout',
+      ...(options.withoutIndex ? [] : ['index.json']),
+      'blobs'
+    ])
     return { tarball: await readFile(file), variants, blobs }
   } finally {
     await rm(dir, { recursive: true, force: true })

@@ -25,9 +25,15 @@ export const githubEnv: NodeJS.ProcessEnv = {
 }
 
 /** A configuration for the fixture module whose output directory is a fresh temporary one. */
-export async function fixtureConfig(values: Record<string, string> = {}): Promise<PipelineConfig & { cleanup(): Promise<void> }> {
+export async function fixtureConfig(
+  values: Record<string, string> = {}
+): Promise<PipelineConfig & { cleanup(): Promise<void> }> {
   const output = await mkdtemp(join(tmpdir(), 'pipeline-out-'))
-  const cfg = await parsePipelineInputs(name => ({ source: fixtureModule, output, ...values })[name] ?? '', githubEnv, repoRoot)
+  const cfg = await parsePipelineInputs(
+    name => ({ source: fixtureModule, output, ...values })[name] ?? '',
+    githubEnv,
+    repoRoot
+  )
   return { ...cfg, cleanup: () => rm(output, { recursive: true, force: true }) }
 }
 
@@ -56,7 +62,8 @@ export function answerTools(session: EngineSession, answers: ToolAnswers): void 
   session.onField(call => {
     const lint = call.text.includes('golangci-lint')
     if (call.field === 'exitCode' && lint && answers.lint) return { value: answers.lint.exitCode }
-    if (call.field === 'exitCode' && call.text.includes('"test"') && answers.test) return { value: answers.test.exitCode }
+    if (call.field === 'exitCode' && call.text.includes('"test"') && answers.test)
+      return { value: answers.test.exitCode }
     if (call.field !== 'contents') return undefined
     const path = filePathOf(call)
     if (path === '/tmp/golangci-lint.json' && answers.lint) return { value: answers.lint.report }

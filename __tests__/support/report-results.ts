@@ -103,8 +103,16 @@ export function recordedFailedRun(): PipelineResult {
         result: {
           platforms: ['linux/amd64', 'linux/arm64'],
           variants: [
-            { platform: 'linux/amd64', digest: 'sha256:3c6f0a8e2b9d4f1a7c5e3b8d0f2a4c6e8b1d3f5a7c9e2b4d6f8a0c2e4b6d8f1a', size: 3_604_522 },
-            { platform: 'linux/arm64', digest: 'sha256:a1e4c7b0d3f6a9c2e5b8d1f4a7c0e3b6d9f2a5c8e1b4d7f0a3c6e9b2d5f8a1c4', size: 3_371_008 }
+            {
+              platform: 'linux/amd64',
+              digest: 'sha256:3c6f0a8e2b9d4f1a7c5e3b8d0f2a4c6e8b1d3f5a7c9e2b4d6f8a0c2e4b6d8f1a',
+              size: 3_604_522
+            },
+            {
+              platform: 'linux/arm64',
+              digest: 'sha256:a1e4c7b0d3f6a9c2e5b8d1f4a7c0e3b6d9f2a5c8e1b4d7f0a3c6e9b2d5f8a1c4',
+              size: 3_371_008
+            }
           ],
           tarball: `${output}/app-image.tar`
         }
@@ -136,7 +144,12 @@ export function recordedPublishedRun(): PipelineResult {
     order: ['build', 'image', 'publish'],
     stages: {
       build: failed.stages.build,
-      image: { stage: 'image', status: 'passed', durationMs: 9_800, result: { platforms: ['linux/amd64', 'linux/arm64'], variants: [] } },
+      image: {
+        stage: 'image',
+        status: 'passed',
+        durationMs: 9_800,
+        result: { platforms: ['linux/amd64', 'linux/arm64'], variants: [] }
+      },
       publish: {
         stage: 'publish',
         status: 'passed',

@@ -82,7 +82,10 @@ export class RunnerJob {
   /** Runs dist/<step>/index.js with these inputs and extra environment. */
   async run(step: 'main' | 'post', inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<StepRun> {
     const files = Object.fromEntries(
-      ['STATE', 'OUTPUT', 'ENV', 'PATH', 'STEP_SUMMARY'].map(kind => [kind, path.join(this.dir, `${step}-${kind.toLowerCase()}`)])
+      ['STATE', 'OUTPUT', 'ENV', 'PATH', 'STEP_SUMMARY'].map(kind => [
+        kind,
+        path.join(this.dir, `${step}-${kind.toLowerCase()}`)
+      ])
     )
     for (const file of Object.values(files)) await writeFile(file, '')
     const childEnv: NodeJS.ProcessEnv = {
@@ -130,7 +133,12 @@ interface Captured {
 }
 
 /** `docker run` of the job container's node; every variable passes by name, its value from env. */
-function runNodeInContainer(container: JobContainer, script: string, env: NodeJS.ProcessEnv, cwd: string): Promise<Captured> {
+function runNodeInContainer(
+  container: JobContainer,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string
+): Promise<Captured> {
   const args = ['run', '--rm', '--network', 'host', '--volume', '/var/run/docker.sock:/var/run/docker.sock']
   for (const mount of container.mounts) args.push('--volume', `${mount}:${mount}`)
   const passed = Object.keys(env).filter(name => name !== 'HOME' && name !== 'HOSTNAME')

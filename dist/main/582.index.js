@@ -130,9 +130,23 @@ function manifest_buildManifest(plan, stored, meta) {
         addPart(part, held);
     plan.created.forEach((part, i) => {
         const { key, path, bytes } = stored[i];
-        addPart({ key, path, bytes, units: part.units.length, unitBytes: part.bytes, ...(part.remainder ? { remainder: true } : {}) }, part.units);
+        addPart({
+            key,
+            path,
+            bytes,
+            units: part.units.length,
+            unitBytes: part.bytes,
+            ...(part.remainder ? { remainder: true } : {})
+        }, part.units);
     });
-    return { format: MANIFEST_FORMAT, engineVersion: meta.engineVersion, fingerprint: meta.fingerprint, savedAt: new Date().toISOString(), parts, units };
+    return {
+        format: MANIFEST_FORMAT,
+        engineVersion: meta.engineVersion,
+        fingerprint: meta.fingerprint,
+        savedAt: new Date().toISOString(),
+        parts,
+        units
+    };
 }
 function isFields(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -452,7 +466,9 @@ async function extractParts(helperReady, manifest) {
         else
             live.set(unit.part, { roots: [...unit.roots], units: 1 });
     }
-    const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && live.has(index));
+    const unitParts = manifest.parts
+        .map((part, index) => ({ part, index }))
+        .filter(({ part, index }) => !part.remainder && live.has(index));
     const remainder = manifest.parts.find(part => part.remainder);
     const prepared = helperReady.then(helper => phases_phase('prepare', undefined, async () => {
         await helper.wipe();
@@ -514,7 +530,13 @@ function saveEngineState(options) {
 async function saveInCacheRoot(options, access) {
     const started = Date.now();
     const result = (saved, reason, extra = {}) => ({
-        saved, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: Date.now() - started, ...extra
+        saved,
+        reason,
+        bytesUploaded: 0,
+        partsUploaded: 0,
+        partsReused: 0,
+        durationMs: Date.now() - started,
+        ...extra
     });
     const keys = engineStateKeys(options);
     const firstUpload = firstUploadAlone();
@@ -525,7 +547,11 @@ async function saveInCacheRoot(options, access) {
         const { entries, fingerprint, unchanged } = await phase('compare', undefined, async () => {
             const entries = parseListing(listing);
             const fingerprint = fingerprintOf(entries);
-            return { entries, fingerprint, unchanged: !!options.restored && unchangedSince(entries, options.restored.fingerprint, fingerprint) };
+            return {
+                entries,
+                fingerprint,
+                unchanged: !!options.restored && unchangedSince(entries, options.restored.fingerprint, fingerprint)
+            };
         });
         if (unchanged)
             return result(false, 'the engine state did not change since it was restored');
@@ -533,13 +559,20 @@ async function saveInCacheRoot(options, access) {
             return result(false, 'the engine state is empty');
         // A write-only cache cannot confirm that a restored part is still there: every part is stored anew.
         const previous = access.readable ? options.restored?.manifest : undefined;
-        const planOptions = { partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION };
+        const planOptions = {
+            partKeyPrefix: keys.partPrefix,
+            partTargetBytes: PART_TARGET_BYTES,
+            minLiveFraction: MIN_LIVE_FRACTION
+        };
         const plan = planSave(splitState(entries), previous, planOptions);
         // One batch of lookups, run while the first parts are archived: a reused part may have been
         // evicted since the restore (its units are then stored again), and a new part may be stored
         // already (a re-run or another job stored equal units: equal keys hold equal units).
         const lookups = access.readable
-            ? [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))]
+            ? [
+                ...plan.reused.map(({ part }) => part),
+                ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))
+            ]
             : [];
         let storedKeys;
         const lookedUp = mapConcurrently(lookups, 8, part => isStored(part.path, part.key)).then(found => {

@@ -37885,11 +37885,23 @@ class StateHelper {
      */
     static async start(volume, image, exchangeDir) {
         const runArgs = (mount) => [
-            'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
+            'run',
+            '--detach',
+            '--rm',
+            '--network',
+            'none',
+            '--log-driver',
+            'none',
             // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
-            '--cap-add', 'SYS_ADMIN',
-            '--volume', `${volume}:${_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$}`, ...mount,
-            '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
+            '--cap-add',
+            'SYS_ADMIN',
+            '--volume',
+            `${volume}:${_listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$}`,
+            ...mount,
+            '--entrypoint',
+            'sleep',
+            image,
+            String(HELPER_LIFETIME_SECONDS)
         ];
         let id;
         let sharedDir;
@@ -37927,16 +37939,33 @@ class StateHelper {
     /** Writes a tar of `members` (relative to the state root) to `hostFile`, a file in the exchange directory. */
     async createArchive(members, recursive, hostFile) {
         const args = [
-            'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
-            ...attributeFlags(await this.tarOptions), '--sparse', '--directory', _listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$,
-            ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
+            'tar',
+            '--create',
+            '--file',
+            this.sharedPath(hostFile) ?? '-',
+            '--format=posix',
+            '--pax-option=delete=atime,delete=ctime',
+            ...attributeFlags(await this.tarOptions),
+            '--sparse',
+            '--directory',
+            _listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$,
+            ...(recursive ? [] : ['--no-recursion']),
+            '--null',
+            '--files-from',
+            '-'
         ];
         await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) });
     }
     /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
     async extract(hostArchive, members) {
         const extractArgs = [
-            'tar', '--extract', ...attributeFlags(await this.tarOptions), '--preserve-permissions', '--same-owner', '--directory', _listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$
+            'tar',
+            '--extract',
+            ...attributeFlags(await this.tarOptions),
+            '--preserve-permissions',
+            '--same-owner',
+            '--directory',
+            _listing_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE_MOUNT */ .c$
         ];
         const shared = this.sharedPath(hostArchive);
         if (shared) {
@@ -38004,7 +38033,15 @@ async function sharesDirectory(id, dir) {
     const token = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(16).toString('hex');
     try {
         await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.writeFile)(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, name), token);
-        const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`]);
+        const seen = await runDocker([
+            'exec',
+            id,
+            'sh',
+            '-c',
+            'cat "$1" && cat "$1" > "$1.back"',
+            'sh',
+            `${EXCHANGE_MOUNT}/${name}`
+        ]);
         return seen === token && (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readFile)(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, `${name}.back`), 'utf8')) === token;
     }
     catch {
@@ -38083,7 +38120,9 @@ function parseListing(raw) {
 function fingerprintOf(entries) {
     // Each line starts with its path and a NUL, so sorting the lines sorts by path.
     const lines = entries.map(identityLine).sort();
-    return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(`${lines.join('\n')}\n`).digest('hex');
+    return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256')
+        .update(`${lines.join('\n')}\n`)
+        .digest('hex');
 }
 /**
  * What post compares to decide that the state did not change since main restored it:
@@ -38112,7 +38151,17 @@ function exactTime(text) {
 }
 /** The fields that survive a save/restore round trip unchanged; ctime and inode do not. */
 function identityLine(entry) {
-    return [entry.path, entry.type, entry.mode, entry.uid, entry.gid, entry.size, entry.mtime, entry.links, entry.target].join('\0');
+    return [
+        entry.path,
+        entry.type,
+        entry.mode,
+        entry.uid,
+        entry.gid,
+        entry.size,
+        entry.mtime,
+        entry.links,
+        entry.target
+    ].join('\0');
 }
 function sortedByPath(entries) {
     return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -38694,7 +38743,8 @@ function createdAt(env) {
 function ociLabels(env, tags, title) {
     const labels = {};
     if (env.GITHUB_REPOSITORY) {
-        labels['org.opencontainers.image.source'] = `${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}`;
+        labels['org.opencontainers.image.source'] =
+            `${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}`;
     }
     if (env.GITHUB_SHA)
         labels['org.opencontainers.image.revision'] = env.GITHUB_SHA;
@@ -38826,7 +38876,11 @@ async function parsePipelineInputs(read, env, cwd) {
     const tagsRaw = read('tags');
     const tags = tagsRaw
         ? (0,parse/* parseList */.E1)(tagsRaw)
-        : defaultTags({ ref: env.GITHUB_REF, sha: env.GITHUB_SHA, defaultBranch: await defaultBranchOf(env.GITHUB_EVENT_PATH) });
+        : defaultTags({
+            ref: env.GITHUB_REF,
+            sha: env.GITHUB_SHA,
+            defaultBranch: await defaultBranchOf(env.GITHUB_EVENT_PATH)
+        });
     for (const tag of tags) {
         if (!TAG_PATTERN.test(tag)) {
             throw new parse/* InputError */.dz('tags', tag, 'each tag is 1 to 128 of A-Z a-z 0-9 _ . - and does not start with . or -');
@@ -39041,7 +39095,16 @@ function variantEnv(platform) {
     return undefined;
 }
 function buildCommand(cfg, platform) {
-    return ['go', 'build', '-trimpath', '-ldflags', cfg.ldflags, '-o', `/out/${binaryFileName(cfg, platform)}`, cfg.package];
+    return [
+        'go',
+        'build',
+        '-trimpath',
+        '-ldflags',
+        cfg.ldflags,
+        '-o',
+        `/out/${binaryFileName(cfg, platform)}`,
+        cfg.package
+    ];
 }
 /** One cross-compiled binary per platform (lazy: nothing runs until a stage asks for it). */
 function buildBinaries(client, cfg) {
@@ -39068,7 +39131,12 @@ async function runBuild(client, cfg, binaries) {
     const built = await Promise.all(cfg.platforms.map(async (platform, i) => {
         const path = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(cfg.output, names[i]);
         const bytes = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readFile)(path);
-        return { platform: platform.name, path, size: bytes.length, sha256: (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(bytes).digest('hex') };
+        return {
+            platform: platform.name,
+            path,
+            size: bytes.length,
+            sha256: (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(bytes).digest('hex')
+        };
     }));
     const checksums = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(cfg.output, 'checksums.txt');
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.writeFile)(checksums, built.map((b, i) => `${b.sha256}  ${names[i]}\n`).join(''));
@@ -39110,7 +39178,7 @@ async function runPublish(client, cfg, variants) {
         published.push(await pusher.publish(`${image}:${tag}`, { platformVariants: [...variants] }));
     }
     const digest = published[0]?.split('@')[1];
-    return { imageRef: digest ? `${image}@${digest}` : published[0] ?? '', tags: cfg.tags, published };
+    return { imageRef: digest ? `${image}@${digest}` : (published[0] ?? ''), tags: cfg.tags, published };
 }
 
 // EXTERNAL MODULE: ./src/pipeline/results.ts
@@ -39172,7 +39240,13 @@ async function runPipeline(client, cfg, hooks = {}) {
         let report;
         try {
             const { result, failure } = await runners[stage]();
-            report = { stage, status: failure ? 'failed' : 'passed', durationMs: performance.now() - started, result, failure };
+            report = {
+                stage,
+                status: failure ? 'failed' : 'passed',
+                durationMs: performance.now() - started,
+                result,
+                failure
+            };
         }
         catch (error) {
             report = { stage, status: 'failed', durationMs: performance.now() - started, failure: (0,results/* failureFromError */.Jw)(error) };
@@ -39484,7 +39558,10 @@ const LINT_COMMAND = [
 ];
 /** The linter's own caches: its results cache and, as its Go may differ from the module's, a build cache. */
 function lintCacheVolumeNames(cfg) {
-    return { results: `golangci-lint-${cfg.golangciLintVersion}`, build: `go-build-golangci-lint-${cfg.golangciLintVersion}` };
+    return {
+        results: `golangci-lint-${cfg.golangciLintVersion}`,
+        build: `go-build-golangci-lint-${cfg.golangciLintVersion}`
+    };
 }
 async function runLint(client, cfg) {
     const lintCaches = lintCacheVolumeNames(cfg);
@@ -39764,7 +39841,9 @@ function parseGrypeJson(text, platform) {
             fixedVersion: v.fix?.versions?.length ? v.fix.versions.join(', ') : undefined,
             title: v.description || undefined,
             url: v.dataSource || undefined,
-            location: artifact.type === 'go-module' || artifact.type === 'binary' ? path.replace(/^\//, '') : `${artifact.type ?? 'os'} package ${artifact.name ?? ''}`,
+            location: artifact.type === 'go-module' || artifact.type === 'binary'
+                ? path.replace(/^\//, '')
+                : `${artifact.type ?? 'os'} package ${artifact.name ?? ''}`,
             platforms: [platform]
         };
     });
@@ -39915,7 +39994,20 @@ function dbUpdateArguments(cfg) {
 /** The scanner's arguments after its entrypoint; the database is already there (see dbUpdateArguments). */
 function scanArguments(cfg) {
     return cfg.scanner === 'trivy'
-        ? ['image', '--input', TARBALL, '--scanners', 'vuln', '--skip-db-update', '--format', 'json', '--output', REPORT, '--cache-dir', DB_CACHE]
+        ? [
+            'image',
+            '--input',
+            TARBALL,
+            '--scanners',
+            'vuln',
+            '--skip-db-update',
+            '--format',
+            'json',
+            '--output',
+            REPORT,
+            '--cache-dir',
+            DB_CACHE
+        ]
         : [`oci-archive:${TARBALL}`, '--output', `json=${REPORT}`];
 }
 async function runScan(client, cfg, variants, now = new Date()) {
@@ -39947,7 +40039,14 @@ async function runScan(client, cfg, variants, now = new Date()) {
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(sarif, JSON.stringify((0,_results_js__WEBPACK_IMPORTED_MODULE_3__/* .vulnerabilitiesToSarif */ .L$)(vulnerabilities, cfg.scanner, subject), null, 2));
     const counts = (0,_results_js__WEBPACK_IMPORTED_MODULE_3__/* .countBySeverity */ .Ot)(vulnerabilities);
     const failing = cfg.severities.reduce((sum, s) => sum + counts[s], 0);
-    const result = { scanner: cfg.scanner, counts, severities: cfg.severities, failing, vulnerabilities, sarif };
+    const result = {
+        scanner: cfg.scanner,
+        counts,
+        severities: cfg.severities,
+        failing,
+        vulnerabilities,
+        sarif
+    };
     if (failing === 0)
         return { result };
     const worst = vulnerabilities.filter(v => cfg.severities.includes(v.severity));
@@ -40001,7 +40100,10 @@ async function runTest(client, cfg) {
         .withEnvVariable('CGO_ENABLED', cfg.race ? '1' : '0')
         .withExec(command, { expect: _build_js__WEBPACK_IMPORTED_MODULE_0__/* .EXPECT_ANY_EXIT_CODE */ .uN, redirectStdout: STREAM });
     const measured = cfg.coverage
-        ? ran.withExec(['go', 'tool', 'cover', `-func=${PROFILE}`], { expect: _build_js__WEBPACK_IMPORTED_MODULE_0__/* .EXPECT_ANY_EXIT_CODE */ .uN, redirectStdout: COVER_FUNC })
+        ? ran.withExec(['go', 'tool', 'cover', `-func=${PROFILE}`], {
+            expect: _build_js__WEBPACK_IMPORTED_MODULE_0__/* .EXPECT_ANY_EXIT_CODE */ .uN,
+            redirectStdout: COVER_FUNC
+        })
         : ran;
     const [exitCode, stream, coverFunc] = await Promise.all([
         ran.exitCode(),
@@ -40019,7 +40121,10 @@ async function runTest(client, cfg) {
     const output = failedOutput.trim() ? failedOutput : [stream, stderr].join('\n');
     const failedCount = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'} failed`;
     const failedPackages = report.failures.filter(f => !f.test).length;
-    const what = [report.failed > 0 ? failedCount(report.failed, 'test') : '', failedPackages > 0 ? failedCount(failedPackages, 'package') : '']
+    const what = [
+        report.failed > 0 ? failedCount(report.failed, 'test') : '',
+        failedPackages > 0 ? failedCount(failedPackages, 'package') : ''
+    ]
         .filter(Boolean)
         .join(', ') || `go test exited with code ${exitCode}`;
     return { result, failure: { message: what, command: command.join(' '), exitCode, outputTail: (0,_results_js__WEBPACK_IMPORTED_MODULE_1__/* .tailOf */ .Cj)(output) } };
@@ -40085,7 +40190,11 @@ async function docker(args, options = {}) {
             const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)('docker', args, {
                 // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
                 env: process.env,
-                stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe', 'pipe']
+                stdio: [
+                    inputFile ? inputFile.fd : 'pipe',
+                    outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe',
+                    'pipe'
+                ]
             });
             const stdout = [];
             const stderr = [];
@@ -46872,7 +46981,10 @@ function decideSave({ setting, event, stages }) {
 function trustOf(event) {
     const { name } = event;
     if (name === '') {
-        return { trusted: false, why: 'GITHUB_EVENT_NAME is not set, so nothing says this run is trusted and it can only restore' };
+        return {
+            trusted: false,
+            why: 'GITHUB_EVENT_NAME is not set, so nothing says this run is trusted and it can only restore'
+        };
     }
     if (TRUSTED_EVENTS.includes(name))
         return { trusted: true, why: `${name} runs are trusted` };
@@ -46924,14 +47036,19 @@ function trustOf(event) {
             const untrusted = triggeredBy
                 ? `${triggeredBy} is not an event cache-save auto trusts`
                 : 'the payload names no workflow_run.event';
-            return { trusted: false, why: `workflow_run after ${triggeredBy || 'an unknown event'}: ${untrusted}, so it can only restore` };
+            return {
+                trusted: false,
+                why: `workflow_run after ${triggeredBy || 'an unknown event'}: ${untrusted}, so it can only restore`
+            };
         }
         default:
             return { trusted: false, why: `${name} is not an event cache-save auto trusts, so it can only restore` };
     }
 }
 function asObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? value
+        : undefined;
 }
 function fullName(repo) {
     const name = asObject(repo)?.full_name;
@@ -47023,7 +47140,11 @@ async function startEngine(options) {
     const configDir = external_node_path_.posix.dirname(engine_json/* ENGINE_CONFIG_PATH */.yG);
     const configTar = (0,shared_docker/* tarArchive */.Gr)([
         { path: `${external_node_path_.posix.basename(configDir)}/`, mode: 0o755 },
-        { path: external_node_path_.posix.join(external_node_path_.posix.basename(configDir), external_node_path_.posix.basename(engine_json/* ENGINE_CONFIG_PATH */.yG)), mode: 0o644, content: engineConfig }
+        {
+            path: external_node_path_.posix.join(external_node_path_.posix.basename(configDir), external_node_path_.posix.basename(engine_json/* ENGINE_CONFIG_PATH */.yG)),
+            mode: 0o644,
+            content: engineConfig
+        }
     ]);
     await (0,shared_docker/* dockerOk */.XE)(['cp', '-', `${container}:${external_node_path_.posix.dirname(configDir)}`], { input: configTar });
     await (0,shared_docker/* dockerOk */.XE)(['start', container]);
@@ -47087,14 +47208,24 @@ async function stopEngine({ container, timeoutSeconds }) {
     if (!after) {
         // Removed by someone else meanwhile (a Dagger CLI provisioning its own engine removes every
         // other dagger-engine-* container): killed, so its state is not one to save.
-        return { clean: false, exitCode: null, durationMs, reason: 'the engine container was removed by something else while it ran' };
+        return {
+            clean: false,
+            exitCode: null,
+            durationMs,
+            reason: 'the engine container was removed by something else while it ran'
+        };
     }
     if (stopped.exitCode !== 0)
         throw new DockerCommandError(['stop', '-t', String(timeoutSeconds), container], stopped);
     const exitCode = after.exitCode;
     await dockerOk(['rm', container]);
     if (!before.running) {
-        return { clean: false, exitCode, durationMs, reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})` };
+        return {
+            clean: false,
+            exitCode,
+            durationMs,
+            reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})`
+        };
     }
     if (after?.oomKilled) {
         return { clean: false, exitCode, durationMs, reason: 'the kernel killed the engine (out of memory)' };
@@ -47200,7 +47331,15 @@ async function engineUp(cfg, cliVersion) {
     // each save under a key of their own.
     const runId = [process.env.GITHUB_RUN_ID || `local-${Date.now()}`, process.env.GITHUB_JOB].filter(Boolean).join('-');
     const runAttempt = process.env.GITHUB_RUN_ATTEMPT || '1';
-    const stateOptions = { volume: names.volume, helperImage: cfg.engine.helperImage, engineVersion, scope, tempDir, runId, runAttempt };
+    const stateOptions = {
+        volume: names.volume,
+        helperImage: cfg.engine.helperImage,
+        engineVersion,
+        scope,
+        tempDir,
+        runId,
+        runAttempt
+    };
     let restore;
     let stateBeforeStart = false;
     if (await (0,shared_docker/* volumeExists */.Bl)(names.volume)) {
@@ -47212,7 +47351,9 @@ async function engineUp(cfg, cliVersion) {
     if (stateOnDaemon) {
         // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
         lib_core/* info */.pq(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`);
-        restore = cfg.cache.enabled ? { ...COLD, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg.engine.helperImage) } : undefined;
+        restore = cfg.cache.enabled
+            ? { ...COLD, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg.engine.helperImage) }
+            : undefined;
     }
     else if (cfg.cache.enabled) {
         const { restoreEngineState } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 51582));
@@ -47234,7 +47375,16 @@ async function engineUp(cfg, cliVersion) {
         helperImage: cfg.engine.helperImage,
         stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds,
         cache: cfg.cache.enabled
-            ? { save: saving.save, saveReason: saving.reason, scope, fingerprint: fingerprint || undefined, manifestPath: manifest, tempDir, runId, runAttempt }
+            ? {
+                save: saving.save,
+                saveReason: saving.reason,
+                scope,
+                fingerprint: fingerprint || undefined,
+                manifestPath: manifest,
+                tempDir,
+                runId,
+                runAttempt
+            }
             : undefined
     });
     // Saved before the engine starts: whatever fails after that, post stops the engine.
@@ -47296,7 +47446,9 @@ function withoutRequired(node) {
         return node.map(withoutRequired);
     if (typeof node !== 'object' || node === null)
         return node;
-    return Object.fromEntries(Object.entries(node).filter(([key]) => key !== 'required').map(([key, value]) => [key, withoutRequired(value)]));
+    return Object.fromEntries(Object.entries(node)
+        .filter(([key]) => key !== 'required')
+        .map(([key, value]) => [key, withoutRequired(value)]));
 }
 let validator;
 function validate(value) {
@@ -47416,7 +47568,9 @@ async function readTriggerEvent(env) {
     }
     catch (error) {
         // Not `instanceof Error`: an error from node:fs may come from another realm's Error (a VM context).
-        const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : String(error);
+        const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+            ? error.code
+            : String(error);
         return { name, unreadable: `${file} could not be read (${code})` };
     }
     try {
@@ -47629,7 +47783,9 @@ function failureMessage(failure, maxLines = 20) {
         .split('\n')
         .filter(line => line.trim() !== '' && !FRAMING_LINE.test(line) && (failure.test !== '' || !BUILD_FRAMING_LINE.test(line)))
         .map(line => line.replace(/^\s+/, '').replace(/^[\w.-]+\.go:\d+: /, ''));
-    const kept = lines.length > maxLines ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines in the log`] : lines;
+    const kept = lines.length > maxLines
+        ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines in the log`]
+        : lines;
     return kept.join('\n') || (failure.test ? `${failure.test} failed` : `package ${failure.package} failed`);
 }
 function testFailureAnnotations(failures) {
@@ -47962,7 +48118,11 @@ function overview(pipeline) {
         if (!report)
             return [stage, '–', '–'];
         const note = report.blockedBy?.length ? ` (${report.blockedBy.join(', ')} did not pass)` : '';
-        return [stage, `${STATUS_ICON[report.status]} ${report.status}${note}`, report.status === 'skipped' ? '–' : format_formatDuration(report.durationMs)];
+        return [
+            stage,
+            `${STATUS_ICON[report.status]} ${report.status}${note}`,
+            report.status === 'skipped' ? '–' : format_formatDuration(report.durationMs)
+        ];
     });
     return table(['stage', 'status', 'duration'], rows);
 }
@@ -47984,7 +48144,12 @@ function shortDigest(digest) {
 }
 const renderers = {
     build: (result, workspace) => [
-        table(['platform', 'binary', 'size', 'sha256'], result.binaries.map(b => [escapeCell(b.platform), format_code(displayPath(b.path, workspace)), format_formatBytes(b.size), format_code(b.sha256)])),
+        table(['platform', 'binary', 'size', 'sha256'], result.binaries.map(b => [
+            escapeCell(b.platform),
+            format_code(displayPath(b.path, workspace)),
+            format_formatBytes(b.size),
+            format_code(b.sha256)
+        ])),
         '',
         `Checksums: ${format_code(displayPath(result.checksums, workspace))}`
     ],
@@ -48005,7 +48170,14 @@ const renderers = {
     },
     test: result => {
         const lines = [
-            table(['passed', 'failed', 'skipped', 'coverage'], [[String(result.passed), String(result.failed), String(result.skipped), result.coverage === undefined ? '–' : formatPercent(result.coverage)]])
+            table(['passed', 'failed', 'skipped', 'coverage'], [
+                [
+                    String(result.passed),
+                    String(result.failed),
+                    String(result.skipped),
+                    result.coverage === undefined ? '–' : formatPercent(result.coverage)
+                ]
+            ])
         ];
         const failures = result.failures;
         if (failures.length > 0) {
@@ -48044,11 +48216,7 @@ const renderers = {
         }
         return lines;
     },
-    publish: result => [
-        `Image: ${format_code(result.imageRef)}`,
-        '',
-        `Tags: ${result.tags.map(t => format_code(t)).join(', ')}`
-    ]
+    publish: result => [`Image: ${format_code(result.imageRef)}`, '', `Tags: ${result.tags.map(t => format_code(t)).join(', ')}`]
 };
 function stageSection(report, workspace) {
     if (report.status === 'skipped')
@@ -48138,7 +48306,10 @@ function renderSummary(input) {
     }
     if (input.engine)
         lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost, input.engine));
-    return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+    return (lines
+        .join('\n')
+        .replace(/\n{3,}/g, '\n\n')
+        .trimEnd() + '\n');
 }
 /** Appends text to the job summary; false when the runner gives no summary file (act, local runs). */
 async function appendToSummary(text) {

@@ -98641,7 +98641,11 @@ async function docker_docker(args, options = {}) {
             const child = (0,external_node_child_process_namespaceObject.spawn)('docker', args, {
                 // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
                 env: process.env,
-                stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe', 'pipe']
+                stdio: [
+                    inputFile ? inputFile.fd : 'pipe',
+                    outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe',
+                    'pipe'
+                ]
             });
             const stdout = [];
             const stderr = [];
@@ -98873,7 +98877,9 @@ function listing_parseListing(raw) {
 function listing_fingerprintOf(entries) {
     // Each line starts with its path and a NUL, so sorting the lines sorts by path.
     const lines = entries.map(identityLine).sort();
-    return (0,external_node_crypto_.createHash)('sha256').update(`${lines.join('\n')}\n`).digest('hex');
+    return (0,external_node_crypto_.createHash)('sha256')
+        .update(`${lines.join('\n')}\n`)
+        .digest('hex');
 }
 /**
  * What post compares to decide that the state did not change since main restored it:
@@ -98902,7 +98908,17 @@ function exactTime(text) {
 }
 /** The fields that survive a save/restore round trip unchanged; ctime and inode do not. */
 function identityLine(entry) {
-    return [entry.path, entry.type, entry.mode, entry.uid, entry.gid, entry.size, entry.mtime, entry.links, entry.target].join('\0');
+    return [
+        entry.path,
+        entry.type,
+        entry.mode,
+        entry.uid,
+        entry.gid,
+        entry.size,
+        entry.mtime,
+        entry.links,
+        entry.target
+    ].join('\0');
 }
 function sortedByPath(entries) {
     return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -99069,11 +99085,23 @@ class helper_container_StateHelper {
      */
     static async start(volume, image, exchangeDir) {
         const runArgs = (mount) => [
-            'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
+            'run',
+            '--detach',
+            '--rm',
+            '--network',
+            'none',
+            '--log-driver',
+            'none',
             // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
-            '--cap-add', 'SYS_ADMIN',
-            '--volume', `${volume}:${STATE_MOUNT}`, ...mount,
-            '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
+            '--cap-add',
+            'SYS_ADMIN',
+            '--volume',
+            `${volume}:${STATE_MOUNT}`,
+            ...mount,
+            '--entrypoint',
+            'sleep',
+            image,
+            String(HELPER_LIFETIME_SECONDS)
         ];
         let id;
         let sharedDir;
@@ -99111,16 +99139,33 @@ class helper_container_StateHelper {
     /** Writes a tar of `members` (relative to the state root) to `hostFile`, a file in the exchange directory. */
     async createArchive(members, recursive, hostFile) {
         const args = [
-            'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
-            ...attributeFlags(await this.tarOptions), '--sparse', '--directory', STATE_MOUNT,
-            ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
+            'tar',
+            '--create',
+            '--file',
+            this.sharedPath(hostFile) ?? '-',
+            '--format=posix',
+            '--pax-option=delete=atime,delete=ctime',
+            ...attributeFlags(await this.tarOptions),
+            '--sparse',
+            '--directory',
+            STATE_MOUNT,
+            ...(recursive ? [] : ['--no-recursion']),
+            '--null',
+            '--files-from',
+            '-'
         ];
         await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) });
     }
     /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
     async extract(hostArchive, members) {
         const extractArgs = [
-            'tar', '--extract', ...attributeFlags(await this.tarOptions), '--preserve-permissions', '--same-owner', '--directory', STATE_MOUNT
+            'tar',
+            '--extract',
+            ...attributeFlags(await this.tarOptions),
+            '--preserve-permissions',
+            '--same-owner',
+            '--directory',
+            STATE_MOUNT
         ];
         const shared = this.sharedPath(hostArchive);
         if (shared) {
@@ -99188,7 +99233,15 @@ async function sharesDirectory(id, dir) {
     const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
     try {
         await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, name), token);
-        const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`]);
+        const seen = await runDocker([
+            'exec',
+            id,
+            'sh',
+            '-c',
+            'cat "$1" && cat "$1" > "$1.back"',
+            'sh',
+            `${EXCHANGE_MOUNT}/${name}`
+        ]);
         return seen === token && (await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, `${name}.back`), 'utf8')) === token;
     }
     catch {
@@ -99298,9 +99351,23 @@ function buildManifest(plan, stored, meta) {
         addPart(part, held);
     plan.created.forEach((part, i) => {
         const { key, path, bytes } = stored[i];
-        addPart({ key, path, bytes, units: part.units.length, unitBytes: part.bytes, ...(part.remainder ? { remainder: true } : {}) }, part.units);
+        addPart({
+            key,
+            path,
+            bytes,
+            units: part.units.length,
+            unitBytes: part.bytes,
+            ...(part.remainder ? { remainder: true } : {})
+        }, part.units);
     });
-    return { format: MANIFEST_FORMAT, engineVersion: meta.engineVersion, fingerprint: meta.fingerprint, savedAt: new Date().toISOString(), parts, units };
+    return {
+        format: MANIFEST_FORMAT,
+        engineVersion: meta.engineVersion,
+        fingerprint: meta.fingerprint,
+        savedAt: new Date().toISOString(),
+        parts,
+        units
+    };
 }
 function isFields(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -99625,7 +99692,9 @@ async function extractParts(helperReady, manifest) {
         else
             live.set(unit.part, { roots: [...unit.roots], units: 1 });
     }
-    const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && live.has(index));
+    const unitParts = manifest.parts
+        .map((part, index) => ({ part, index }))
+        .filter(({ part, index }) => !part.remainder && live.has(index));
     const remainder = manifest.parts.find(part => part.remainder);
     const prepared = helperReady.then(helper => phase('prepare', undefined, async () => {
         await helper.wipe();
@@ -99687,7 +99756,13 @@ function saveEngineState(options) {
 async function saveInCacheRoot(options, access) {
     const started = Date.now();
     const result = (saved, reason, extra = {}) => ({
-        saved, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: Date.now() - started, ...extra
+        saved,
+        reason,
+        bytesUploaded: 0,
+        partsUploaded: 0,
+        partsReused: 0,
+        durationMs: Date.now() - started,
+        ...extra
     });
     const keys = engineStateKeys(options);
     const firstUpload = firstUploadAlone();
@@ -99698,7 +99773,11 @@ async function saveInCacheRoot(options, access) {
         const { entries, fingerprint, unchanged } = await phases_phase('compare', undefined, async () => {
             const entries = listing_parseListing(listing);
             const fingerprint = listing_fingerprintOf(entries);
-            return { entries, fingerprint, unchanged: !!options.restored && unchangedSince(entries, options.restored.fingerprint, fingerprint) };
+            return {
+                entries,
+                fingerprint,
+                unchanged: !!options.restored && unchangedSince(entries, options.restored.fingerprint, fingerprint)
+            };
         });
         if (unchanged)
             return result(false, 'the engine state did not change since it was restored');
@@ -99706,13 +99785,20 @@ async function saveInCacheRoot(options, access) {
             return result(false, 'the engine state is empty');
         // A write-only cache cannot confirm that a restored part is still there: every part is stored anew.
         const previous = access.readable ? options.restored?.manifest : undefined;
-        const planOptions = { partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION };
+        const planOptions = {
+            partKeyPrefix: keys.partPrefix,
+            partTargetBytes: PART_TARGET_BYTES,
+            minLiveFraction: MIN_LIVE_FRACTION
+        };
         const plan = planSave(splitState(entries), previous, planOptions);
         // One batch of lookups, run while the first parts are archived: a reused part may have been
         // evicted since the restore (its units are then stored again), and a new part may be stored
         // already (a re-run or another job stored equal units: equal keys hold equal units).
         const lookups = access.readable
-            ? [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))]
+            ? [
+                ...plan.reused.map(({ part }) => part),
+                ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))
+            ]
             : [];
         let storedKeys;
         const lookedUp = mapConcurrently(lookups, 8, part => isStored(part.path, part.key)).then(found => {
@@ -100009,7 +100095,11 @@ async function startEngine(options) {
     const configDir = posix.dirname(ENGINE_CONFIG_PATH);
     const configTar = tarArchive([
         { path: `${posix.basename(configDir)}/`, mode: 0o755 },
-        { path: posix.join(posix.basename(configDir), posix.basename(ENGINE_CONFIG_PATH)), mode: 0o644, content: engineConfig }
+        {
+            path: posix.join(posix.basename(configDir), posix.basename(ENGINE_CONFIG_PATH)),
+            mode: 0o644,
+            content: engineConfig
+        }
     ]);
     await dockerOk(['cp', '-', `${container}:${posix.dirname(configDir)}`], { input: configTar });
     await dockerOk(['start', container]);
@@ -100073,14 +100163,24 @@ async function stopEngine({ container, timeoutSeconds }) {
     if (!after) {
         // Removed by someone else meanwhile (a Dagger CLI provisioning its own engine removes every
         // other dagger-engine-* container): killed, so its state is not one to save.
-        return { clean: false, exitCode: null, durationMs, reason: 'the engine container was removed by something else while it ran' };
+        return {
+            clean: false,
+            exitCode: null,
+            durationMs,
+            reason: 'the engine container was removed by something else while it ran'
+        };
     }
     if (stopped.exitCode !== 0)
         throw new docker_DockerCommandError(['stop', '-t', String(timeoutSeconds), container], stopped);
     const exitCode = after.exitCode;
     await docker_dockerOk(['rm', container]);
     if (!before.running) {
-        return { clean: false, exitCode, durationMs, reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})` };
+        return {
+            clean: false,
+            exitCode,
+            durationMs,
+            reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})`
+        };
     }
     if (after?.oomKilled) {
         return { clean: false, exitCode, durationMs, reason: 'the kernel killed the engine (out of memory)' };
@@ -100391,7 +100491,9 @@ function parseGrypeJson(text, platform) {
             fixedVersion: v.fix?.versions?.length ? v.fix.versions.join(', ') : undefined,
             title: v.description || undefined,
             url: v.dataSource || undefined,
-            location: artifact.type === 'go-module' || artifact.type === 'binary' ? path.replace(/^\//, '') : `${artifact.type ?? 'os'} package ${artifact.name ?? ''}`,
+            location: artifact.type === 'go-module' || artifact.type === 'binary'
+                ? path.replace(/^\//, '')
+                : `${artifact.type ?? 'os'} package ${artifact.name ?? ''}`,
             platforms: [platform]
         };
     });
@@ -100538,7 +100640,9 @@ function failureMessage(failure, maxLines = 20) {
         .split('\n')
         .filter(line => line.trim() !== '' && !FRAMING_LINE.test(line) && (failure.test !== '' || !BUILD_FRAMING_LINE.test(line)))
         .map(line => line.replace(/^\s+/, '').replace(/^[\w.-]+\.go:\d+: /, ''));
-    const kept = lines.length > maxLines ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines in the log`] : lines;
+    const kept = lines.length > maxLines
+        ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines in the log`]
+        : lines;
     return kept.join('\n') || (failure.test ? `${failure.test} failed` : `package ${failure.package} failed`);
 }
 function testFailureAnnotations(failures) {
@@ -100678,7 +100782,11 @@ function overview(pipeline) {
         if (!report)
             return [stage, '–', '–'];
         const note = report.blockedBy?.length ? ` (${report.blockedBy.join(', ')} did not pass)` : '';
-        return [stage, `${STATUS_ICON[report.status]} ${report.status}${note}`, report.status === 'skipped' ? '–' : formatDuration(report.durationMs)];
+        return [
+            stage,
+            `${STATUS_ICON[report.status]} ${report.status}${note}`,
+            report.status === 'skipped' ? '–' : formatDuration(report.durationMs)
+        ];
     });
     return table(['stage', 'status', 'duration'], rows);
 }
@@ -100700,7 +100808,12 @@ function shortDigest(digest) {
 }
 const renderers = {
     build: (result, workspace) => [
-        format_table(['platform', 'binary', 'size', 'sha256'], result.binaries.map(b => [escapeCell(b.platform), format_code(displayPath(b.path, workspace)), format_formatBytes(b.size), format_code(b.sha256)])),
+        format_table(['platform', 'binary', 'size', 'sha256'], result.binaries.map(b => [
+            escapeCell(b.platform),
+            format_code(displayPath(b.path, workspace)),
+            format_formatBytes(b.size),
+            format_code(b.sha256)
+        ])),
         '',
         `Checksums: ${format_code(displayPath(result.checksums, workspace))}`
     ],
@@ -100721,7 +100834,14 @@ const renderers = {
     },
     test: result => {
         const lines = [
-            format_table(['passed', 'failed', 'skipped', 'coverage'], [[String(result.passed), String(result.failed), String(result.skipped), result.coverage === undefined ? '–' : formatPercent(result.coverage)]])
+            format_table(['passed', 'failed', 'skipped', 'coverage'], [
+                [
+                    String(result.passed),
+                    String(result.failed),
+                    String(result.skipped),
+                    result.coverage === undefined ? '–' : formatPercent(result.coverage)
+                ]
+            ])
         ];
         const failures = result.failures;
         if (failures.length > 0) {
@@ -100760,11 +100880,7 @@ const renderers = {
         }
         return lines;
     },
-    publish: result => [
-        `Image: ${format_code(result.imageRef)}`,
-        '',
-        `Tags: ${result.tags.map(t => format_code(t)).join(', ')}`
-    ]
+    publish: result => [`Image: ${format_code(result.imageRef)}`, '', `Tags: ${result.tags.map(t => format_code(t)).join(', ')}`]
 };
 function stageSection(report, workspace) {
     if (report.status === 'skipped')
@@ -100854,7 +100970,10 @@ function renderSummary(input) {
     }
     if (input.engine)
         lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost, input.engine));
-    return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+    return (lines
+        .join('\n')
+        .replace(/\n{3,}/g, '\n\n')
+        .trimEnd() + '\n');
 }
 /** Appends text to the job summary; false when the runner gives no summary file (act, local runs). */
 async function appendToSummary(text) {

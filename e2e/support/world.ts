@@ -62,7 +62,9 @@ async function publishCli(cli: string, root: string): Promise<void> {
   const archiveName = `dagger_v${SDK_CLI_VERSION}_linux_amd64.tar.gz`
   const archive = path.join(releaseDir, archiveName)
   await run('tar', ['-czf', archive, '-C', staging, 'dagger', 'LICENSE'])
-  const digest = createHash('sha256').update(await readFile(archive)).digest('hex')
+  const digest = createHash('sha256')
+    .update(await readFile(archive))
+    .digest('hex')
   await writeFile(path.join(releaseDir, 'checksums.txt'), `${digest}  ${archiveName}\n`)
   await mkdir(path.join(root, 'dagger', 'versions'), { recursive: true })
   await writeFile(path.join(root, 'dagger', 'versions', 'latest'), `${SDK_CLI_VERSION}\n`)
@@ -142,7 +144,8 @@ export class RealJob {
   async runMain(inputs: Record<string, string>, extra: NodeJS.ProcessEnv = {}): Promise<StepRun> {
     const main = await this.runner.run('main', inputs, this.env(extra))
     const host = main.exported._EXPERIMENTAL_DAGGER_RUNNER_HOST ?? ''
-    if (host.startsWith('docker-container://dagger-engine-')) this.engines.push(host.slice('docker-container://'.length))
+    if (host.startsWith('docker-container://dagger-engine-'))
+      this.engines.push(host.slice('docker-container://'.length))
     return main
   }
 
@@ -159,11 +162,16 @@ export class RealJob {
 export function execOutcomes(progress: string, command: RegExp): string[] {
   // Plain progress prints a call as `<span> : ┆ withExec <args>` and, later, its end on the same span:
   // `<span> : ┆ Container.withExec CACHED [0.0s]` or `… DONE [12.3s]`. A cached call may also not be printed at all.
-  const lines = progress.split('\n').map(line => /^\s*(\d+)\s*:\s*┆?\s*(.*)$/.exec(line)).filter(match => match !== null)
+  const lines = progress
+    .split('\n')
+    .map(line => /^\s*(\d+)\s*:\s*┆?\s*(.*)$/.exec(line))
+    .filter(match => match !== null)
   const outcomes: string[] = []
   lines.forEach(([, span, text], index) => {
     if (!/^withExec /.test(text) || !command.test(text)) return
-    const end = lines.slice(index + 1).find(([, other, rest]) => other === span && /^Container\.withExec [A-Z]+\b/.test(rest))
+    const end = lines
+      .slice(index + 1)
+      .find(([, other, rest]) => other === span && /^Container\.withExec [A-Z]+\b/.test(rest))
     outcomes.push(end ? /^Container\.withExec ([A-Z]+)/.exec(end[2])![1] : 'UNFINISHED')
   })
   return outcomes
@@ -180,6 +188,6 @@ export function pulledRepositories(log: string, addresses: string[]): string[] {
   const repositories = log
     .split('\n')
     .filter(line => addresses.includes(line.split(' ')[0]))
-    .flatMap(line => [.../"GET \/v2\/(\S+?)\/blobs\/sha256:/.exec(line)?.slice(1, 2) ?? []])
+    .flatMap(line => [...(/"GET \/v2\/(\S+?)\/blobs\/sha256:/.exec(line)?.slice(1, 2) ?? [])])
   return [...new Set(repositories)].sort()
 }

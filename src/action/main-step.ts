@@ -47,7 +47,9 @@ export async function run(): Promise<void> {
   try {
     // The stages run concurrently in one session, so their progress shares one group; each
     // stage's outcome gets a group of its own afterwards (logStageReports).
-    result = await core.group(`Run the pipeline: ${cfg.pipeline.stages.join(', ')}`, () => runInEngine(cfg.pipeline, line => core.info(line)))
+    result = await core.group(`Run the pipeline: ${cfg.pipeline.stages.join(', ')}`, () =>
+      runInEngine(cfg.pipeline, line => core.info(line))
+    )
   } catch (error) {
     // The engine session itself failed: the summary still tells what the cache did, and a summary
     // that cannot be written must not take the place of the session's error.
@@ -66,4 +68,3 @@ export async function run(): Promise<void> {
     core.setFailed(`The pipeline failed: ${failed.join(', ')}`)
   }
 }
-

@@ -13,7 +13,9 @@ export async function post(): Promise<void> {
     const { save } = await engineDown(readPostState())
     if (save) {
       // The summary is a report of what happened: failing to write it changes nothing that did.
-      await writeCacheSaveSummary(save).catch(error => core.warning(`Could not write the job summary: ${errorMessage(error)}`))
+      await writeCacheSaveSummary(save).catch(error =>
+        core.warning(`Could not write the job summary: ${errorMessage(error)}`)
+      )
     }
   } finally {
     // The entry exits the process next: a helper still being removed would be left running.

@@ -29,7 +29,8 @@ type RunOptions = Pick<DockerOptions, 'input' | 'output'>
 
 async function runDocker(args: readonly string[], options: RunOptions = {}): Promise<string> {
   const result = await docker(args, options)
-  if (result.exitCode !== 0) throw new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, result.exitCode, result.stderr)
+  if (result.exitCode !== 0)
+    throw new HelperCommandError(`docker ${args.slice(0, 3).join(' ')}`, result.exitCode, result.stderr)
   return result.stdout
 }
 
@@ -72,11 +73,23 @@ export class StateHelper {
    */
   static async start(volume: string, image: string, exchangeDir?: string): Promise<StateHelper> {
     const runArgs = (mount: string[]) => [
-      'run', '--detach', '--rm', '--network', 'none', '--log-driver', 'none',
+      'run',
+      '--detach',
+      '--rm',
+      '--network',
+      'none',
+      '--log-driver',
+      'none',
       // trusted.* xattrs (overlay whiteouts and opaque dirs) can only be written with CAP_SYS_ADMIN.
-      '--cap-add', 'SYS_ADMIN',
-      '--volume', `${volume}:${STATE_MOUNT}`, ...mount,
-      '--entrypoint', 'sleep', image, String(HELPER_LIFETIME_SECONDS)
+      '--cap-add',
+      'SYS_ADMIN',
+      '--volume',
+      `${volume}:${STATE_MOUNT}`,
+      ...mount,
+      '--entrypoint',
+      'sleep',
+      image,
+      String(HELPER_LIFETIME_SECONDS)
     ]
     let id: string | undefined
     let sharedDir: string | undefined
@@ -117,9 +130,20 @@ export class StateHelper {
   /** Writes a tar of `members` (relative to the state root) to `hostFile`, a file in the exchange directory. */
   async createArchive(members: readonly string[], recursive: boolean, hostFile: string): Promise<void> {
     const args = [
-      'tar', '--create', '--file', this.sharedPath(hostFile) ?? '-', '--format=posix', '--pax-option=delete=atime,delete=ctime',
-      ...attributeFlags(await this.tarOptions), '--sparse', '--directory', STATE_MOUNT,
-      ...(recursive ? [] : ['--no-recursion']), '--null', '--files-from', '-'
+      'tar',
+      '--create',
+      '--file',
+      this.sharedPath(hostFile) ?? '-',
+      '--format=posix',
+      '--pax-option=delete=atime,delete=ctime',
+      ...attributeFlags(await this.tarOptions),
+      '--sparse',
+      '--directory',
+      STATE_MOUNT,
+      ...(recursive ? [] : ['--no-recursion']),
+      '--null',
+      '--files-from',
+      '-'
     ]
     await this.exec(args, { input: nulList(members), ...(this.sharedDir ? {} : { output: { file: hostFile } }) })
   }
@@ -127,7 +151,13 @@ export class StateHelper {
   /** Extracts a host archive into the state; with `members`, only those (and what lies under them). */
   async extract(hostArchive: string, members?: readonly string[]): Promise<void> {
     const extractArgs = [
-      'tar', '--extract', ...attributeFlags(await this.tarOptions), '--preserve-permissions', '--same-owner', '--directory', STATE_MOUNT
+      'tar',
+      '--extract',
+      ...attributeFlags(await this.tarOptions),
+      '--preserve-permissions',
+      '--same-owner',
+      '--directory',
+      STATE_MOUNT
     ]
     const shared = this.sharedPath(hostArchive)
     if (shared) {
@@ -186,7 +216,8 @@ export class StateHelper {
   private sharedPath(hostFile: string): string | undefined {
     if (!this.sharedDir) return undefined
     const relative = path.relative(this.sharedDir, path.resolve(hostFile))
-    if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`${hostFile} is outside the exchange directory ${this.sharedDir}`)
+    if (relative.startsWith('..') || path.isAbsolute(relative))
+      throw new Error(`${hostFile} is outside the exchange directory ${this.sharedDir}`)
     return `${EXCHANGE_MOUNT}/${relative.split(path.sep).join('/')}`
   }
 }
@@ -201,7 +232,15 @@ async function sharesDirectory(id: string, dir: string): Promise<boolean> {
   const token = randomBytes(16).toString('hex')
   try {
     await writeFile(path.join(dir, name), token)
-    const seen = await runDocker(['exec', id, 'sh', '-c', 'cat "$1" && cat "$1" > "$1.back"', 'sh', `${EXCHANGE_MOUNT}/${name}`])
+    const seen = await runDocker([
+      'exec',
+      id,
+      'sh',
+      '-c',
+      'cat "$1" && cat "$1" > "$1.back"',
+      'sh',
+      `${EXCHANGE_MOUNT}/${name}`
+    ])
     return seen === token && (await readFile(path.join(dir, `${name}.back`), 'utf8')) === token
   } catch {
     return false

@@ -64,7 +64,9 @@ export function parseListing(raw: Buffer | string): ListingEntry[] {
 export function fingerprintOf(entries: readonly ListingEntry[]): string {
   // Each line starts with its path and a NUL, so sorting the lines sorts by path.
   const lines = entries.map(identityLine).sort()
-  return createHash('sha256').update(`${lines.join('\n')}\n`).digest('hex')
+  return createHash('sha256')
+    .update(`${lines.join('\n')}\n`)
+    .digest('hex')
 }
 
 /**
@@ -77,7 +79,11 @@ export function stateStamp(fingerprint: string, since: string): string {
   return `${fingerprint}@${since}`
 }
 
-export function unchangedSince(entries: readonly ListingEntry[], stamp: string, fingerprint = fingerprintOf(entries)): boolean {
+export function unchangedSince(
+  entries: readonly ListingEntry[],
+  stamp: string,
+  fingerprint = fingerprintOf(entries)
+): boolean {
   const at = stamp.lastIndexOf('@')
   if (at < 0) return false
   const since = exactTime(stamp.slice(at + 1))
@@ -94,7 +100,17 @@ function exactTime(text: string): bigint | undefined {
 
 /** The fields that survive a save/restore round trip unchanged; ctime and inode do not. */
 function identityLine(entry: ListingEntry): string {
-  return [entry.path, entry.type, entry.mode, entry.uid, entry.gid, entry.size, entry.mtime, entry.links, entry.target].join('\0')
+  return [
+    entry.path,
+    entry.type,
+    entry.mode,
+    entry.uid,
+    entry.gid,
+    entry.size,
+    entry.mtime,
+    entry.links,
+    entry.target
+  ].join('\0')
 }
 
 function sortedByPath(entries: readonly ListingEntry[]): ListingEntry[] {

@@ -155,9 +155,26 @@ export function buildManifest(
   for (const { part, units: held } of plan.reused) addPart(part, held)
   plan.created.forEach((part, i) => {
     const { key, path, bytes } = stored[i]
-    addPart({ key, path, bytes, units: part.units.length, unitBytes: part.bytes, ...(part.remainder ? { remainder: true } : {}) }, part.units)
+    addPart(
+      {
+        key,
+        path,
+        bytes,
+        units: part.units.length,
+        unitBytes: part.bytes,
+        ...(part.remainder ? { remainder: true } : {})
+      },
+      part.units
+    )
   })
-  return { format: MANIFEST_FORMAT, engineVersion: meta.engineVersion, fingerprint: meta.fingerprint, savedAt: new Date().toISOString(), parts, units }
+  return {
+    format: MANIFEST_FORMAT,
+    engineVersion: meta.engineVersion,
+    fingerprint: meta.fingerprint,
+    savedAt: new Date().toISOString(),
+    parts,
+    units
+  }
 }
 
 /** What a restored manifest must agree with: the store's keys and paths for this engine version. */
@@ -197,7 +214,8 @@ function escapeRegExp(text: string): string {
 function badRoot(root: unknown): string | undefined {
   if (typeof root !== 'string') return `root ${shown(root)} is not a string`
   if (root.includes('\0')) return `root ${shown(root)} holds a NUL`
-  if (!root.startsWith('./') || root.length === 2) return `root ${shown(root)} is not a path below the state root ('./…')`
+  if (!root.startsWith('./') || root.length === 2)
+    return `root ${shown(root)} is not a path below the state root ('./…')`
   if (root.split('/').includes('..')) return `root ${shown(root)} has a .. segment`
   return undefined
 }
@@ -222,7 +240,9 @@ export function validateManifest(value: unknown, expected: ManifestExpectations)
   // The keys partKey gives a unit part or the remainder, 40 hex digits at the end, so the path
   // derived from one stays inside the parts directory; the store may add the run's id and attempt
   // (two key components) when an upload under the plain key failed, and keeps the plain key's path.
-  const partKeyPattern = new RegExp(`^(${escapeRegExp(expected.partPrefix)}-(units|rest)-[0-9a-f]{40})(?:-[A-Za-z0-9._+]+-[A-Za-z0-9._+]+)?$`)
+  const partKeyPattern = new RegExp(
+    `^(${escapeRegExp(expected.partPrefix)}-(units|rest)-[0-9a-f]{40})(?:-[A-Za-z0-9._+]+-[A-Za-z0-9._+]+)?$`
+  )
   const paths = new Set<string>()
   parts.forEach((part: unknown, i) => {
     if (!isFields(part)) throw new Error(`manifest part ${i} is not an object`)
@@ -235,16 +255,20 @@ export function validateManifest(value: unknown, expected: ManifestExpectations)
     if (paths.has(path)) throw new Error(`manifest names part key ${shown(plainKey)} twice`)
     paths.add(path)
     for (const field of ['bytes', 'units', 'unitBytes'] as const) {
-      if (!isSize(part[field])) throw new Error(`manifest part ${i}: ${field} ${shown(part[field])} is not a whole number of at least 0`)
+      if (!isSize(part[field]))
+        throw new Error(`manifest part ${i}: ${field} ${shown(part[field])} is not a whole number of at least 0`)
     }
     if (part.remainder !== undefined && typeof part.remainder !== 'boolean') {
       throw new Error(`manifest part ${i}: remainder ${shown(part.remainder)} is not a boolean`)
     }
     if ((kind === 'rest') !== (part.remainder === true)) {
-      throw new Error(`manifest part ${i}: a ${kind === 'rest' ? 'remainder key on a part not marked remainder' : 'unit key on the remainder part'}`)
+      throw new Error(
+        `manifest part ${i}: a ${kind === 'rest' ? 'remainder key on a part not marked remainder' : 'unit key on the remainder part'}`
+      )
     }
   })
-  if (parts.filter((part: Fields) => part.remainder).length !== 1) throw new Error('manifest needs exactly one remainder part')
+  if (parts.filter((part: Fields) => part.remainder).length !== 1)
+    throw new Error('manifest needs exactly one remainder part')
 
   const live = new Map<number, number>()
   for (const [id, unit] of Object.entries(units)) {
@@ -253,10 +277,13 @@ export function validateManifest(value: unknown, expected: ManifestExpectations)
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= parts.length) {
       throw new Error(`manifest unit ${shown(id)}: part ${shown(index)} is not an index into the parts`)
     }
-    if ((parts[index] as Fields).remainder) throw new Error(`manifest unit ${shown(id)}: part ${index} is the remainder`)
+    if ((parts[index] as Fields).remainder)
+      throw new Error(`manifest unit ${shown(id)}: part ${index} is the remainder`)
     live.set(index, (live.get(index) ?? 0) + 1)
-    if (!isSize(unit.bytes)) throw new Error(`manifest unit ${shown(id)}: bytes ${shown(unit.bytes)} is not a whole number of at least 0`)
-    if (!Array.isArray(unit.roots) || unit.roots.length === 0) throw new Error(`manifest unit ${shown(id)}: roots is not a non-empty list`)
+    if (!isSize(unit.bytes))
+      throw new Error(`manifest unit ${shown(id)}: bytes ${shown(unit.bytes)} is not a whole number of at least 0`)
+    if (!Array.isArray(unit.roots) || unit.roots.length === 0)
+      throw new Error(`manifest unit ${shown(id)}: roots is not a non-empty list`)
     for (const root of unit.roots as unknown[]) {
       const reason = badRoot(root)
       if (reason) throw new Error(`manifest unit ${shown(id)}: ${reason}`)

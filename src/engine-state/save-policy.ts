@@ -48,7 +48,8 @@ export function decideSave({
   if (stages.includes('publish')) {
     return {
       save: false,
-      reason: 'not saved: this job publishes, and cache-save auto keeps the state of a publishing job out of the cache (cache-save: true saves it)'
+      reason:
+        'not saved: this job publishes, and cache-save auto keeps the state of a publishing job out of the cache (cache-save: true saves it)'
     }
   }
   return { save: true, reason: `may be saved: ${trust.why}` }
@@ -57,7 +58,10 @@ export function decideSave({
 function trustOf(event: TriggerEvent): Trust {
   const { name } = event
   if (name === '') {
-    return { trusted: false, why: 'GITHUB_EVENT_NAME is not set, so nothing says this run is trusted and it can only restore' }
+    return {
+      trusted: false,
+      why: 'GITHUB_EVENT_NAME is not set, so nothing says this run is trusted and it can only restore'
+    }
   }
   if ((TRUSTED_EVENTS as readonly string[]).includes(name)) return { trusted: true, why: `${name} runs are trusted` }
   const payload = asObject(event.payload)
@@ -75,7 +79,8 @@ function trustOf(event: TriggerEvent): Trust {
       const head = asObject(pr?.head)
       const base = fullName(asObject(pr?.base)?.repo)
       // The head repository is null once a fork is deleted; the payload says so explicitly.
-      if (head && head.repo === null) return { trusted: false, why: 'pull_request from a fork that no longer exists can only restore' }
+      if (head && head.repo === null)
+        return { trusted: false, why: 'pull_request from a fork that no longer exists can only restore' }
       const headName = fullName(head?.repo)
       if (!headName || !base) {
         return unknownOrigin('the pull request', 'it names no pull_request.head.repo and pull_request.base.repo')
@@ -95,7 +100,8 @@ function trustOf(event: TriggerEvent): Trust {
       if (!headName || !repository) {
         return unknownOrigin('the triggering run', 'it names no workflow_run.head_repository')
       }
-      if (headName !== repository) return { trusted: false, why: `workflow_run triggered from the fork ${headName} can only restore` }
+      if (headName !== repository)
+        return { trusted: false, why: `workflow_run triggered from the fork ${headName} can only restore` }
       // Its head is this repository's, but the triggering run may itself have been an untrusted
       // event (issue_comment, pull_request_target): it is trusted exactly when that event is.
       const triggeredBy = typeof run?.event === 'string' ? run.event : ''
@@ -105,7 +111,10 @@ function trustOf(event: TriggerEvent): Trust {
       const untrusted = triggeredBy
         ? `${triggeredBy} is not an event cache-save auto trusts`
         : 'the payload names no workflow_run.event'
-      return { trusted: false, why: `workflow_run after ${triggeredBy || 'an unknown event'}: ${untrusted}, so it can only restore` }
+      return {
+        trusted: false,
+        why: `workflow_run after ${triggeredBy || 'an unknown event'}: ${untrusted}, so it can only restore`
+      }
     }
     default:
       return { trusted: false, why: `${name} is not an event cache-save auto trusts, so it can only restore` }
@@ -113,7 +122,9 @@ function trustOf(event: TriggerEvent): Trust {
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined
 }
 
 function fullName(repo: unknown): string | undefined {

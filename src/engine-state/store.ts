@@ -10,7 +10,15 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { StateHelper } from './helper-container.js'
 import { fingerprintOf, parseListing, splitState, stateStamp, unchangedSince } from './listing.js'
-import { buildManifest, packUnits, planSave, validateManifest, type Manifest, type ManifestPart, type NewPart } from './manifest.js'
+import {
+  buildManifest,
+  packUnits,
+  planSave,
+  validateManifest,
+  type Manifest,
+  type ManifestPart,
+  type NewPart
+} from './manifest.js'
 import { phase } from './phases.js'
 import { errorMessage } from '../shared/errors.js'
 
@@ -135,7 +143,9 @@ export async function restoreEngineState(options: RestoreOptions): Promise<Resto
   const access = cacheAccess()
   const notRestored: RestoreResult = { cacheHit: 'false', bytes: 0, durationMs: 0, fingerprint: '' }
   if (!access.available) {
-    core.warning('The Actions cache service is not available to this job: the engine starts cold, and its state will not be saved')
+    core.warning(
+      'The Actions cache service is not available to this job: the engine starts cold, and its state will not be saved'
+    )
     return notRestored
   }
   if (!access.readable) {
@@ -165,7 +175,10 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
   let manifest: Manifest
   try {
     await mkdir(path.dirname(MANIFEST_PATH), { recursive: true })
-    matchedKey = await deadline(cache.restoreCache([MANIFEST_PATH], keys.primary, keys.restoreKeys), 'looking up the engine state')
+    matchedKey = await deadline(
+      cache.restoreCache([MANIFEST_PATH], keys.primary, keys.restoreKeys),
+      'looking up the engine state'
+    )
     if (!matchedKey) {
       core.info(`No saved engine state for ${keys.restoreKeys[0]}* or ${keys.restoreKeys[1]}*: starting cold`)
       return await cold(undefined)
@@ -180,11 +193,16 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
   core.info(`Restoring engine state ${matchedKey} (${manifest.parts.length} parts)`)
 
   // The helper starts while the first parts download: they need it only to be extracted.
-  const helperStart = phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)))
+  const helperStart = phase('start helper', undefined, () =>
+    StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR))
+  )
   helperStart.catch(() => undefined)
   let helper: StateHelper | undefined
   try {
-    const bytes = await extractParts(helperStart.then(started => (helper = started)), manifest)
+    const bytes = await extractParts(
+      helperStart.then(started => (helper = started)),
+      manifest
+    )
     // What was restored is what was saved: the manifest's fingerprint holds, and only the time the
     // restore ended is needed to tell later changes (see stateStamp).
     const fingerprint = stateStamp(manifest.fingerprint, await helper!.clock())
@@ -222,7 +240,9 @@ async function extractParts(helperReady: Promise<StateHelper>, manifest: Manifes
       held.units++
     } else live.set(unit.part, { roots: [...unit.roots], units: 1 })
   }
-  const unitParts = manifest.parts.map((part, index) => ({ part, index })).filter(({ part, index }) => !part.remainder && live.has(index))
+  const unitParts = manifest.parts
+    .map((part, index) => ({ part, index }))
+    .filter(({ part, index }) => !part.remainder && live.has(index))
   const remainder = manifest.parts.find(part => part.remainder)!
   const prepared = helperReady.then(helper =>
     phase('prepare', undefined, async () => {
@@ -252,7 +272,9 @@ async function extractParts(helperReady: Promise<StateHelper>, manifest: Manifes
       const helper = await prepared
       const { roots, units } = live.get(index)!
       // Units removed from the state since the part was stored stay in its archive, unextracted.
-      await extracting(() => phase('extract', part.key, () => helper.extract(part.path, units === part.units ? undefined : roots)))
+      await extracting(() =>
+        phase('extract', part.key, () => helper.extract(part.path, units === part.units ? undefined : roots))
+      )
       await rm(part.path, { force: true })
     })
     await remainderDownload
@@ -316,31 +338,50 @@ export function saveEngineState(options: SaveOptions): Promise<SaveResult> {
 async function saveInCacheRoot(options: SaveOptions, access: CacheAccess): Promise<SaveResult> {
   const started = Date.now()
   const result = (saved: boolean, reason: string, extra: Partial<SaveResult> = {}): SaveResult => ({
-    saved, reason, bytesUploaded: 0, partsUploaded: 0, partsReused: 0, durationMs: Date.now() - started, ...extra
+    saved,
+    reason,
+    bytesUploaded: 0,
+    partsUploaded: 0,
+    partsReused: 0,
+    durationMs: Date.now() - started,
+    ...extra
   })
   const keys = engineStateKeys(options)
   const firstUpload = firstUploadAlone()
   let helper: StateHelper | undefined
   try {
-    helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)))
+    helper = await phase('start helper', undefined, () =>
+      StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR))
+    )
     const listing = await phase('list', undefined, () => helper!.listing())
     const { entries, fingerprint, unchanged } = await phase('compare', undefined, async () => {
       const entries = parseListing(listing)
       const fingerprint = fingerprintOf(entries)
-      return { entries, fingerprint, unchanged: !!options.restored && unchangedSince(entries, options.restored.fingerprint, fingerprint) }
+      return {
+        entries,
+        fingerprint,
+        unchanged: !!options.restored && unchangedSince(entries, options.restored.fingerprint, fingerprint)
+      }
     })
     if (unchanged) return result(false, 'the engine state did not change since it was restored')
     if (entries.length <= 1) return result(false, 'the engine state is empty')
 
     // A write-only cache cannot confirm that a restored part is still there: every part is stored anew.
     const previous = access.readable ? options.restored?.manifest : undefined
-    const planOptions = { partKeyPrefix: keys.partPrefix, partTargetBytes: PART_TARGET_BYTES, minLiveFraction: MIN_LIVE_FRACTION }
+    const planOptions = {
+      partKeyPrefix: keys.partPrefix,
+      partTargetBytes: PART_TARGET_BYTES,
+      minLiveFraction: MIN_LIVE_FRACTION
+    }
     const plan = planSave(splitState(entries), previous, planOptions)
     // One batch of lookups, run while the first parts are archived: a reused part may have been
     // evicted since the restore (its units are then stored again), and a new part may be stored
     // already (a re-run or another job stored equal units: equal keys hold equal units).
     const lookups = access.readable
-      ? [...plan.reused.map(({ part }) => part), ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))]
+      ? [
+          ...plan.reused.map(({ part }) => part),
+          ...plan.created.map(part => ({ key: part.key, path: partPath(part.key) }))
+        ]
       : []
     let storedKeys: Set<string> | undefined
     const lookedUp = mapConcurrently(lookups, 8, part => isStored(part.path, part.key)).then(found => {
@@ -353,19 +394,24 @@ async function saveInCacheRoot(options: SaveOptions, access: CacheAccess): Promi
       mapConcurrently(parts, PART_CONCURRENCY, part => {
         const stored = { key: part.key, path: partPath(part.key), bytes: part.bytes, uploaded: false }
         if (storedKeys?.has(part.key)) return Promise.resolve(stored)
-        return storePart(helper!, archiving, part, { options, access, firstUpload }, async () => (await lookedUp).has(part.key))
+        return storePart(helper!, archiving, part, { options, access, firstUpload }, async () =>
+          (await lookedUp).has(part.key)
+        )
       })
     const uploads = await store(plan.created)
     const stillStored = await lookedUp
     const evicted = plan.reused.filter(({ part }) => !stillStored.has(part.key))
     if (evicted.length > 0) {
-      const again = packUnits(evicted.flatMap(r => r.units), planOptions)
+      const again = packUnits(
+        evicted.flatMap(r => r.units),
+        planOptions
+      )
       plan.reused = plan.reused.filter(({ part }) => stillStored.has(part.key))
       plan.created.unshift(...again)
       uploads.unshift(...(await store(again)))
     }
     const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint })
-      await mkdir(path.dirname(MANIFEST_PATH), { recursive: true })
+    await mkdir(path.dirname(MANIFEST_PATH), { recursive: true })
     await writeFile(MANIFEST_PATH, JSON.stringify(manifest))
     const stored = await saveEntry(MANIFEST_PATH, keys.primary, access)
     const totals = {
@@ -416,7 +462,8 @@ async function storePart(
     return await firstUpload(async first => {
       if (await saveEntry(file, part.key, access)) return { key: part.key, path: file, bytes, uploaded: true }
       // Another job may have stored the same part meanwhile; then it is there to reuse.
-      if (access.readable && (await isStored(file, part.key))) return { key: part.key, path: file, bytes, uploaded: false }
+      if (access.readable && (await isStored(file, part.key)))
+        return { key: part.key, path: file, bytes, uploaded: false }
       // An upload that died midway can leave its key reserved for a long while; without another
       // name these units could not be stored again until it expires.
       const runKey = `${part.key}-${keyComponent(options.runId)}-${keyComponent(options.runAttempt)}`
@@ -473,10 +520,13 @@ function firstUploadAlone(): FirstUploadAlone {
 async function saveEntry(file: string, key: string, access: CacheAccess): Promise<boolean> {
   try {
     const { size } = await stat(file)
-    const id = await phase('pack and upload', key, () => deadline(cache.saveCache([file], key), `storing ${key}`, transferDeadline(size)))
+    const id = await phase('pack and upload', key, () =>
+      deadline(cache.saveCache([file], key), `storing ${key}`, transferDeadline(size))
+    )
     if (id === -1) return false
   } catch (error) {
-    if (WRITE_REFUSED.test(errorMessage(error))) throw new Error(`the Actions cache refused to store ${key} (${errorMessage(error)}), so it is ${READ_ONLY_RUN}`)
+    if (WRITE_REFUSED.test(errorMessage(error)))
+      throw new Error(`the Actions cache refused to store ${key} (${errorMessage(error)}), so it is ${READ_ONLY_RUN}`)
     core.warning(`Could not store ${key}: ${errorMessage(error)}`)
     return false
   }
@@ -553,7 +603,10 @@ function transferDeadline(bytes: number): number {
 function deadline<T>(promise: Promise<T>, what: string, ms = LOOKUP_DEADLINE_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the cache service did not answer within ${ms / 1000} s while ${what}`)), ms)
+    timer = setTimeout(
+      () => reject(new Error(`the cache service did not answer within ${ms / 1000} s while ${what}`)),
+      ms
+    )
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -79,7 +79,8 @@ export interface StartedEngine {
 /** The engine logs this once its API listens: everything it does to its state at start-up is done by then. */
 const SERVING = /msg="running server on [^"]*engine\.sock"/
 /** The engine's own words when it resets its state (dagql/cache.go, engine/server/server.go at v0.21). */
-const STATE_RESET = /msg="local cache state invalid; resetting worker and dagql persistence state"(?:.*?\breason=("[^"]*"|\S+))?/
+const STATE_RESET =
+  /msg="local cache state invalid; resetting worker and dagql persistence state"(?:.*?\breason=("[^"]*"|\S+))?/
 
 /** The reason the engine gave for discarding its state at start-up, if it did, from its log. */
 export function discardedStateReason(log: string): string | undefined {
@@ -89,7 +90,13 @@ export function discardedStateReason(log: string): string | undefined {
 }
 
 export async function startEngine(options: StartEngineOptions): Promise<StartedEngine> {
-  const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS } = options
+  const {
+    image,
+    names,
+    engineConfig,
+    readyTimeoutMs = 60_000,
+    stopTimeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS
+  } = options
   const { container, volume } = names
   const runnerHost = `docker-container://${container}`
   await assertDockerReachable()
@@ -123,7 +130,11 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
   const configDir = posix.dirname(ENGINE_CONFIG_PATH)
   const configTar = tarArchive([
     { path: `${posix.basename(configDir)}/`, mode: 0o755 },
-    { path: posix.join(posix.basename(configDir), posix.basename(ENGINE_CONFIG_PATH)), mode: 0o644, content: engineConfig }
+    {
+      path: posix.join(posix.basename(configDir), posix.basename(ENGINE_CONFIG_PATH)),
+      mode: 0o644,
+      content: engineConfig
+    }
   ])
   await dockerOk(['cp', '-', `${container}:${posix.dirname(configDir)}`], { input: configTar })
   await dockerOk(['start', container])
@@ -132,7 +143,9 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
   if ('failure' in ready) {
     const logTail = await containerLogTail(container, 30)
     await removeContainer(container, await inspectContainer(container), stopTimeoutSeconds)
-    throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${ready.failure}. Last lines of its log:\n${logTail}`)
+    throw new Error(
+      `The Dagger engine (container ${container}, image ${image}) failed to start: ${ready.failure}. Last lines of its log:\n${logTail}`
+    )
   }
   await dockerOk(['update', '--restart', 'always', container])
   const discardedState = discardedStateReason(ready.log)
@@ -140,7 +153,10 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
 }
 
 /** Polls until the engine's log says its API is served (then returns that log), or says what went wrong. */
-async function waitUntilServing(container: string, readyTimeoutMs: number): Promise<{ log: string } | { failure: string }> {
+async function waitUntilServing(
+  container: string,
+  readyTimeoutMs: number
+): Promise<{ log: string } | { failure: string }> {
   const deadline = Date.now() + readyTimeoutMs
   for (;;) {
     const state = await inspectContainer(container)
@@ -158,7 +174,11 @@ async function waitUntilServing(container: string, readyTimeoutMs: number): Prom
 }
 
 /** Stops (gracefully, if it still runs) and removes a container; its volume stays. */
-async function removeContainer(container: string, state: ContainerState | null, stopTimeoutSeconds: number): Promise<void> {
+async function removeContainer(
+  container: string,
+  state: ContainerState | null,
+  stopTimeoutSeconds: number
+): Promise<void> {
   if (!state) return
   // A graceful stop: a killed engine wipes its state on the next start.
   if (state.running || state.restarting) await dockerOk(['stop', '-t', String(stopTimeoutSeconds), container])
@@ -200,14 +220,24 @@ export async function stopEngine({ container, timeoutSeconds }: StopEngineOption
   if (!after) {
     // Removed by someone else meanwhile (a Dagger CLI provisioning its own engine removes every
     // other dagger-engine-* container): killed, so its state is not one to save.
-    return { clean: false, exitCode: null, durationMs, reason: 'the engine container was removed by something else while it ran' }
+    return {
+      clean: false,
+      exitCode: null,
+      durationMs,
+      reason: 'the engine container was removed by something else while it ran'
+    }
   }
   if (stopped.exitCode !== 0) throw new DockerCommandError(['stop', '-t', String(timeoutSeconds), container], stopped)
   const exitCode = after.exitCode
   await dockerOk(['rm', container])
 
   if (!before.running) {
-    return { clean: false, exitCode, durationMs, reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})` }
+    return {
+      clean: false,
+      exitCode,
+      durationMs,
+      reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})`
+    }
   }
   if (after?.oomKilled) {
     return { clean: false, exitCode, durationMs, reason: 'the kernel killed the engine (out of memory)' }

@@ -44,7 +44,9 @@ async function localFingerprint(volume: string, helperImage: string): Promise<st
     const { stateFingerprint } = await import('../engine-state/store.js')
     return await stateFingerprint(volume, helperImage)
   } catch (error) {
-    core.warning(`Could not read the engine state volume ${volume} (${errorMessage(error)}): the post step will save it whole`)
+    core.warning(
+      `Could not read the engine state volume ${volume} (${errorMessage(error)}): the post step will save it whole`
+    )
     return ''
   }
 }
@@ -71,7 +73,15 @@ export async function engineUp(cfg: Config, cliVersion: string): Promise<EngineU
   // each save under a key of their own.
   const runId = [process.env.GITHUB_RUN_ID || `local-${Date.now()}`, process.env.GITHUB_JOB].filter(Boolean).join('-')
   const runAttempt = process.env.GITHUB_RUN_ATTEMPT || '1'
-  const stateOptions = { volume: names.volume, helperImage: cfg.engine.helperImage, engineVersion, scope, tempDir, runId, runAttempt }
+  const stateOptions = {
+    volume: names.volume,
+    helperImage: cfg.engine.helperImage,
+    engineVersion,
+    scope,
+    tempDir,
+    runId,
+    runAttempt
+  }
 
   let restore: RestoreResult | undefined
   let stateBeforeStart = false
@@ -84,7 +94,9 @@ export async function engineUp(cfg: Config, cliVersion: string): Promise<EngineU
   if (stateOnDaemon) {
     // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
     core.info(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`)
-    restore = cfg.cache.enabled ? { ...COLD, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg.engine.helperImage) } : undefined
+    restore = cfg.cache.enabled
+      ? { ...COLD, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg.engine.helperImage) }
+      : undefined
   } else if (cfg.cache.enabled) {
     const { restoreEngineState } = await import('../engine-state/store.js')
     restore = await core.group('Restore the engine state', () => restoreEngineState(stateOptions))
@@ -106,7 +118,16 @@ export async function engineUp(cfg: Config, cliVersion: string): Promise<EngineU
     helperImage: cfg.engine.helperImage,
     stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds,
     cache: cfg.cache.enabled
-      ? { save: saving.save, saveReason: saving.reason, scope, fingerprint: fingerprint || undefined, manifestPath: manifest, tempDir, runId, runAttempt }
+      ? {
+          save: saving.save,
+          saveReason: saving.reason,
+          scope,
+          fingerprint: fingerprint || undefined,
+          manifestPath: manifest,
+          tempDir,
+          runId,
+          runAttempt
+        }
       : undefined
   })
   // Saved before the engine starts: whatever fails after that, post stops the engine.
@@ -114,13 +135,16 @@ export async function engineUp(cfg: Config, cliVersion: string): Promise<EngineU
 
   const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes, overrides: cfg.engine.config })
   const startOptions = { image, names, engineConfig, stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds }
-  const coldAfter = (previous: RestoreResult | undefined): RestoreResult | undefined => previous && { ...COLD, durationMs: previous.durationMs }
+  const coldAfter = (previous: RestoreResult | undefined): RestoreResult | undefined =>
+    previous && { ...COLD, durationMs: previous.durationMs }
   let started
   try {
     started = await startEngine(startOptions)
   } catch (error) {
     if (!stateBeforeStart) throw error
-    core.warning(`The engine did not start on the restored state (${errorMessage(error)}); discarding it and starting cold`)
+    core.warning(
+      `The engine did not start on the restored state (${errorMessage(error)}); discarding it and starting cold`
+    )
     await removeVolume(names.volume)
     started = await startEngine(startOptions)
     restore = coldAfter(restore)

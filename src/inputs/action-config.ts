@@ -73,7 +73,6 @@ const CACHE_KEY = /^[A-Za-z0-9._+=/-]{1,100}$/
 /** The runner's reader: `@actions/core` getInput, which trims and gives '' for an unset input. */
 export const coreReader: InputReader = name => core.getInput(name)
 
-
 export function parseRunnerHost(raw: string): string | undefined {
   const value = raw.trim()
   if (value === '') return undefined
@@ -103,7 +102,11 @@ export function parseCacheSave(raw: string): CacheSaveSetting {
   try {
     return parseBoolean('cache-save', value, true)
   } catch {
-    throw new InputError('cache-save', value, 'expected auto (save only from trusted runs), true (always) or false (never)')
+    throw new InputError(
+      'cache-save',
+      value,
+      'expected auto (save only from trusted runs), true (always) or false (never)'
+    )
   }
 }
 
@@ -120,7 +123,10 @@ export async function readTriggerEvent(env: NodeJS.ProcessEnv): Promise<TriggerE
     text = await readFile(file, 'utf8')
   } catch (error) {
     // Not `instanceof Error`: an error from node:fs may come from another realm's Error (a VM context).
-    const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : String(error)
+    const code =
+      typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+        ? error.code
+        : String(error)
     return { name, unreadable: `${file} could not be read (${code})` }
   }
   try {
@@ -141,24 +147,41 @@ export function readActionInputs(read: InputReader = coreReader): ActionConfig {
   // Inputs for the engine the action starts: none is started when runner-host names one.
   const forOwnEngine = (name: string): string => {
     const raw = read(name)
-    if (raw && runnerHost) throw new InputError(name, raw, 'leave it empty when runner-host is set: the action starts no engine then')
+    if (raw && runnerHost)
+      throw new InputError(name, raw, 'leave it empty when runner-host is set: the action starts no engine then')
     return raw
   }
   const imageRaw = forOwnEngine('engine-image')
   const image = imageRaw ? parseImageReference('engine-image', imageRaw) : undefined
-  const helperImage = parseImageReference('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE)
+  const helperImage = parseImageReference(
+    'state-helper-image',
+    read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE
+  )
   const engineConfig = parseEngineConfig(forOwnEngine('engine-config'))
-  const stopTimeoutSeconds = parseInteger('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
-    min: 1,
-    max: 3600
-  })
+  const stopTimeoutSeconds = parseInteger(
+    'engine-stop-timeout',
+    read('engine-stop-timeout'),
+    DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS,
+    {
+      min: 1,
+      max: 3600
+    }
+  )
 
   const cacheWanted = parseBoolean('cache', read('cache'), true)
   const save = parseCacheSave(read('cache-save'))
   const keyScope = parseCacheKey(read('cache-key'))
-  const maxSizeBytes = parseSize('cache-max-size', read('cache-max-size'), parseSize('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0))
+  const maxSizeBytes = parseSize(
+    'cache-max-size',
+    read('cache-max-size'),
+    parseSize('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0)
+  )
   if (maxSizeBytes < MIN_CACHE_MAX_SIZE) {
-    throw new InputError('cache-max-size', read('cache-max-size'), 'expected at least 100MB: the engine needs room for one build')
+    throw new InputError(
+      'cache-max-size',
+      read('cache-max-size'),
+      'expected at least 100MB: the engine needs room for one build'
+    )
   }
 
   return {

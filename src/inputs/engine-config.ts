@@ -23,7 +23,11 @@ const ALLOWED =
 function withoutRequired(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutRequired)
   if (typeof node !== 'object' || node === null) return node
-  return Object.fromEntries(Object.entries(node).filter(([key]) => key !== 'required').map(([key, value]) => [key, withoutRequired(value)]))
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key]) => key !== 'required')
+      .map(([key, value]) => [key, withoutRequired(value)])
+  )
 }
 
 let validator: ReturnType<Ajv2020['compile']> | undefined
@@ -70,4 +74,3 @@ export function parseEngineConfig(raw: string): EngineConfigOverrides | undefine
   }
   return parsed as EngineConfigOverrides
 }
-

@@ -3,7 +3,15 @@
 
 import { access, readFile, stat } from 'node:fs/promises'
 import { isAbsolute, join, normalize, posix, relative, resolve, sep } from 'node:path'
-import { InputError, parseBoolean, parseImageReference, parseList, PATH_COMPONENT, REGISTRY_HOST, type InputReader } from './parse.js'
+import {
+  InputError,
+  parseBoolean,
+  parseImageReference,
+  parseList,
+  PATH_COMPONENT,
+  REGISTRY_HOST,
+  type InputReader
+} from './parse.js'
 import { GO_VERSION, goVersionFromGoMod, readGoMod } from './gomod.js'
 import { SEVERITIES, type Severity } from '../pipeline/results.js'
 import { defaultTags, imageVersion, TAG_PATTERN } from './tags.js'
@@ -105,7 +113,8 @@ export function parsePlatforms(raw: string): Platform[] {
   const names = parseList(raw || 'linux/amd64,linux/arm64')
   const platforms = names.map(name => {
     const [os, arch, variant, ...extra] = name.split('/')
-    const allowed = 'expected os/arch[/variant] from `go tool dist list`, e.g. linux/amd64, linux/arm64, linux/arm/v7, windows/amd64'
+    const allowed =
+      'expected os/arch[/variant] from `go tool dist list`, e.g. linux/amd64, linux/arm64, linux/arm/v7, windows/amd64'
     if (!os || !arch || extra.length > 0 || !GO_PLATFORMS.has(`${os}/${arch}`)) {
       throw new InputError('platforms', name, allowed)
     }
@@ -137,7 +146,6 @@ export function parseStages(raw: string, imageSet: boolean): { stages: Stage[]; 
   const chosen = allStages ? STAGES.filter(s => s !== 'publish' || imageSet) : (names as Stage[])
   return { stages: STAGES.filter(s => chosen.includes(s)), allStages }
 }
-
 
 /** Validates a repository reference without tag or digest; returns the registry host it pushes to. */
 export function parseImageRepository(raw: string): string {
@@ -208,7 +216,8 @@ function createdAt(env: NodeJS.ProcessEnv): string {
 function ociLabels(env: NodeJS.ProcessEnv, tags: string[], title: string): Record<string, string> {
   const labels: Record<string, string> = {}
   if (env.GITHUB_REPOSITORY) {
-    labels['org.opencontainers.image.source'] = `${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}`
+    labels['org.opencontainers.image.source'] =
+      `${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}`
   }
   if (env.GITHUB_SHA) labels['org.opencontainers.image.revision'] = env.GITHUB_SHA
   labels['org.opencontainers.image.created'] = createdAt(env)
@@ -300,7 +309,11 @@ function parseTestFlags(raw: string): string[] {
  * Reads and validates every pipeline input. Async because it reads `<source>/go.mod` and the
  * event payload; it touches neither the engine nor the network.
  */
-export async function parsePipelineInputs(read: InputReader, env: NodeJS.ProcessEnv, cwd: string): Promise<PipelineConfig> {
+export async function parsePipelineInputs(
+  read: InputReader,
+  env: NodeJS.ProcessEnv,
+  cwd: string
+): Promise<PipelineConfig> {
   const imageRaw = read('image')
   const registryAddress = imageRaw ? parseImageRepository(imageRaw) : undefined
   const { stages, allStages } = parseStages(read('stage'), imageRaw !== '')
@@ -318,7 +331,11 @@ export async function parsePipelineInputs(read: InputReader, env: NodeJS.Process
   const platforms = parsePlatforms(read('platforms'))
   const imageStage = stages.find(s => s === 'image' || s === 'scan' || s === 'publish')
   if (imageStage && !platforms.some(p => p.os === 'linux')) {
-    throw new InputError('platforms', read('platforms'), `stage ${imageStage} builds a Linux image, so list at least one linux/… platform`)
+    throw new InputError(
+      'platforms',
+      read('platforms'),
+      `stage ${imageStage} builds a Linux image, so list at least one linux/… platform`
+    )
   }
 
   const binaryName = read('binary-name') || defaultBinaryName(goMod.module)
@@ -329,7 +346,11 @@ export async function parsePipelineInputs(read: InputReader, env: NodeJS.Process
   const tagsRaw = read('tags')
   const tags = tagsRaw
     ? parseList(tagsRaw)
-    : defaultTags({ ref: env.GITHUB_REF, sha: env.GITHUB_SHA, defaultBranch: await defaultBranchOf(env.GITHUB_EVENT_PATH) })
+    : defaultTags({
+        ref: env.GITHUB_REF,
+        sha: env.GITHUB_SHA,
+        defaultBranch: await defaultBranchOf(env.GITHUB_EVENT_PATH)
+      })
   for (const tag of tags) {
     if (!TAG_PATTERN.test(tag)) {
       throw new InputError('tags', tag, 'each tag is 1 to 128 of A-Z a-z 0-9 _ . - and does not start with . or -')
@@ -349,7 +370,11 @@ export async function parsePipelineInputs(read: InputReader, env: NodeJS.Process
   const baseImage =
     baseImageRaw === 'scratch'
       ? baseImageRaw
-      : parseImageReference('base-image', baseImageRaw, 'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot')
+      : parseImageReference(
+          'base-image',
+          baseImageRaw,
+          'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot'
+        )
 
   const scanner = read('scanner') || 'trivy'
   if (!(SCANNERS as readonly string[]).includes(scanner)) {
@@ -365,17 +390,26 @@ export async function parsePipelineInputs(read: InputReader, env: NodeJS.Process
 
   const goPrivate = parseList(read('go-private'))
   for (const pattern of goPrivate) {
-    if (/\s/.test(pattern)) throw new InputError('go-private', pattern, 'expected GOPRIVATE glob patterns such as github.com/acme/*')
+    if (/\s/.test(pattern))
+      throw new InputError('go-private', pattern, 'expected GOPRIVATE glob patterns such as github.com/acme/*')
   }
   const goPrivateToken = read('go-private-token')
   if (goPrivateToken && goPrivate.length === 0) {
-    throw new InputError('go-private', '', 'go-private-token is set, so list the private module patterns (GOPRIVATE), e.g. github.com/acme/*')
+    throw new InputError(
+      'go-private',
+      '',
+      'go-private-token is set, so list the private module patterns (GOPRIVATE), e.g. github.com/acme/*'
+    )
   }
 
   const golangciLintVersion = read('golangci-lint-version') || DEFAULT_GOLANGCI_LINT_VERSION
   // --path-mode, which the lint stage relies on, came with v2.1.
   if (!/^v2\.([1-9]\d*)\.\d+$/.test(golangciLintVersion)) {
-    throw new InputError('golangci-lint-version', golangciLintVersion, 'expected a golangci-lint release from v2.1.0 on, such as v2.12.2')
+    throw new InputError(
+      'golangci-lint-version',
+      golangciLintVersion,
+      'expected a golangci-lint release from v2.1.0 on, such as v2.12.2'
+    )
   }
 
   const testFlags = parseTestFlags(read('test-flags'))

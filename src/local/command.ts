@@ -123,8 +123,13 @@ async function daggerOnPath(env: NodeJS.ProcessEnv): Promise<string | undefined>
     const candidate = join(dir, 'dagger')
     if (!existsSync(candidate)) continue
     try {
-      const { stdout } = await execFileAsync(candidate, ['version'], { timeout: 10_000, env: { ...env, DAGGER_NO_NAG: '1', DO_NOT_TRACK: '1' } })
-      return new RegExp(`^dagger v${SDK_CLI_VERSION.replace(/\./g, '\\.')}\\b`).test(stdout.trim()) ? candidate : undefined
+      const { stdout } = await execFileAsync(candidate, ['version'], {
+        timeout: 10_000,
+        env: { ...env, DAGGER_NO_NAG: '1', DO_NOT_TRACK: '1' }
+      })
+      return new RegExp(`^dagger v${SDK_CLI_VERSION.replace(/\./g, '\\.')}\\b`).test(stdout.trim())
+        ? candidate
+        : undefined
     } catch {
       return undefined
     }
@@ -143,8 +148,14 @@ async function startOwnEngine(overrides: EngineConfigOverrides, io: CliIo): Prom
   await ensureImage(image)
   const maxUsedSpaceBytes = parseSize('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0)
   io.err(`${COMMAND}: starting the engine ${names.container} (${image}) with the given engine config\n`)
-  const started = await startEngine({ image, names, engineConfig: engineConfigJson({ maxUsedSpaceBytes, overrides }), stopTimeoutSeconds: LOCAL_STOP_TIMEOUT_SECONDS })
-  if (started.discardedState) io.err(`${COMMAND}: the engine discarded its earlier state (${started.discardedState}): this run starts cold\n`)
+  const started = await startEngine({
+    image,
+    names,
+    engineConfig: engineConfigJson({ maxUsedSpaceBytes, overrides }),
+    stopTimeoutSeconds: LOCAL_STOP_TIMEOUT_SECONDS
+  })
+  if (started.discardedState)
+    io.err(`${COMMAND}: the engine discarded its earlier state (${started.discardedState}): this run starts cold\n`)
   process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = started.runnerHost
   return names.container
 }
@@ -169,7 +180,11 @@ const defaultIo: CliIo = {
 }
 
 /** Runs the command; resolves with the exit code: 0 passed, 1 pipeline failed or no Docker, 2 bad flags. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = defaultIo): Promise<number> {
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: CliIo = defaultIo
+): Promise<number> {
   const fail = (message: string, code: number): number => {
     io.err(`${COMMAND}: ${message}\n`)
     return code
@@ -180,8 +195,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const options = Object.fromEntries(
       Object.entries(ALL_FLAGS).map(([name, flag]) => [name, { type: flag.boolean ? 'boolean' : 'string' } as const])
     )
-    values = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowNegative: true, strict: true })
-      .values
+    values = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowNegative: true,
+      strict: true
+    }).values
   } catch (error) {
     return fail(`${errorMessage(error)} (see --help)`, 2)
   }
@@ -227,15 +246,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const cli = await daggerOnPath(env)
   // The SDK would otherwise download its CLI: a dagger of its own version on PATH does the same.
   if (cli && !process.env._EXPERIMENTAL_DAGGER_CLI_BIN) process.env._EXPERIMENTAL_DAGGER_CLI_BIN = cli
-  const ownEngine = engineConfig && !env._EXPERIMENTAL_DAGGER_RUNNER_HOST ? await startOwnEngine(engineConfig, io) : undefined
+  const ownEngine =
+    engineConfig && !env._EXPERIMENTAL_DAGGER_RUNNER_HOST ? await startOwnEngine(engineConfig, io) : undefined
   let finished
   try {
     finished = await runInEngine(cfg, line => io.err(`${line}\n`))
   } finally {
     if (ownEngine) {
-      io.err(`${COMMAND}: stopping the engine ${ownEngine} (docker stop -t ${LOCAL_STOP_TIMEOUT_SECONDS}); its state stays in the volume of that name\n`)
+      io.err(
+        `${COMMAND}: stopping the engine ${ownEngine} (docker stop -t ${LOCAL_STOP_TIMEOUT_SECONDS}); its state stays in the volume of that name\n`
+      )
       const stopped = await stopEngine({ container: ownEngine, timeoutSeconds: LOCAL_STOP_TIMEOUT_SECONDS })
-      if (!stopped.clean) io.err(`${COMMAND}: the engine did not stop cleanly (${stopped.reason ?? `exit code ${stopped.exitCode}`}): it will start cold\n`)
+      if (!stopped.clean)
+        io.err(
+          `${COMMAND}: the engine did not stop cleanly (${stopped.reason ?? `exit code ${stopped.exitCode}`}): it will start cold\n`
+        )
     }
   }
   io.out(renderPipelineText(finished, io.cwd))

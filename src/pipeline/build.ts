@@ -95,7 +95,16 @@ function variantEnv(platform: Platform): [string, string] | undefined {
 }
 
 export function buildCommand(cfg: PipelineConfig, platform: Platform): string[] {
-  return ['go', 'build', '-trimpath', '-ldflags', cfg.ldflags, '-o', `/out/${binaryFileName(cfg, platform)}`, cfg.package]
+  return [
+    'go',
+    'build',
+    '-trimpath',
+    '-ldflags',
+    cfg.ldflags,
+    '-o',
+    `/out/${binaryFileName(cfg, platform)}`,
+    cfg.package
+  ]
 }
 
 /** One cross-compiled binary per platform (lazy: nothing runs until a stage asks for it). */
@@ -137,7 +146,12 @@ export async function runBuild(client: Client, cfg: PipelineConfig, binaries: Ma
     cfg.platforms.map(async (platform, i) => {
       const path = join(cfg.output, names[i])
       const bytes = await readFile(path)
-      return { platform: platform.name, path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }
+      return {
+        platform: platform.name,
+        path,
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex')
+      }
     })
   )
   const checksums = join(cfg.output, 'checksums.txt')

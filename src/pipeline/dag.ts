@@ -62,7 +62,11 @@ function once<T>(make: () => T): () => T {
   return () => (made ??= { value: make() }).value
 }
 
-export async function runPipeline(client: Client, cfg: PipelineConfig, hooks: PipelineHooks = {}): Promise<PipelineResult> {
+export async function runPipeline(
+  client: Client,
+  cfg: PipelineConfig,
+  hooks: PipelineHooks = {}
+): Promise<PipelineResult> {
   // Dagger objects are lazy, so stages share them freely; the engine runs each step once.
   const binaries = once((): Map<string, File> => buildBinaries(client, cfg))
   const variants = once((): Container[] => imageVariants(client, cfg, binaries()))
@@ -93,7 +97,13 @@ export async function runPipeline(client: Client, cfg: PipelineConfig, hooks: Pi
     let report: StageReport<S>
     try {
       const { result, failure } = await runners[stage]()
-      report = { stage, status: failure ? 'failed' : 'passed', durationMs: performance.now() - started, result, failure }
+      report = {
+        stage,
+        status: failure ? 'failed' : 'passed',
+        durationMs: performance.now() - started,
+        result,
+        failure
+      }
     } catch (error) {
       report = { stage, status: 'failed', durationMs: performance.now() - started, failure: failureFromError(error) }
     }

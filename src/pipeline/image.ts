@@ -61,7 +61,9 @@ function inPlatformOrder(found: ImageVariant[], platforms: string[], tarball: st
   return platforms.map(platform => {
     const variant = found.find(v => v.platform === platform)
     if (!variant) {
-      throw new Error(`the OCI image tarball ${tarball} holds ${found.map(v => v.platform).join(', ')} but not ${platform}`)
+      throw new Error(
+        `the OCI image tarball ${tarball} holds ${found.map(v => v.platform).join(', ')} but not ${platform}`
+      )
     }
     return variant
   })

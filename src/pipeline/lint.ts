@@ -2,10 +2,17 @@
 // its findings read from the JSON report rather than from text meant for humans.
 
 import type { Client } from '@dagger.io/dagger'
-import { BUILD_CACHE, cacheVolumeNames, EXPECT_ANY_EXIT_CODE, MODULE_CACHE, SOURCE_ROOT, sourceDirectory, withPrivateModules } from './build.js'
+import {
+  BUILD_CACHE,
+  cacheVolumeNames,
+  EXPECT_ANY_EXIT_CODE,
+  MODULE_CACHE,
+  SOURCE_ROOT,
+  sourceDirectory,
+  withPrivateModules
+} from './build.js'
 import type { PipelineConfig } from '../inputs/pipeline-config.js'
 import { parseGolangciLint, tailOf, type LintFinding, type Outcome } from './results.js'
-
 
 const REPORT = '/tmp/golangci-lint.json'
 export const LINT_CACHE = '/root/.cache/golangci-lint'
@@ -29,7 +36,10 @@ export const LINT_COMMAND = [
 
 /** The linter's own caches: its results cache and, as its Go may differ from the module's, a build cache. */
 export function lintCacheVolumeNames(cfg: PipelineConfig): { results: string; build: string } {
-  return { results: `golangci-lint-${cfg.golangciLintVersion}`, build: `go-build-golangci-lint-${cfg.golangciLintVersion}` }
+  return {
+    results: `golangci-lint-${cfg.golangciLintVersion}`,
+    build: `go-build-golangci-lint-${cfg.golangciLintVersion}`
+  }
 }
 
 export interface LintResult {

@@ -143,7 +143,8 @@ class LayoutReader {
   /** A layer is only checked to be present with the size its descriptor gives. */
   layerSize(descriptor: Descriptor, manifestDigest: string): number {
     const size = this.contents.blobSizes.get(descriptor.digest ?? '')
-    if (size === undefined) throw new Error(`layer ${descriptor.digest} of manifest ${manifestDigest} is missing from blobs/`)
+    if (size === undefined)
+      throw new Error(`layer ${descriptor.digest} of manifest ${manifestDigest} is missing from blobs/`)
     if (descriptor.size !== undefined && descriptor.size !== size) {
       throw new Error(`layer ${descriptor.digest} is ${size} bytes, its descriptor says ${descriptor.size}`)
     }
@@ -155,7 +156,8 @@ class LayoutReader {
     if (!Array.isArray(index.manifests)) throw new Error('an index has no manifests list')
     return index.manifests.flatMap(descriptor => {
       const mediaType = descriptor.mediaType ?? ''
-      if (INDEX_TYPES.has(mediaType)) return this.variants(this.document<IndexDocument>(descriptor, 'image index'), depth + 1)
+      if (INDEX_TYPES.has(mediaType))
+        return this.variants(this.document<IndexDocument>(descriptor, 'image index'), depth + 1)
       if (!MANIFEST_TYPES.has(mediaType)) return []
       // Build attestations (provenance, SBOM) ride in the index as manifests of platform unknown/unknown.
       if (descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest') return []
@@ -199,7 +201,8 @@ export async function readOciImageVariants(tarball: string): Promise<ImageVarian
     const message = errorMessage(error)
     const code = error instanceof Error && 'code' in error ? error.code : undefined
     // node-tar names every archive-level problem (bad checksum, truncation, unknown format) TAR_*.
-    const reason = typeof code === 'string' && code.startsWith('TAR_') ? `not a valid tar archive (${message})` : message
+    const reason =
+      typeof code === 'string' && code.startsWith('TAR_') ? `not a valid tar archive (${message})` : message
     throw new OciLayoutError(tarball, reason, { cause: error })
   }
 }

@@ -1,8 +1,23 @@
 // The dry-run plan: what the pipeline would ask of the engine, from the configuration alone
 // (no engine, no network). Secrets appear only as the input that holds them.
 
-import { BUILD_CACHE, binaryFileName, buildCommand, cacheVolumeNames, MODULE_CACHE, privateModuleHosts } from './build.js'
-import { imagePlatforms, imageTarballPath, sarifPath, SCANNER_IMAGES, IMAGE_USER, type PipelineConfig, type Stage } from '../inputs/pipeline-config.js'
+import {
+  BUILD_CACHE,
+  binaryFileName,
+  buildCommand,
+  cacheVolumeNames,
+  MODULE_CACHE,
+  privateModuleHosts
+} from './build.js'
+import {
+  imagePlatforms,
+  imageTarballPath,
+  sarifPath,
+  SCANNER_IMAGES,
+  IMAGE_USER,
+  type PipelineConfig,
+  type Stage
+} from '../inputs/pipeline-config.js'
 import { STAGE_DEPENDENCIES } from './dag.js'
 import { binaryPathInImage } from './image.js'
 import { LINT_CACHE, LINT_COMMAND, lintCacheVolumeNames, lintImage } from './lint.js'
@@ -26,7 +41,10 @@ export function describePlan(cfg: PipelineConfig): string {
   const platforms = imagePlatforms(cfg).map(p => p.name)
 
   lines.push('Plan (dry run: no engine is started and nothing is pulled, built or pushed)')
-  row('module', `${cfg.modulePath} in ${cfg.sourceFromRepo || '.'} (Go ${cfg.goVersion} from ${cfg.goVersionFrom === 'input' ? 'go-version' : 'go.mod'})`)
+  row(
+    'module',
+    `${cfg.modulePath} in ${cfg.sourceFromRepo || '.'} (Go ${cfg.goVersion} from ${cfg.goVersionFrom === 'input' ? 'go-version' : 'go.mod'})`
+  )
   const skippedPublish = cfg.allStages && !has('publish') ? ' (publish left out: no image set)' : ''
   row('stages', `${cfg.stages.join(', ')}${cfg.allStages ? ' (all)' : ''}${skippedPublish}`)
   for (const stage of cfg.stages) {
@@ -48,13 +66,21 @@ export function describePlan(cfg: PipelineConfig): string {
     row('lint', `${lintImage(cfg)}: ${quote(LINT_COMMAND)} (the repository's .golangci.yml applies)`)
   }
   if (has('test')) {
-    row('test', `golang:${cfg.goVersion}: ${quote(testCommand(cfg))}${cfg.coverage ? ', then go tool cover -func' : ''}`)
+    row(
+      'test',
+      `golang:${cfg.goVersion}: ${quote(testCommand(cfg))}${cfg.coverage ? ', then go tool cover -func' : ''}`
+    )
   }
   if (has('image')) {
-    row('image', `${cfg.baseImage} + ${binaryPathInImage(cfg)}, user ${IMAGE_USER}, entrypoint ${binaryPathInImage(cfg)}`)
+    row(
+      'image',
+      `${cfg.baseImage} + ${binaryPathInImage(cfg)}, user ${IMAGE_USER}, entrypoint ${binaryPathInImage(cfg)}`
+    )
     more(`platforms ${platforms.join(', ')}`)
     for (const [name, value] of Object.entries(cfg.labels)) more(`label ${name}=${value}`)
-    more(has('publish') ? 'published, so no tarball is written' : `export → ${imageTarballPath(cfg)} (OCI, all platforms)`)
+    more(
+      has('publish') ? 'published, so no tarball is written' : `export → ${imageTarballPath(cfg)} (OCI, all platforms)`
+    )
   }
   if (has('scan')) {
     row('scan', `${SCANNER_IMAGES[cfg.scanner]}: ${cfg.scanner} ${quote(scanArguments(cfg))}, per platform`)

@@ -24,5 +24,5 @@ export async function runPublish(client: Client, cfg: PipelineConfig, variants: 
     published.push(await pusher.publish(`${image}:${tag}`, { platformVariants: [...variants] }))
   }
   const digest = published[0]?.split('@')[1]
-  return { imageRef: digest ? `${image}@${digest}` : published[0] ?? '', tags: cfg.tags, published }
+  return { imageRef: digest ? `${image}@${digest}` : (published[0] ?? ''), tags: cfg.tags, published }
 }

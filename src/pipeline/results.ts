@@ -99,15 +99,11 @@ const TEST_LOCATION = /^\s+([\w.-]+\.go):(\d+): /m
 const COMPILE_LOCATION = /^((?:[\w.-]+\/)*[\w.-]+\.go):(\d+):\d+: /m
 const TRACE_LOCATION = /^\s+(\/\S+_test\.go):(\d+)/m
 
-function locate(
-  output: string,
-  pkg: string,
-  modulePath: string,
-  paths: PathMapping
-): { file?: string; line?: number } {
+function locate(output: string, pkg: string, modulePath: string, paths: PathMapping): { file?: string; line?: number } {
   const short = TEST_LOCATION.exec(output)
   if (short) {
-    const packageDir = pkg === modulePath ? '' : pkg.startsWith(modulePath + '/') ? pkg.slice(modulePath.length + 1) : undefined
+    const packageDir =
+      pkg === modulePath ? '' : pkg.startsWith(modulePath + '/') ? pkg.slice(modulePath.length + 1) : undefined
     if (packageDir === undefined) return { line: Number(short[2]) }
     return { file: posix.join(paths.hostRoot || '.', packageDir, short[1]), line: Number(short[2]) }
   }
@@ -276,7 +272,8 @@ export function parseTrivyJson(text: string, platform: string): Vulnerability[] 
       title: v.Title || undefined,
       url: v.PrimaryURL || undefined,
       // OS packages are reported against the image ("name (debian 12.8)"), binaries by their path.
-      location: result.Class === 'os-pkgs' ? `${result.Type ?? 'os'} package ${v.PkgName ?? ''}` : (result.Target ?? ''),
+      location:
+        result.Class === 'os-pkgs' ? `${result.Type ?? 'os'} package ${v.PkgName ?? ''}` : (result.Target ?? ''),
       platforms: [platform]
     }))
   )
@@ -310,7 +307,10 @@ export function parseGrypeJson(text: string, platform: string): Vulnerability[] 
       fixedVersion: v.fix?.versions?.length ? v.fix.versions.join(', ') : undefined,
       title: v.description || undefined,
       url: v.dataSource || undefined,
-      location: artifact.type === 'go-module' || artifact.type === 'binary' ? path.replace(/^\//, '') : `${artifact.type ?? 'os'} package ${artifact.name ?? ''}`,
+      location:
+        artifact.type === 'go-module' || artifact.type === 'binary'
+          ? path.replace(/^\//, '')
+          : `${artifact.type ?? 'os'} package ${artifact.name ?? ''}`,
       platforms: [platform]
     }
   })

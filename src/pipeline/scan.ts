@@ -40,7 +40,20 @@ export function dbUpdateArguments(cfg: Pick<PipelineConfig, 'scanner'>): string[
 /** The scanner's arguments after its entrypoint; the database is already there (see dbUpdateArguments). */
 export function scanArguments(cfg: Pick<PipelineConfig, 'scanner'>): string[] {
   return cfg.scanner === 'trivy'
-    ? ['image', '--input', TARBALL, '--scanners', 'vuln', '--skip-db-update', '--format', 'json', '--output', REPORT, '--cache-dir', DB_CACHE]
+    ? [
+        'image',
+        '--input',
+        TARBALL,
+        '--scanners',
+        'vuln',
+        '--skip-db-update',
+        '--format',
+        'json',
+        '--output',
+        REPORT,
+        '--cache-dir',
+        DB_CACHE
+      ]
     : [`oci-archive:${TARBALL}`, '--output', `json=${REPORT}`]
 }
 
@@ -56,7 +69,12 @@ export interface ScanResult {
   sarif: string
 }
 
-export async function runScan(client: Client, cfg: PipelineConfig, variants: Container[], now = new Date()): Promise<Outcome<ScanResult>> {
+export async function runScan(
+  client: Client,
+  cfg: PipelineConfig,
+  variants: Container[],
+  now = new Date()
+): Promise<Outcome<ScanResult>> {
   const image = SCANNER_IMAGES[cfg.scanner]
   // The vulnerability database is the slow part; the engine keeps it between runs, in a cache
   // volume, and refreshes it once per UTC day. Every platform's scan starts from that one update.
@@ -88,7 +106,14 @@ export async function runScan(client: Client, cfg: PipelineConfig, variants: Con
 
   const counts = countBySeverity(vulnerabilities)
   const failing = cfg.severities.reduce((sum, s) => sum + counts[s], 0)
-  const result: ScanResult = { scanner: cfg.scanner, counts, severities: cfg.severities, failing, vulnerabilities, sarif }
+  const result: ScanResult = {
+    scanner: cfg.scanner,
+    counts,
+    severities: cfg.severities,
+    failing,
+    vulnerabilities,
+    sarif
+  }
   if (failing === 0) return { result }
   const worst = vulnerabilities.filter(v => cfg.severities.includes(v.severity))
   return {
@@ -98,7 +123,9 @@ export async function runScan(client: Client, cfg: PipelineConfig, variants: Con
       command: `${cfg.scanner} ${scanArguments(cfg).join(' ')}`,
       outputTail: worst
         .slice(0, 20)
-        .map(v => `${v.severity} ${v.id} ${v.package} ${v.installedVersion}${v.fixedVersion ? ` → ${v.fixedVersion}` : ''}`)
+        .map(
+          v => `${v.severity} ${v.id} ${v.package} ${v.installedVersion}${v.fixedVersion ? ` → ${v.fixedVersion}` : ''}`
+        )
         .join('\n')
     }
   }

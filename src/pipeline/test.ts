@@ -31,7 +31,10 @@ export async function runTest(client: Client, cfg: PipelineConfig): Promise<Outc
     .withEnvVariable('CGO_ENABLED', cfg.race ? '1' : '0')
     .withExec(command, { expect: EXPECT_ANY_EXIT_CODE, redirectStdout: STREAM })
   const measured = cfg.coverage
-    ? ran.withExec(['go', 'tool', 'cover', `-func=${PROFILE}`], { expect: EXPECT_ANY_EXIT_CODE, redirectStdout: COVER_FUNC })
+    ? ran.withExec(['go', 'tool', 'cover', `-func=${PROFILE}`], {
+        expect: EXPECT_ANY_EXIT_CODE,
+        redirectStdout: COVER_FUNC
+      })
     : ran
 
   const [exitCode, stream, coverFunc] = await Promise.all([
@@ -41,7 +44,12 @@ export async function runTest(client: Client, cfg: PipelineConfig): Promise<Outc
   ])
   // Before Go 1.24 compiler errors reach stderr only, as do flag errors; a run that passed has none.
   const stderr = exitCode === 0 ? '' : await ran.stderr()
-  const report = parseGoTestJson(stream, cfg.modulePath, { containerRoot: SOURCE_ROOT, hostRoot: cfg.sourceFromRepo }, stderr)
+  const report = parseGoTestJson(
+    stream,
+    cfg.modulePath,
+    { containerRoot: SOURCE_ROOT, hostRoot: cfg.sourceFromRepo },
+    stderr
+  )
   const coverage = parseCoverFunc(coverFunc)
   const result: TestResult = { ...report, ...(coverage === undefined ? {} : { coverage }) }
   if (exitCode === 0) return { result }
@@ -51,7 +59,10 @@ export async function runTest(client: Client, cfg: PipelineConfig): Promise<Outc
   const failedCount = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'} failed`
   const failedPackages = report.failures.filter(f => !f.test).length
   const what =
-    [report.failed > 0 ? failedCount(report.failed, 'test') : '', failedPackages > 0 ? failedCount(failedPackages, 'package') : '']
+    [
+      report.failed > 0 ? failedCount(report.failed, 'test') : '',
+      failedPackages > 0 ? failedCount(failedPackages, 'package') : ''
+    ]
       .filter(Boolean)
       .join(', ') || `go test exited with code ${exitCode}`
   return { result, failure: { message: what, command: command.join(' '), exitCode, outputTail: tailOf(output) } }

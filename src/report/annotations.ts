@@ -50,7 +50,8 @@ export function lintAnnotations(findings: readonly LintFinding[]): Annotation[] 
 }
 
 // test2json's framing lines say nothing the title does not already say.
-const FRAMING_LINE = /^\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\b|--- (?:FAIL|PASS|SKIP):|FAIL\s*$|FAIL\s+\S+\s+[\d.]+s$|ok\s+\S+|PASS\s*$)/
+const FRAMING_LINE =
+  /^\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\b|--- (?:FAIL|PASS|SKIP):|FAIL\s*$|FAIL\s+\S+\s+[\d.]+s$|ok\s+\S+|PASS\s*$)/
 
 // A build's `# <import path>` header and go test's verdict; only a package's output holds them.
 const BUILD_FRAMING_LINE = /^(?:# \S+(?: \[\S+\])?|FAIL\s+\S+ \[(?:build|setup) failed\])\s*$/
@@ -59,9 +60,14 @@ const BUILD_FRAMING_LINE = /^(?:# \S+(?: \[\S+\])?|FAIL\s+\S+ \[(?:build|setup) 
 export function failureMessage(failure: TestFailure, maxLines = 20): string {
   const lines = failure.output
     .split('\n')
-    .filter(line => line.trim() !== '' && !FRAMING_LINE.test(line) && (failure.test !== '' || !BUILD_FRAMING_LINE.test(line)))
+    .filter(
+      line => line.trim() !== '' && !FRAMING_LINE.test(line) && (failure.test !== '' || !BUILD_FRAMING_LINE.test(line))
+    )
     .map(line => line.replace(/^\s+/, '').replace(/^[\w.-]+\.go:\d+: /, ''))
-  const kept = lines.length > maxLines ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines in the log`] : lines
+  const kept =
+    lines.length > maxLines
+      ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines in the log`]
+      : lines
   return kept.join('\n') || (failure.test ? `${failure.test} failed` : `package ${failure.package} failed`)
 }
 

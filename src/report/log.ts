@@ -85,13 +85,10 @@ const textRenderers: TextRenderers = {
   test: result => [
     `${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped` +
       (result.coverage === undefined ? '' : `, coverage ${formatPercent(result.coverage)}`),
-    ...shown(
-      result.failures,
-      f => {
-        const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : ''
-        return `FAIL ${f.test || '(package)'} (${f.package}) ${where}${failureMessage(f, 1).split('\n')[0]}`
-      }
-    )
+    ...shown(result.failures, f => {
+      const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : ''
+      return `FAIL ${f.test || '(package)'} (${f.package}) ${where}${failureMessage(f, 1).split('\n')[0]}`
+    })
   ],
   image: (result, show) => [
     ...(result.variants.length > 0
@@ -120,7 +117,10 @@ export function stageDetails(report: StageReport, workspace?: string): string[] 
   const failure = report.failure
   if (failure) {
     lines.push(`failed: ${failure.message}`)
-    if (failure.command) lines.push(`command: ${failure.command}${failure.exitCode === undefined ? '' : ` (exit code ${failure.exitCode})`}`)
+    if (failure.command)
+      lines.push(
+        `command: ${failure.command}${failure.exitCode === undefined ? '' : ` (exit code ${failure.exitCode})`}`
+      )
     if (failure.outputTail) lines.push(...failure.outputTail.split('\n').map(l => `| ${l}`))
   }
   return lines

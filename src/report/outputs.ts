@@ -27,7 +27,10 @@ export function pipelineOutputs(result: PipelineResult, cfg: Pick<PipelineConfig
   return outputs
 }
 
-export function setPipelineOutputs(result: PipelineResult, cfg: Pick<PipelineConfig, 'output'>): Record<string, string> {
+export function setPipelineOutputs(
+  result: PipelineResult,
+  cfg: Pick<PipelineConfig, 'output'>
+): Record<string, string> {
   const outputs = pipelineOutputs(result, cfg)
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
   return outputs

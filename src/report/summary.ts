@@ -10,7 +10,18 @@ import type { PipelineResult, StageReport, StageResults, StageStatus } from '../
 import { SEVERITIES, type StageFailure } from '../pipeline/results.js'
 import { errorMessage } from '../shared/errors.js'
 import { failureMessage, type AnnotationTally } from './annotations.js'
-import { code, countBy, displayPath, escapeCell, escapeText, formatBytes, formatDuration, formatPercent, plural, table } from './format.js'
+import {
+  code,
+  countBy,
+  displayPath,
+  escapeCell,
+  escapeText,
+  formatBytes,
+  formatDuration,
+  formatPercent,
+  plural,
+  table
+} from './format.js'
 
 export interface EngineSummary {
   restore?: Pick<RestoreResult, 'cacheHit' | 'matchedKey' | 'bytes' | 'durationMs'>
@@ -44,7 +55,11 @@ function overview(pipeline: PipelineResult): string {
     const report = pipeline.stages[stage]
     if (!report) return [stage, '–', '–']
     const note = report.blockedBy?.length ? ` (${report.blockedBy.join(', ')} did not pass)` : ''
-    return [stage, `${STATUS_ICON[report.status]} ${report.status}${note}`, report.status === 'skipped' ? '–' : formatDuration(report.durationMs)]
+    return [
+      stage,
+      `${STATUS_ICON[report.status]} ${report.status}${note}`,
+      report.status === 'skipped' ? '–' : formatDuration(report.durationMs)
+    ]
   })
   return table(['stage', 'status', 'duration'], rows)
 }
@@ -56,7 +71,14 @@ function failureSection(failure: StageFailure): string[] {
     lines.push('', `Command: ${code(failure.command)}${exit}`)
   }
   if (failure.outputTail) {
-    lines.push('', '<details><summary>Last lines of output</summary>', '', `<pre>${escapeText(failure.outputTail)}</pre>`, '', '</details>')
+    lines.push(
+      '',
+      '<details><summary>Last lines of output</summary>',
+      '',
+      `<pre>${escapeText(failure.outputTail)}</pre>`,
+      '',
+      '</details>'
+    )
   }
   return lines
 }
@@ -73,7 +95,12 @@ const renderers: Renderers = {
   build: (result, workspace) => [
     table(
       ['platform', 'binary', 'size', 'sha256'],
-      result.binaries.map(b => [escapeCell(b.platform), code(displayPath(b.path, workspace)), formatBytes(b.size), code(b.sha256)])
+      result.binaries.map(b => [
+        escapeCell(b.platform),
+        code(displayPath(b.path, workspace)),
+        formatBytes(b.size),
+        code(b.sha256)
+      ])
     ),
     '',
     `Checksums: ${code(displayPath(result.checksums, workspace))}`
@@ -87,7 +114,10 @@ const renderers: Renderers = {
     return [
       `${plural(findings.length, 'finding')} from ${plural(linters.length, 'linter')}.`,
       '',
-      table(['linter', 'findings'], linters.map(([linter, count]) => [escapeCell(linter), String(count)])),
+      table(
+        ['linter', 'findings'],
+        linters.map(([linter, count]) => [escapeCell(linter), String(count)])
+      ),
       '',
       table(
         ['location', 'linter', 'message'],
@@ -101,7 +131,14 @@ const renderers: Renderers = {
     const lines = [
       table(
         ['passed', 'failed', 'skipped', 'coverage'],
-        [[String(result.passed), String(result.failed), String(result.skipped), result.coverage === undefined ? '–' : formatPercent(result.coverage)]]
+        [
+          [
+            String(result.passed),
+            String(result.failed),
+            String(result.skipped),
+            result.coverage === undefined ? '–' : formatPercent(result.coverage)
+          ]
+        ]
       )
     ]
     const failures = result.failures
@@ -136,10 +173,7 @@ const renderers: Renderers = {
 
   scan: (result, workspace) => {
     const lines = [
-      table(
-        [...SEVERITIES],
-        [SEVERITIES.map(s => String(result.counts[s]))]
-      ),
+      table([...SEVERITIES], [SEVERITIES.map(s => String(result.counts[s]))]),
       '',
       `${plural(result.failing, 'finding')} at the failing severities (scanner: ${escapeText(result.scanner)}). SARIF: ${code(displayPath(result.sarif, workspace))}`
     ]
@@ -164,11 +198,7 @@ const renderers: Renderers = {
     return lines
   },
 
-  publish: result => [
-    `Image: ${code(result.imageRef)}`,
-    '',
-    `Tags: ${result.tags.map(t => code(t)).join(', ')}`
-  ]
+  publish: result => [`Image: ${code(result.imageRef)}`, '', `Tags: ${result.tags.map(t => code(t)).join(', ')}`]
 }
 
 function stageSection(report: StageReport, workspace: string | undefined): string[] {
@@ -213,7 +243,9 @@ export function renderCacheRestore(
     const what = stateOnDaemon ? 'the state it found on this Docker daemon' : 'the restored state'
     lines.push(`Cold start: the engine discarded ${what} at start-up (${code(discardedState)}).`)
   } else if (stateOnDaemon) {
-    lines.push("Nothing restored: the engine state was already on this Docker daemon (a self-hosted runner's earlier job), and was used as it is.")
+    lines.push(
+      "Nothing restored: the engine state was already on this Docker daemon (a self-hosted runner's earlier job), and was used as it is."
+    )
   } else if (!restore) lines.push('Not restored: the action did not manage the engine state in this job.')
   else if (restore.cacheHit === 'false') {
     lines.push(`Cold start: no saved engine state to restore (looked up in ${formatDuration(restore.durationMs)}).`)
@@ -259,7 +291,12 @@ export function renderSummary(input: SummaryInput): string {
     }
   }
   if (input.engine) lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost, input.engine))
-  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n'
+  return (
+    lines
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  )
 }
 
 /** Appends text to the job summary; false when the runner gives no summary file (act, local runs). */

@@ -57,7 +57,11 @@ export async function docker(args: readonly string[], options: DockerOptions = {
       const child = spawn('docker', args, {
         // Passed explicitly: a sandboxed process.env (as under jest) is otherwise not what spawn sees.
         env: process.env,
-        stdio: [inputFile ? inputFile.fd : 'pipe', outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe', 'pipe']
+        stdio: [
+          inputFile ? inputFile.fd : 'pipe',
+          outputFile ? outputFile.fd : options.discardStdout ? 'ignore' : 'pipe',
+          'pipe'
+        ]
       })
       const stdout: Buffer[] = []
       const stderr: Buffer[] = []
@@ -69,7 +73,9 @@ export async function docker(args: readonly string[], options: DockerOptions = {
       child.on('error', (error: NodeJS.ErrnoException) => {
         reject(
           error.code === 'ENOENT'
-            ? new DockerUnavailableError('Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)')
+            ? new DockerUnavailableError(
+                'Docker is not installed: no docker CLI on PATH (the Dagger engine runs in Docker)'
+              )
             : error
         )
       })
