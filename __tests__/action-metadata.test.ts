@@ -95,7 +95,11 @@ describe('action.yml', () => {
   })
 
   test('its defaults mean what the code does with an empty input', async () => {
-    const withDefaults: InputReader = name => String(action.inputs[name]?.default ?? '')
+    // Every default is a YAML string (the test above checks); anything else is read as its JSON text.
+    const withDefaults: InputReader = name => {
+      const value = action.inputs[name]?.default ?? ''
+      return typeof value === 'string' ? value : JSON.stringify(value)
+    }
     const withNothing: InputReader = () => ''
     expect(await readConfig(withDefaults, { env: ENV, cwd: HELLO })).toEqual(
       await readConfig(withNothing, { env: ENV, cwd: HELLO })

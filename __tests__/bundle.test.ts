@@ -29,7 +29,7 @@ function withDefaults(inputs: Record<string, string>): Record<string, string> {
   for (const name of Object.keys(inputs)) {
     if (!(name in action.inputs)) throw new Error(`${name} is not an input of action.yml`)
   }
-  const defaults = Object.entries(action.inputs).map(([name, input]) => [name, input.default ?? ''])
+  const defaults = Object.entries(action.inputs).map(([name, input]) => [name, input.default ?? ''] as const)
   return { ...Object.fromEntries(defaults), ...inputs }
 }
 
@@ -165,7 +165,7 @@ test('the bundled SDK and its TypeScript compiler load and talk to an engine ses
       process.execPath,
       ['dist/cli/index.js', '--stage', 'build', '--platforms', 'linux/amd64', '--output', output],
       { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...session.env } }
-    ).catch((error: { stderr?: string }) => ({ stderr: error.stderr ?? String(error) }))
+    ).catch((error: Error & { stderr?: string }) => ({ stderr: error.stderr ?? String(error) }))
     expect(run.stderr).not.toMatch(/ReferenceError|is not defined/)
     session.assertAllValid()
     expect(session.callsTo('from', 'Container').map(call => call.args.address)).toContain('golang:1.23.4')

@@ -18,16 +18,16 @@ interface Outcome<T> {
 // Every observation running at that moment sees everything printed, so concurrent calls are told apart
 // by their messages ("Failed to restore" / "Failed to save").
 const sinks = new Set<string[]>()
-const realWrite = process.stdout.write
+const realWrite = process.stdout.write.bind(process.stdout)
 
 /** Runs an @actions/cache call, recording whether it threw and what it logged through @actions/core. */
 async function observe<T>(action: () => Promise<T>): Promise<Outcome<T>> {
   const lines: string[] = []
   if (sinks.size === 0) {
-    process.stdout.write = ((chunk: string | Uint8Array) => {
+    process.stdout.write = (chunk: string | Uint8Array) => {
       for (const sink of sinks) sink.push(chunk.toString())
       return true
-    }) as typeof process.stdout.write
+    }
   }
   sinks.add(lines)
   try {

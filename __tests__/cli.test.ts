@@ -86,7 +86,7 @@ describe.each(entries)('%s', (_name, command) => {
     const ran = await run([...command, '--stage', 'deploy'], laptopEnv({ DOCKER_HOST: 'unix:///nonexistent.sock' }))
     expect(ran.code).toBe(2)
     expect(ran.stderr).toBe(
-      "go-dagger-pipeline: --stage has an invalid value 'deploy': expected one or more of build, lint, test, image, scan, publish, all\n"
+      "go-dagger-pipeline: --stage has an invalid value 'deploy': expected one or more of build, lint, test, image, scan, publish, all, or none alone\n"
     )
   })
 })

@@ -7,7 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { Ajv2020 } from 'ajv/dist/2020.js'
+import { Ajv2020, type SchemaObject } from 'ajv/dist/2020.js'
 import ts from 'typescript'
 import { containerLogTail, DockerUnavailableError, inspectContainer, volumeExists } from '../src/shared/docker.js'
 import { engineConfigJson } from '../src/engine/engine-json.js'
@@ -42,11 +42,16 @@ function namesFor(label: string) {
   return engineNames({ engineVersion: ENGINE_VERSION, scope: testScope(label) })
 }
 
-async function inspectJson(container: string) {
+/** The fields of Docker's inspect document that the assertions read. */
+interface InspectDocument {
+  HostConfig: { CapAdd: string[] | null; RestartPolicy: { Name: string } }
+  Config: { StopTimeout?: number }
+  Mounts: Array<{ Type: string; Name?: string; Destination: string }>
+}
+
+async function inspectJson(container: string): Promise<InspectDocument> {
   const { stdout } = await run('docker', ['container', 'inspect', container])
-  // Docker's inspect document, read field by field in the assertions.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return (JSON.parse(stdout) as Array<Record<string, any>>)[0]
+  return (JSON.parse(stdout) as InspectDocument[])[0]
 }
 
 function dagqlCache(volume: string): Promise<string> {
@@ -65,14 +70,18 @@ afterAll(async () => {
 describe('engineConfigJson', () => {
   test('writes a GC limit that the engine config schema accepts', async () => {
     // engine.schema.json: docs/static/reference/engine.schema.json in dagger/dagger at v0.21.8.
-    const schema = JSON.parse(await fs.readFile(path.join(repoRoot, 'src/inputs/engine.schema.json'), 'utf8'))
+    const schema = JSON.parse(
+      await fs.readFile(path.join(repoRoot, 'src/inputs/engine.schema.json'), 'utf8')
+    ) as SchemaObject
     const validate = new Ajv2020({ strict: false }).compile(schema)
-    const config = JSON.parse(engineConfigJson({ maxUsedSpaceBytes: 6 * 2 ** 30 }))
+    const config = JSON.parse(engineConfigJson({ maxUsedSpaceBytes: 6 * 2 ** 30 })) as {
+      gc: { maxUsedSpace: number; reservedSpace: number }
+    }
     expect(validate(config)).toBe(true)
     expect(config.gc.maxUsedSpace).toBe(6 * 2 ** 30)
     expect(config.gc.reservedSpace).toBeLessThanOrEqual(config.gc.maxUsedSpace)
     // engine-config is merged over it; the GC limit stays cache-max-size's.
-    const merged = JSON.parse(
+    const merged: unknown = JSON.parse(
       engineConfigJson({
         maxUsedSpaceBytes: 2e9,
         overrides: {
@@ -414,7 +423,7 @@ describe('engine lifecycle as a non-root user', () => {
         code === 0 ? resolve(stdout) : reject(new Error(`non-root cycle exited ${code}: ${stderr}`))
       )
     })
-    const results = JSON.parse(output.trim().split('\n').pop() ?? '')
+    const results = JSON.parse(output.trim().split('\n').pop() ?? '') as { uid: number; runs: unknown[] }
     expect(results.uid).toBe(uid)
     expect(results.runs).toEqual([
       {

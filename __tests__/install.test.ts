@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
+// expect from @jest/globals: its asymmetric matchers are typed, the global ones return any.
+import { expect } from '@jest/globals'
 import * as tc from '@actions/tool-cache'
+import { enforceDaggerVersion } from '../src/inputs/dagger-json.js'
 import { InputError } from '../src/inputs/parse.js'
 import {
   DEFAULT_BASE_URL,
@@ -57,7 +60,7 @@ beforeAll(async () => {
 })
 
 let testNumber = 0
-beforeEach(async () => {
+beforeEach(() => {
   server.reset()
   // @actions/tool-cache reads both on every call, so each test gets a cold runner.
   const runner = path.join(work, `runner-${++testNumber}`)
@@ -127,6 +130,53 @@ test('latest makes exactly one version lookup, also on a tool-cache hit; a pinne
   const pinned = await install(LATEST)
   expect(pinned).toEqual(again)
   expect(server.requests).toEqual([])
+})
+
+test('latest is judged once resolved, before the tool cache or any archive: dagger.json refuses another line', async () => {
+  const refused = installDaggerCli({
+    version: 'latest',
+    baseUrl,
+    platform: 'linux',
+    arch: ARCH,
+    checkVersion: version =>
+      enforceDaggerVersion(version, {
+        from: 'dagger.json',
+        pin: { file: 'ci/dagger.json', raw: 'latest' },
+        sdkStages: true
+      })
+  })
+  await expect(refused).rejects.toThrow(
+    `ci/dagger.json: field 'engineVersion' has an invalid value 'latest': the action's stages run through the bundled Dagger SDK ${SDK_CLI_VERSION}`
+  )
+  expect(server.requests).toEqual([get('/dagger/versions/latest')])
+  expect(await listDir(toolCache)).toEqual([])
+
+  // From the input, the same version is a warning, and installs.
+  const checked: string[] = []
+  const cli = await installDaggerCli({
+    version: 'latest',
+    baseUrl,
+    platform: 'linux',
+    arch: ARCH,
+    checkVersion: version => {
+      checked.push(version)
+      enforceDaggerVersion(version, { from: 'input', sdkStages: true })
+    }
+  })
+  expect(checked).toEqual([LATEST])
+  expect(cli.version).toBe(LATEST)
+})
+
+test('a pinned version is not judged again by the install: readConfig did that', async () => {
+  const checked: string[] = []
+  await installDaggerCli({
+    version: LATEST,
+    baseUrl,
+    platform: 'linux',
+    arch: ARCH,
+    checkVersion: v => checked.push(v)
+  })
+  expect(checked).toEqual([])
 })
 
 test('a v prefix is dropped and a prerelease installs under its own version', async () => {
@@ -373,7 +423,7 @@ test('exportCli puts the CLI on PATH, hands it to the SDK and sets the outputs',
   const commandFiles = { GITHUB_PATH: 'path', GITHUB_ENV: 'env', GITHUB_OUTPUT: 'output' }
   for (const [name, file] of Object.entries(commandFiles)) {
     process.env[name] = path.join(runnerTemp, file)
-    await writeFile(process.env[name]!, '')
+    await writeFile(process.env[name], '')
   }
   const pathBefore = process.env.PATH
   try {

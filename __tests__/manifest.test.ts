@@ -1,10 +1,15 @@
 // The manifest read back from the Actions cache is untrusted input: any workflow run of the
 // repository can write an entry under the keys the action looks up. validateManifest must accept
 // what a save writes and refuse anything else with a reason.
-/* eslint-disable @typescript-eslint/no-explicit-any -- the cases below write fields of the wrong type on purpose */
 import { describe, expect, test } from '@jest/globals'
 import { splitState, type ListingEntry } from '../src/engine-state/listing.js'
-import { buildManifest, planSave, validateManifest, type Manifest } from '../src/engine-state/manifest.js'
+import {
+  buildManifest,
+  planSave,
+  validateManifest,
+  type Manifest,
+  type ManifestUnit
+} from '../src/engine-state/manifest.js'
 import { engineStateKeys } from '../src/engine-state/store.js'
 
 const ENGINE_VERSION = 'v0.21.8'
@@ -68,16 +73,20 @@ function savedManifest(entries: readonly ListingEntry[], previous?: Manifest, pa
 }
 
 /** A copy of a saved manifest with one thing changed. */
-function altered(change: (manifest: Record<string, any>) => void): unknown {
-  const manifest = structuredClone(savedManifest(state)) as unknown as Record<string, any>
+function altered(change: (manifest: Manifest) => void): unknown {
+  const manifest = structuredClone(savedManifest(state))
   change(manifest)
   return manifest
 }
 
-const unitPartIndex = (manifest: Record<string, any>): number =>
-  manifest.parts.findIndex((p: { remainder?: boolean }) => !p.remainder)
-const firstUnit = (manifest: Record<string, any>): Record<string, any> =>
-  Object.values(manifest.units)[0] as Record<string, any>
+/** Writes a value of any type into a field, as a cache entry written by someone else may hold. */
+function tamper<T extends object, K extends keyof T>(target: T, field: K, value: unknown): void {
+  const fields: Record<K, unknown> = target
+  fields[field] = value
+}
+
+const unitPartIndex = (manifest: Manifest): number => manifest.parts.findIndex(p => !p.remainder)
+const firstUnit = (manifest: Manifest): ManifestUnit => Object.values(manifest.units)[0]
 
 describe('validateManifest', () => {
   test('accepts what a save writes, and what a later save that reuses parts writes', () => {
@@ -98,7 +107,7 @@ describe('validateManifest', () => {
     expect(validateManifest(manifest, expected)).toEqual(manifest)
   })
 
-  test.each<[string, (manifest: Record<string, any>) => void, RegExp]>([
+  test.each<[string, (manifest: Manifest) => void, RegExp]>([
     // A part's path is a host file the restore writes and deletes: only the store's own path for its key will do.
     [
       'a part path outside the parts directory',
@@ -120,7 +129,7 @@ describe('validateManifest', () => {
       },
       /part 0: .*key/
     ],
-    ['a key that is not a string', m => (m.parts[0].key = 7), /part 0: .*key/],
+    ['a key that is not a string', m => tamper(m.parts[0], 'key', 7), /part 0: .*key/],
     ['a run suffix that is not two key components', m => (m.parts[0].key += '-1234567890/../x-1'), /part 0: .*key/],
     [
       'a run-suffixed key at a path of its own',
@@ -148,34 +157,34 @@ describe('validateManifest', () => {
     ],
     ['a negative size', m => (m.parts[0].bytes = -1), /part 0: .*bytes/],
     ['a fractional size', m => (m.parts[0].unitBytes = 1.5), /part 0: .*unitBytes/],
-    ['a size that is a string', m => (m.parts[0].units = '3'), /part 0: .*units/],
-    ['a part that is not an object', m => (m.parts[0] = null), /part 0/],
-    ['no remainder part', m => m.parts.forEach((p: Record<string, unknown>) => delete p.remainder), /remainder/],
-    ['a remainder flag that is not a boolean', m => (m.parts[unitPartIndex(m)].remainder = 'yes'), /remainder/],
+    ['a size that is a string', m => tamper(m.parts[0], 'units', '3'), /part 0: .*units/],
+    ['a part that is not an object', m => tamper(m.parts, 0, null), /part 0/],
+    ['no remainder part', m => m.parts.forEach(p => delete p.remainder), /remainder/],
+    ['a remainder flag that is not a boolean', m => tamper(m.parts[unitPartIndex(m)], 'remainder', 'yes'), /remainder/],
     ['a unit index that is not an integer', m => (firstUnit(m).part = 0.5), /unit .*part/],
     ['a unit index past the parts', m => (firstUnit(m).part = m.parts.length), /unit .*part/],
-    ['a unit index that is a string', m => (firstUnit(m).part = '0'), /unit .*part/],
+    ['a unit index that is a string', m => tamper(firstUnit(m), 'part', '0'), /unit .*part/],
     [
       'a unit in the remainder part',
-      m => (firstUnit(m).part = m.parts.findIndex((p: { remainder?: boolean }) => p.remainder)),
+      m => (firstUnit(m).part = m.parts.findIndex(p => p.remainder)),
       /unit .*remainder/
     ],
     ['more live units in a part than it holds', m => (m.parts[firstUnit(m).part].units = 0), /part \d+: .*units/],
     ['a unit with a negative size', m => (firstUnit(m).bytes = -5), /unit .*bytes/],
     ['a unit without roots', m => (firstUnit(m).roots = []), /unit .*roots/],
-    ['roots that are not a list', m => (firstUnit(m).roots = './worker'), /unit .*roots/],
+    ['roots that are not a list', m => tamper(firstUnit(m), 'roots', './worker'), /unit .*roots/],
     // Every root is a name tar extracts and mkdir creates inside the state volume.
     ['a root with a .. segment', m => firstUnit(m).roots.push('./worker/../../etc/shadow'), /unit .*root .*\.\./],
     ['a root that is only ..', m => firstUnit(m).roots.push('..'), /unit .*root/],
     ['an absolute root', m => firstUnit(m).roots.push('/etc/shadow'), /unit .*root/],
     ['a root that mkdir would read as an option', m => firstUnit(m).roots.push('-m777/x'), /unit .*root/],
     ['a root with a NUL', m => firstUnit(m).roots.push('./worker/a\0b'), /unit .*root .*NUL/],
-    ['a root that is not a string', m => firstUnit(m).roots.push(42), /unit .*root/],
-    ['a unit that is not an object', m => (m.units.x = 'nope'), /unit "x"/],
-    ['units that are a list', m => (m.units = []), /units/],
-    ['a fingerprint that is not a string', m => (m.fingerprint = 1), /fingerprint/],
+    ['a root that is not a string', m => tamper(firstUnit(m).roots, firstUnit(m).roots.length, 42), /unit .*root/],
+    ['a unit that is not an object', m => tamper(m.units, 'x', 'nope'), /unit "x"/],
+    ['units that are a list', m => tamper(m, 'units', []), /units/],
+    ['a fingerprint that is not a string', m => tamper(m, 'fingerprint', 1), /fingerprint/],
     ['another engine version', m => (m.engineVersion = 'v0.21.7'), /engine "v0\.21\.7", not "v0\.21\.8"/],
-    ['another format', m => (m.format = 2), /format/]
+    ['another format', m => tamper(m, 'format', 2), /format/]
   ])('refuses %s, saying why', (_what, change, reason) => {
     expect(() => validateManifest(altered(change), expected)).toThrow(reason)
   })

@@ -280,8 +280,8 @@ describe('bad inputs fail before any session, naming the input and the value', (
       stage: 'publish',
       image: 'ghcr.io/acme/hello',
       'registry-password': 'ghp_s3cr3t'
-    }).catch(e => e)
-    expect(String(error.message)).not.toContain('ghp_s3cr3t')
+    }).catch((e: unknown) => e)
+    expect(String((error as Error).message)).not.toContain('ghp_s3cr3t')
   })
 })
 

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+// expect from @jest/globals: its asymmetric matchers are typed, the global ones return any.
+import { expect } from '@jest/globals'
 import type { ChainStep, ExecFailure } from './support/engine-session.js'
 import {
   execArgs,
@@ -58,14 +60,16 @@ describe('build', () => {
         ['/go/pkg/mod', 'go-mod-1.19'],
         ['/root/.cache/go-build', 'go-build-1.19']
       ])
-      const env = Object.fromEntries(stepsNamed(armChain, 'withEnvVariable').map(s => [s.args.name, s.args.value]))
+      const env = Object.fromEntries(
+        stepsNamed(armChain, 'withEnvVariable').map(s => [String(s.args.name), s.args.value] as const)
+      )
       expect(env).toMatchObject({ CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOOS: 'linux', GOARCH: 'arm', GOARM: '7' })
       expect(execArgs(armChain)).toEqual([
         ['go', 'mod', 'download'],
         ['go', 'build', '-trimpath', '-ldflags', '-s -w -X main.version=1.2.3', '-o', '/out/failing_linux_arm_v7', '.']
       ])
       // go.mod/go.sum alone before `go mod download`, the whole source only after it.
-      const fields = armChain.map(s => `${s.field}:${String(s.args.path ?? '')}`)
+      const fields = armChain.map(s => `${s.field}:${typeof s.args.path === 'string' ? s.args.path : ''}`)
       expect(fields.indexOf('withFile:/src/go.mod')).toBeLessThan(fields.indexOf('withExec:'))
       expect(fields.indexOf('withExec:')).toBeLessThan(fields.indexOf('withDirectory:/src'))
       expect(fields).not.toContain('withFile:/src/go.sum') // the fixture module has no go.sum
@@ -261,7 +265,7 @@ describe('test', () => {
           redirectStdout: '/tmp/go-test.json'
         }
       ])
-      const env = stepsNamed(chain, 'withEnvVariable').map(s => `${s.args.name}=${s.args.value}`)
+      const env = stepsNamed(chain, 'withEnvVariable').map(s => `${String(s.args.name)}=${String(s.args.value)}`)
       expect(env.at(-1)).toBe('CGO_ENABLED=1') // the race detector needs cgo
       const cover = session.calls.find(
         c => c.field === 'contents' && c.parentChain.at(-1)?.args.path === '/tmp/coverage.txt'
@@ -484,12 +488,10 @@ describe('image, scan and publish', () => {
         platforms: ['linux/amd64', 'linux/arm64']
       })
       expect(scan.failure!.message).toBe('trivy found 2 vulnerabilities at CRITICAL, HIGH')
-      const sarif = JSON.parse(await readFile(scan.result!.sarif, 'utf8'))
-      expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual([
-        'CVE-2024-45337',
-        'CVE-2025-22869',
-        'CVE-2025-22866'
-      ])
+      const sarif = JSON.parse(await readFile(scan.result!.sarif, 'utf8')) as {
+        runs: Array<{ results: Array<{ ruleId: string }> }>
+      }
+      expect(sarif.runs[0].results.map(r => r.ruleId)).toEqual(['CVE-2024-45337', 'CVE-2025-22869', 'CVE-2025-22866'])
     } finally {
       await cfg.cleanup()
     }
@@ -498,7 +500,7 @@ describe('image, scan and publish', () => {
   test('scan with grype and severity CRITICAL only: a LOW finding passes', async () => {
     const cfg = await fixtureConfig({ stage: 'scan', scanner: 'grype', severity: 'CRITICAL', platforms: 'linux/amd64' })
     try {
-      const grype = JSON.parse(await fixture('grype-image.json'))
+      const grype = JSON.parse(await fixture('grype-image.json')) as { matches: unknown[] }
       grype.matches = grype.matches.slice(1)
       const { session, result } = await runInSession(cfg, { scanReport: JSON.stringify(grype) })
       const [read] = session.calls.filter(c => c.field === 'contents')
@@ -507,7 +509,9 @@ describe('image, scan and publish', () => {
         ['db', 'update'],
         ['oci-archive:/scan/image.tar', '--output', 'json=/scan/report.json']
       ])
-      const env = stepsNamed(read.parentChain, 'withEnvVariable').map(step => `${step.args.name}=${step.args.value}`)
+      const env = stepsNamed(read.parentChain, 'withEnvVariable').map(
+        step => `${String(step.args.name)}=${String(step.args.value)}`
+      )
       // After the update, a scan that updates nothing itself.
       expect(env).toContain('GRYPE_DB_AUTO_UPDATE=false')
       expect(result.stages.scan).toMatchObject({ status: 'passed', result: { failing: 0, counts: { LOW: 1 } } })

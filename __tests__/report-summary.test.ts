@@ -1,7 +1,26 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import {
+  coldRunToRecord,
+  handCacheOutcomeToPost,
+  readPostState,
+  savePostState,
+  type PostState
+} from '../src/action/handoff.js'
+import { splitState, type ListingEntry } from '../src/engine-state/listing.js'
+import {
+  buildManifest,
+  MAX_RECORDED_MS,
+  planSave,
+  validateManifest,
+  type ColdRun,
+  type Manifest
+} from '../src/engine-state/manifest.js'
+import { engineStateKeys } from '../src/engine-state/store.js'
+import { readConfig } from '../src/inputs/action-config.js'
+import type { PipelineResult } from '../src/pipeline/dag.js'
 import { escapeText, formatBytes, formatDuration } from '../src/report/format.js'
 import { lineWriter, logStageReports, renderPipelineText, stageProgressHooks } from '../src/report/log.js'
 import { pipelineOutputs } from '../src/report/outputs.js'
@@ -9,14 +28,21 @@ import {
   renderCacheRestore,
   renderCacheSaveSummary,
   renderSummary,
+  toolVersions,
   writeCacheSaveSummary,
   writeSummary,
   writeSummaryOrWarn
 } from '../src/report/summary.js'
 import { recordedFailedRun, recordedPublishedRun, WORKSPACE } from './support/report-results.js'
+import { parseFileCommands } from './support/runner.js'
 import { stdoutOf } from './support/stdout.js'
 
 const expectedDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'report')
+// One summary file for every test that writes for real: core.summary keeps the first path it could
+// open for the life of the process, as a step's summary file is one for the step.
+const summaryDir = mkdtempSync(join(tmpdir(), 'summary-file-'))
+const SUMMARY_FILE = join(summaryDir, 'step-summary.md')
+afterAll(() => rmSync(summaryDir, { recursive: true, force: true }))
 const expected = (name: string): string => readFileSync(join(expectedDir, name), 'utf8')
 
 // What annotatePipeline reports for the failed run (asserted in report-annotations.test.ts).
@@ -144,8 +170,7 @@ describe('job summary', () => {
   })
 
   test('writeSummary appends to the file the runner names, and is a no-op without one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'summary-'))
-    const file = join(dir, 'step-summary.md')
+    const file = SUMMARY_FILE
     writeFileSync(file, '')
     const previous = process.env.GITHUB_STEP_SUMMARY
     try {
@@ -168,7 +193,6 @@ describe('job summary', () => {
     } finally {
       if (previous === undefined) delete process.env.GITHUB_STEP_SUMMARY
       else process.env.GITHUB_STEP_SUMMARY = previous
-      rmSync(dir, { recursive: true, force: true })
     }
   })
 })
@@ -278,5 +302,363 @@ describe('formatting', () => {
 
   test('escapeText leaves plain words alone', () => {
     expect(escapeText('go test ./... passed in 2.1s')).toBe('go test ./... passed in 2.1s')
+  })
+})
+
+/** Runs body with GITHUB_STEP_SUMMARY (and GITHUB_STATE) naming fresh files in a temp dir; returns their text. */
+async function withRunnerFiles(
+  body: () => unknown
+): Promise<{ summary: string; state: Record<string, string>; log: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'summary-'))
+  const files = { GITHUB_STEP_SUMMARY: SUMMARY_FILE, GITHUB_STATE: join(dir, 'state') }
+  const previous = { GITHUB_STEP_SUMMARY: process.env.GITHUB_STEP_SUMMARY, GITHUB_STATE: process.env.GITHUB_STATE }
+  try {
+    for (const [name, file] of Object.entries(files)) {
+      writeFileSync(file, '')
+      process.env[name] = file
+    }
+    const log = await stdoutOf(body)
+    return {
+      summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+      state: parseFileCommands(readFileSync(files.GITHUB_STATE, 'utf8')),
+      log
+    }
+  } finally {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+// The cold run that began the restored state's line of saves, for the published run's stages.
+const COLD_RUN: ColdRun = { pipelineMs: 180_000, stages: { build: 150_000, image: 20_000, publish: 12_000 } }
+const KEY = 'go-dagger-action-engine-v1-0.21.8-Linux-X64-all-1234567890-1'
+
+/** A manifest as a save writes it, through JSON as the cache gives it back, with `coldRun` as given. */
+function savedManifest(coldRun?: unknown): { manifest: unknown; expected: Parameters<typeof validateManifest>[1] } {
+  const keys = engineStateKeys({
+    engineVersion: '0.21.8',
+    scope: 'all',
+    os: 'Linux',
+    arch: 'X64',
+    runId: '1',
+    runAttempt: '1'
+  })
+  const partPath = (key: string): string => `state/parts/${key.slice(-40)}.tar`
+  const entry = (type: 'd' | 'f', path: string, size = 0): ListingEntry => ({
+    type,
+    mode: '644',
+    uid: '0',
+    gid: '0',
+    size,
+    mtime: '1700000000.5',
+    ctime: '1700000000.5',
+    inode: path,
+    links: 1,
+    target: '',
+    path
+  })
+  const plan = planSave(
+    splitState([entry('d', '.'), entry('d', './worker'), entry('f', './worker/metadata.db', 8192)]),
+    undefined,
+    { partKeyPrefix: keys.partPrefix, partTargetBytes: 2048, minLiveFraction: 0.5 }
+  )
+  const stored = plan.created.map(part => ({ key: part.key, path: partPath(part.key), bytes: part.bytes }))
+  const built = buildManifest(plan, stored, { engineVersion: '0.21.8', fingerprint: 'f'.repeat(64) })
+  const manifest = JSON.parse(JSON.stringify(coldRun === undefined ? built : { ...built, coldRun })) as unknown
+  return { manifest, expected: { engineVersion: '0.21.8', partPrefix: keys.partPrefix, partPath } }
+}
+
+const warmRestore = (coldRun: ColdRun | undefined = COLD_RUN) => ({
+  cacheHit: 'true' as const,
+  matchedKey: KEY,
+  bytes: 2_684_354_560,
+  durationMs: 38_600,
+  fingerprint: 'f',
+  ...(coldRun ? { manifest: { coldRun } as Manifest } : {})
+})
+
+describe('what the cache bought', () => {
+  test('a cold run: the restore lookup sits with the stages, and nothing is compared', () => {
+    const summary = renderSummary({
+      pipeline: recordedPublishedRun(),
+      pipelineMs: 190_000,
+      engine: { restore: { cacheHit: 'false', bytes: 0, durationMs: 1_240 } }
+    })
+    expect(summary).toContain(
+      [
+        '| stage | status | duration |',
+        '| --- | --- | --- |',
+        '| build | ✅ passed | 41.3 s |',
+        '| image | ✅ passed | 9.8 s |',
+        '| publish | ✅ passed | 12.1 s |',
+        '| pipeline, end to end | all passed | 3 m 10 s |',
+        '| engine state restore | nothing to restore | 1.2 s |',
+        ''
+      ].join('\n')
+    )
+    expect(summary).not.toContain('cold run')
+  })
+
+  test('a warm run: each stage against the cold run, the restore as a cost, the time saved net of it', () => {
+    const summary = renderSummary({
+      pipeline: recordedPublishedRun(),
+      pipelineMs: 65_000,
+      engine: { restore: warmRestore() }
+    })
+    expect(summary).toContain(
+      [
+        '| stage | status | duration | cold run | saved |',
+        '| --- | --- | --- | --- | --- |',
+        '| build | ✅ passed | 41.3 s | 2 m 30 s | 1 m 49 s |',
+        '| image | ✅ passed | 9.8 s | 20.0 s | 10.2 s |',
+        // Slower than cold: said with a minus, not hidden.
+        '| publish | ✅ passed | 12.1 s | 12.0 s | −50 ms |',
+        '| pipeline, end to end | all passed | 1 m 05 s | 3 m 00 s | 1 m 55 s |',
+        '| engine state restore | 2.50 GiB restored | 38.6 s | – | −38.6 s |',
+        // 180 s − 65 s − 38.6 s.
+        '| **time saved, net of the restore** |  |  |  | **1 m 16 s** |',
+        '',
+        "Cold run: what the restored state's manifest recorded of the cold run its line of saves began with. " +
+          "Saved: the cold run's duration minus this run's; the restore counts against it, and the post step's section adds the save.",
+        ''
+      ].join('\n')
+    )
+  })
+
+  test('other stages than the cold run, or a failed stage: only what compares is compared', () => {
+    const run = recordedFailedRun()
+    const summary = renderSummary({
+      pipeline: { ...run, order: ['build', 'lint'], stages: { build: run.stages.build, lint: run.stages.lint } },
+      pipelineMs: 50_000,
+      engine: {
+        restore: {
+          ...warmRestore({ pipelineMs: 200_000, stages: { build: 60_000, lint: 30_000 } }),
+          cacheHit: 'partial'
+        }
+      }
+    })
+    expect(summary).toContain('| build | ✅ passed | 41.3 s | 1 m 00 s | 18.8 s |')
+    // lint failed this time: its duration is no measure of the cache.
+    expect(summary).toContain('| lint | ❌ failed | 18.4 s | 30.0 s | – |')
+    expect(summary).toContain('| pipeline, end to end | not all passed | 50.0 s | – | – |')
+    expect(summary).not.toContain('time saved')
+    expect(summary).toContain('It was recorded under another scope, whose run may have had other stages.')
+  })
+
+  test('state found on the daemon was not restored: no restore row', () => {
+    const summary = renderSummary({
+      pipeline: recordedPublishedRun(),
+      engine: { restore: { cacheHit: 'false', bytes: 0, durationMs: 0 }, stateOnDaemon: true }
+    })
+    expect(summary).not.toContain('engine state restore')
+  })
+
+  test('the post step weighs the save against what main measured', () => {
+    const save = {
+      saved: true,
+      reason: 'saved',
+      key: KEY,
+      bytesUploaded: 412_090_368,
+      partsUploaded: 2,
+      partsReused: 9,
+      durationMs: 21_480
+    }
+    expect(renderCacheSaveSummary(save, { savedMs: 115_000, restoreMs: 38_600 })).toBe(
+      '### Engine cache saved\n\n' +
+        'Saved 393.0 MiB as <code>go-dagger-action-engine-v1-0.21.8-Linux-X64-all-1234567890-1</code> in 21.5 s: ' +
+        '2 parts uploaded, 9 parts reused from the restored state.\n\n' +
+        'Balance: the pipeline ran 1 m 55 s faster than its cold run; the restore took 38.6 s and the save 21.5 s, ' +
+        'so the cache saved this job 54.9 s.\n'
+    )
+    expect(renderCacheSaveSummary(save, { savedMs: -2_000, restoreMs: 10_000 })).toContain(
+      'Balance: the pipeline ran 2.0 s slower than its cold run; the restore took 10.0 s and the save 21.5 s, so the cache cost this job 33.5 s.'
+    )
+    // A save cache-save ruled out took no time.
+    expect(
+      renderCacheSaveSummary(
+        { save: false, reason: 'not saved: cache-save is false' },
+        { savedMs: 5_000, restoreMs: 1_000 }
+      )
+    ).toContain('the restore took 1.0 s and the save 0 ms, so the cache saved this job 4.0 s.')
+  })
+})
+
+describe('the cold run in the manifest', () => {
+  test('a save records it and a restore reads it back', () => {
+    const { manifest, expected } = savedManifest(COLD_RUN)
+    const warnings: string[] = []
+    expect(validateManifest(manifest, { ...expected, warn: m => warnings.push(m) }).coldRun).toEqual(COLD_RUN)
+    expect(warnings).toEqual([])
+  })
+
+  test('a manifest without one restores as before', () => {
+    const { manifest, expected } = savedManifest()
+    expect(validateManifest(manifest, expected)).not.toHaveProperty('coldRun')
+  })
+
+  test.each([
+    ['not an object', 'slow', '"slow" is not an object'],
+    ['a pipeline time as text', { ...COLD_RUN, pipelineMs: '180000' }, 'pipelineMs "180000" is not a whole number'],
+    ['a negative time', { ...COLD_RUN, stages: { build: -1 } }, 'stage build: -1 is not a whole number'],
+    ['a fraction', { ...COLD_RUN, stages: { build: 1.5 } }, 'stage build: 1.5 is not a whole number'],
+    [
+      'more than a week',
+      { ...COLD_RUN, pipelineMs: MAX_RECORDED_MS + 1 },
+      `pipelineMs ${MAX_RECORDED_MS + 1} is not a whole number of 0 to ${MAX_RECORDED_MS} ms`
+    ],
+    ['an unknown stage', { ...COLD_RUN, stages: { deploy: 5 } }, 'stage "deploy" is not one of build, lint, test'],
+    ['no stages', { ...COLD_RUN, stages: {} }, 'stages is empty'],
+    ['stages as a list', { ...COLD_RUN, stages: [1, 2] }, 'stages [1,2] is not an object keyed by stage'],
+    ['an unknown field', { ...COLD_RUN, note: '<script>' }, 'unknown field "note"']
+  ])('%s is ignored with a warning, and the state still restores', (_, coldRun, reason) => {
+    const { manifest, expected } = savedManifest(coldRun)
+    const warnings: string[] = []
+    const restored = validateManifest(manifest, { ...expected, warn: message => warnings.push(message) })
+    expect(restored).not.toHaveProperty('coldRun')
+    expect(restored.parts).toEqual((manifest as Manifest).parts)
+    expect(warnings).toEqual([expect.stringContaining(`The manifest's cold-run durations are ignored: ${reason}`)])
+  })
+})
+
+describe('what main hands post', () => {
+  const passed = (): PipelineResult => recordedPublishedRun()
+  const cold = { restore: { cacheHit: 'false' as const, bytes: 0, durationMs: 900, fingerprint: '' } }
+
+  test('a cold run that passed records its own durations; a warm one hands on the first cold run', () => {
+    expect(coldRunToRecord(cold, { result: passed(), pipelineMs: 190_000.4 })).toEqual({
+      pipelineMs: 190_000,
+      stages: { build: 41_250, image: 9_800, publish: 12_050 }
+    })
+    expect(coldRunToRecord({ restore: warmRestore() }, { result: passed(), pipelineMs: 65_000 })).toEqual(COLD_RUN)
+    // A warm session that failed still hands on the baseline.
+    expect(coldRunToRecord({ restore: warmRestore() })).toEqual(COLD_RUN)
+  })
+
+  test('no baseline from a failed cold run, from state found on the daemon, or without a restore', () => {
+    expect(coldRunToRecord(cold, { result: recordedFailedRun(), pipelineMs: 1 })).toBeUndefined()
+    expect(coldRunToRecord(cold)).toBeUndefined()
+    expect(coldRunToRecord({ ...cold, stateOnDaemon: true }, { result: passed(), pipelineMs: 1 })).toBeUndefined()
+    expect(coldRunToRecord({}, { result: passed(), pipelineMs: 1 })).toBeUndefined()
+  })
+
+  test('the handoff in GITHUB_STATE gains the cold run and the balance; post reads them back', async () => {
+    const handoff: PostState = {
+      container: 'dagger-engine-test',
+      volume: 'dagger-engine-test',
+      cache: { save: true, scope: 'all', tempDir: '/tmp', runId: '1', runAttempt: '1' }
+    }
+    const { state } = await withRunnerFiles(() => {
+      savePostState(handoff)
+      handCacheOutcomeToPost({ restore: warmRestore() }, { result: passed(), pipelineMs: 65_000 })
+    })
+    // The runner keeps the last value of a key, and hands it to post as STATE_<key>.
+    process.env['STATE_go-dagger-action'] = state['go-dagger-action']
+    try {
+      expect(readPostState()).toEqual({
+        ...handoff,
+        cache: { ...handoff.cache, coldRun: COLD_RUN, balance: { savedMs: 115_000, restoreMs: 38_600 } }
+      })
+    } finally {
+      delete process.env['STATE_go-dagger-action']
+    }
+  })
+})
+
+describe('tool versions', () => {
+  let repo: string
+  beforeAll(() => {
+    repo = mkdtempSync(join(tmpdir(), 'summary-versions-'))
+    mkdirSync(join(repo, 'svc'))
+    writeFileSync(join(repo, 'svc', 'go.mod'), 'module example.com/svc\n\ngo 1.23\n\ntoolchain go1.23.4\n')
+    writeFileSync(join(repo, 'svc', 'dagger.json'), JSON.stringify({ name: 'ci', engineVersion: 'v0.21.9' }))
+  })
+  afterAll(() => rmSync(repo, { recursive: true, force: true }))
+
+  /** readConfig on the temp repository, its log lines kept out of the test output. */
+  async function configOf(inputs: Record<string, string>): Promise<Awaited<ReturnType<typeof readConfig>>> {
+    let cfg: Awaited<ReturnType<typeof readConfig>> | undefined
+    await stdoutOf(async () => {
+      cfg = await readConfig(name => ({ source: 'svc', ...inputs })[name] ?? '', { env: {}, cwd: repo })
+    })
+    return cfg!
+  }
+
+  test('each tool the stages use, with where its version came from', async () => {
+    const cfg = await configOf({ stage: 'build,lint,test,image,scan' })
+    expect(toolVersions(cfg, '0.21.9')).toEqual([
+      { tool: 'Dagger', version: '0.21.9', from: '<code>svc/dagger.json</code> engineVersion <code>v0.21.9</code>' },
+      { tool: 'Go', version: '1.23.4', from: '<code>svc/go.mod</code> <code>toolchain go1.23.4</code>' },
+      { tool: 'golangci-lint', version: 'v2.12.2', from: "the action's default" },
+      { tool: 'trivy', version: 'aquasec/trivy:0.74.0', from: "the action's default; the image is the action's pin" }
+    ])
+    const inputs = await configOf({
+      stage: 'lint,scan',
+      'dagger-version': 'latest',
+      'go-version': '1.24.1',
+      'golangci-lint-version': 'v2.5.0',
+      scanner: 'grype'
+    })
+    expect(toolVersions(inputs, '0.21.11')).toEqual([
+      { tool: 'Dagger', version: '0.21.11', from: '<code>dagger-version</code> input (latest)' },
+      { tool: 'Go', version: '1.24.1', from: '<code>go-version</code> input' },
+      { tool: 'golangci-lint', version: 'v2.5.0', from: '<code>golangci-lint-version</code> input' },
+      {
+        tool: 'grype',
+        version: 'anchore/grype:v0.117.0',
+        from: "<code>scanner</code> input; the image is the action's pin"
+      }
+    ])
+  })
+
+  test('stage none without a dagger.json: Dagger alone, at the bundled SDK’s version', async () => {
+    writeFileSync(join(repo, 'svc', 'dagger.json'), JSON.stringify({ name: 'ci' }))
+    const cfg = await configOf({ stage: 'none' })
+    expect(toolVersions(cfg, '0.21.8')).toEqual([
+      { tool: 'Dagger', version: '0.21.8', from: "the bundled Dagger SDK's default" }
+    ])
+  })
+
+  test('main writes the versions and what the cache bought, post the save and the balance, to the real summary file', async () => {
+    const versions = [
+      { tool: 'Dagger', version: '0.21.8', from: "the bundled Dagger SDK's default" },
+      { tool: 'Go', version: '1.23.4', from: '<code>go-version</code> input' }
+    ]
+    const save = {
+      saved: true,
+      reason: 'saved',
+      key: KEY,
+      bytesUploaded: 1024,
+      partsUploaded: 1,
+      partsReused: 0,
+      durationMs: 4_000
+    }
+    const { summary } = await withRunnerFiles(async () => {
+      await writeSummary({
+        pipeline: recordedPublishedRun(),
+        pipelineMs: 65_000,
+        engine: { restore: warmRestore() },
+        versions
+      })
+      await writeCacheSaveSummary(save, { savedMs: 115_000, restoreMs: 38_600 })
+    })
+    expect(summary).toContain('| **time saved, net of the restore** |  |  |  | **1 m 16 s** |')
+    expect(summary).toContain(
+      [
+        '### Versions',
+        '',
+        '| tool | version | from |',
+        '| --- | --- | --- |',
+        "| Dagger | <code>0.21.8</code> | the bundled Dagger SDK's default |",
+        '| Go | <code>1.23.4</code> | <code>go-version</code> input |',
+        '',
+        '### Engine cache'
+      ].join('\n')
+    )
+    expect(summary).toMatch(
+      /### Engine cache saved\n\nSaved 1\.00 KiB as .* in 4\.0 s: .*\n\nBalance: the pipeline ran 1 m 55 s faster than its cold run; the restore took 38\.6 s and the save 4\.0 s, so the cache saved this job 1 m 12 s\.\n\n$/
+    )
   })
 })

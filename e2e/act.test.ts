@@ -4,6 +4,8 @@
 // directory: the first saves the engine state; the second, like a new runner (no state volume, a
 // workspace and tool cache of its own), restores it, and the engine starts on it without wiping it.
 import { spawn } from 'node:child_process'
+// expect from @jest/globals: its asymmetric matchers are typed, the global ones return any.
+import { expect } from '@jest/globals'
 import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'

@@ -2,6 +2,8 @@
 // engine closed cleanly; on a new runner (no volume, no container) the next job restores it, the
 // engine starts on it without wiping it, and the unchanged steps come back cached. Then the other
 // side: an engine that was killed leaves nothing to save, and a wiped state is not called restored.
+// expect from @jest/globals: its asymmetric matchers are typed, the global ones return any.
+import { expect } from '@jest/globals'
 import { mkdir, mkdtemp, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'

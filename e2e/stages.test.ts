@@ -3,6 +3,8 @@
 // engine scope, so the images the first job pulls stay in the engine's state for the others (as on a
 // self-hosted runner); the state cache itself is the subject of cache.test.ts.
 import { spawn } from 'node:child_process'
+// expect from @jest/globals: its asymmetric matchers are typed, the global ones return any.
+import { expect } from '@jest/globals'
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -13,6 +15,12 @@ import { expectPassed, repoRoot, run, startRealWorld, type RealWorld } from './s
 import { toBeValidSarifLog } from '@microsoft/jest-sarif'
 
 expect.extend({ toBeValidSarifLog })
+// The matcher's own typings extend the global jest namespace, not the expect imported above.
+declare module 'expect' {
+  interface Matchers<R extends void | Promise<void>> {
+    toBeValidSarifLog(): R
+  }
+}
 
 let world: RealWorld
 
@@ -175,26 +183,40 @@ describe('test', () => {
   })
 })
 
+/** The parts of the OCI image documents that the tests read. */
+interface OciDescriptor {
+  digest: string
+  mediaType: string
+  size: number
+  platform?: { os: string; architecture: string }
+}
+interface OciIndex {
+  manifests: OciDescriptor[]
+}
+interface OciManifest {
+  config: OciDescriptor
+}
+interface OciConfig {
+  os: string
+  architecture: string
+  config: { User?: string; Entrypoint?: string[]; Labels?: Record<string, string> }
+}
+
 /** Reads an OCI image tarball's index, and each platform's manifest and config. */
 async function readOciTarball(tarball: string) {
   const dir = await mkdtemp(path.join(tmpdir(), 'gda-oci-'))
   await run('tar', ['-xf', tarball, '-C', dir])
   const blob = async (digest: string) => readFile(path.join(dir, 'blobs', ...digest.split(':')))
-  const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8'))
+  const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as OciIndex
   // Dagger writes the multi-platform index as the layout's one entry, or the manifests directly.
-  let manifests = index.manifests as Array<{
-    digest: string
-    mediaType: string
-    size: number
-    platform?: { os: string; architecture: string }
-  }>
+  let manifests = index.manifests
   if (manifests.length === 1 && manifests[0].mediaType.endsWith('index.v1+json')) {
-    manifests = JSON.parse((await blob(manifests[0].digest)).toString()).manifests
+    manifests = (JSON.parse((await blob(manifests[0].digest)).toString()) as OciIndex).manifests
   }
   const platforms = await Promise.all(
     manifests.map(async m => {
-      const manifest = JSON.parse((await blob(m.digest)).toString())
-      const config = JSON.parse((await blob(manifest.config.digest)).toString())
+      const manifest = JSON.parse((await blob(m.digest)).toString()) as OciManifest
+      const config = JSON.parse((await blob(manifest.config.digest)).toString()) as OciConfig
       return { descriptor: m, manifest, config, size: (await blob(m.digest)).length }
     })
   )
@@ -239,7 +261,10 @@ describe('scan', () => {
     expect(main.exitCode).not.toBe(0)
     expect(main.stdout).toMatch(/GDA-2026-0001/)
     expect(main.outputs.vulnerabilities).toBe('1')
-    const sarif = JSON.parse(await readFile(main.outputs.sarif, 'utf8'))
+    const sarif = JSON.parse(await readFile(main.outputs.sarif, 'utf8')) as {
+      version: string
+      runs: Array<{ results: unknown[] }>
+    }
     expect(sarif.version).toBe('2.1.0')
     // Against the SARIF 2.1.0 schema, as code scanning will read it.
     expect(sarif).toBeValidSarifLog()

@@ -68,7 +68,7 @@ export async function startCacheServerProcess(protocol: CacheProtocol): Promise<
 
 async function serve(protocol: CacheProtocol): Promise<void> {
   const server = await startCacheServer({ protocol })
-  process.on('message', async message => {
+  const answer = async (message: unknown): Promise<void> => {
     const { id, op } = message as Request
     let value: unknown = null
     if (op === 'stats') value = server.stats
@@ -78,7 +78,9 @@ async function serve(protocol: CacheProtocol): Promise<void> {
     process.send!({ id, value }, () => {
       if (op === 'close') process.exit(0)
     })
-  })
+  }
+  // An answer that fails is an unhandled rejection, which ends the child.
+  process.on('message', message => void answer(message))
   process.send!({ env: server.env })
 }
 

@@ -354,7 +354,7 @@ export async function startCacheServer(opts: { protocol?: CacheProtocol } = {}):
     return `${url}${prefix.slice(1)}${entry.id}?sig=${entry.signature}`
   }
 
-  async function twirp(method: string, body: Record<string, unknown>, res: http.ServerResponse): Promise<void> {
+  function twirp(method: string, body: Record<string, unknown>, res: http.ServerResponse): void {
     const { key, version } = body
     validateKey(key, version)
     if (method === 'CreateCacheEntry') {

@@ -216,7 +216,8 @@ function decodeArgValue(type: GraphQLInputType, value: unknown): unknown {
   if (isListType(type)) {
     return Array.isArray(value) ? value.map(v => decodeArgValue(type.ofType, v)) : decodeArgValue(type.ofType, value)
   }
-  if (isScalarType(type) && type.name === 'ID') return { $ref: decodeId(String(value)) }
+  // graphql-js has coerced every ID argument to a string before a resolver sees it.
+  if (isScalarType(type) && type.name === 'ID') return { $ref: decodeId(value as string) }
   if (isInputObjectType(type)) {
     const fields = type.getFields()
     return Object.fromEntries(
@@ -444,7 +445,7 @@ export async function startEngineSession(opts: EngineSessionOptions = {}): Promi
     const body = await readBody(req)
     let request: { query?: unknown; variables?: Record<string, unknown>; operationName?: string }
     try {
-      request = JSON.parse(body)
+      request = JSON.parse(body) as typeof request
     } catch {
       invalid.push({ text: body, errors: ['request body is not JSON'] })
       reply(res, 400, { errors: [{ message: 'request body is not JSON' }] })

@@ -76,7 +76,10 @@ export function answerTools(session: EngineSession, answers: ToolAnswers): void 
   session.onExport(exported =>
     exported.typeName === 'Directory'
       ? Object.fromEntries(
-          stepsNamed(exported.chain, 'withFile').map(step => [String(step.args.path), `ELF binary ${step.args.path}`])
+          stepsNamed(exported.chain, 'withFile').map(step => [
+            String(step.args.path),
+            `ELF binary ${String(step.args.path)}`
+          ])
         )
       : undefined
   )

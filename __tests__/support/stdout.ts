@@ -3,11 +3,11 @@
 /** Runs fn and returns everything it wrote to stdout. */
 export async function stdoutOf(fn: () => unknown): Promise<string> {
   const chunks: string[] = []
-  const write = process.stdout.write
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = (chunk: string | Uint8Array) => {
     chunks.push(String(chunk))
     return true
-  }) as typeof process.stdout.write
+  }
   try {
     await fn()
   } finally {

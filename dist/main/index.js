@@ -7,16 +7,16 @@ const __dirname = __preludeDirname(__filename);
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 52210:
+/***/ 18514:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv2020 = void 0;
-const core_1 = __nccwpck_require__(63893);
-const draft2020_1 = __nccwpck_require__(54298);
-const discriminator_1 = __nccwpck_require__(28886);
-const json_schema_2020_12_1 = __nccwpck_require__(93995);
+const core_1 = __nccwpck_require__(19669);
+const draft2020_1 = __nccwpck_require__(9210);
+const discriminator_1 = __nccwpck_require__(87446);
+const json_schema_2020_12_1 = __nccwpck_require__(85131);
 const META_SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema";
 class Ajv2020 extends core_1.default {
     constructor(opts = {}) {
@@ -51,24 +51,24 @@ module.exports = exports = Ajv2020;
 module.exports.Ajv2020 = Ajv2020;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = Ajv2020;
-var validate_1 = __nccwpck_require__(87881);
+var validate_1 = __nccwpck_require__(66537);
 Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
-var codegen_1 = __nccwpck_require__(81436);
+var codegen_1 = __nccwpck_require__(66300);
 Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
 Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
 Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
 Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
 Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
 Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
-var validation_error_1 = __nccwpck_require__(33021);
+var validation_error_1 = __nccwpck_require__(10525);
 Object.defineProperty(exports, "ValidationError", ({ enumerable: true, get: function () { return validation_error_1.default; } }));
-var ref_error_1 = __nccwpck_require__(53162);
+var ref_error_1 = __nccwpck_require__(30346);
 Object.defineProperty(exports, "MissingRefError", ({ enumerable: true, get: function () { return ref_error_1.default; } }));
 //# sourceMappingURL=2020.js.map
 
 /***/ }),
 
-/***/ 80567:
+/***/ 8279:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -230,15 +230,15 @@ exports.regexpCode = regexpCode;
 
 /***/ }),
 
-/***/ 81436:
+/***/ 66300:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
-const code_1 = __nccwpck_require__(80567);
-const scope_1 = __nccwpck_require__(77788);
-var code_2 = __nccwpck_require__(80567);
+const code_1 = __nccwpck_require__(8279);
+const scope_1 = __nccwpck_require__(36956);
+var code_2 = __nccwpck_require__(8279);
 Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return code_2._; } }));
 Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return code_2.str; } }));
 Object.defineProperty(exports, "strConcat", ({ enumerable: true, get: function () { return code_2.strConcat; } }));
@@ -247,7 +247,7 @@ Object.defineProperty(exports, "getProperty", ({ enumerable: true, get: function
 Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return code_2.stringify; } }));
 Object.defineProperty(exports, "regexpCode", ({ enumerable: true, get: function () { return code_2.regexpCode; } }));
 Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return code_2.Name; } }));
-var scope_2 = __nccwpck_require__(77788);
+var scope_2 = __nccwpck_require__(36956);
 Object.defineProperty(exports, "Scope", ({ enumerable: true, get: function () { return scope_2.Scope; } }));
 Object.defineProperty(exports, "ValueScope", ({ enumerable: true, get: function () { return scope_2.ValueScope; } }));
 Object.defineProperty(exports, "ValueScopeName", ({ enumerable: true, get: function () { return scope_2.ValueScopeName; } }));
@@ -933,13 +933,13 @@ function par(x) {
 
 /***/ }),
 
-/***/ 77788:
+/***/ 36956:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
-const code_1 = __nccwpck_require__(80567);
+const code_1 = __nccwpck_require__(8279);
 class ValueError extends Error {
     constructor(name) {
         super(`CodeGen: "code" for ${name} not defined`);
@@ -1082,15 +1082,15 @@ exports.ValueScope = ValueScope;
 
 /***/ }),
 
-/***/ 81283:
+/***/ 74659:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const names_1 = __nccwpck_require__(90630);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const names_1 = __nccwpck_require__(98054);
 exports.keywordError = {
     message: ({ keyword }) => (0, codegen_1.str) `must pass "${keyword}" keyword validation`,
 };
@@ -1211,18 +1211,18 @@ function extraErrorProps(cxt, { params, message }, keyValues) {
 
 /***/ }),
 
-/***/ 2718:
+/***/ 57150:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const validation_error_1 = __nccwpck_require__(33021);
-const names_1 = __nccwpck_require__(90630);
-const resolve_1 = __nccwpck_require__(24090);
-const util_1 = __nccwpck_require__(84464);
-const validate_1 = __nccwpck_require__(87881);
+const codegen_1 = __nccwpck_require__(66300);
+const validation_error_1 = __nccwpck_require__(10525);
+const names_1 = __nccwpck_require__(98054);
+const resolve_1 = __nccwpck_require__(90426);
+const util_1 = __nccwpck_require__(35248);
+const validate_1 = __nccwpck_require__(66537);
 class SchemaEnv {
     constructor(env) {
         var _a;
@@ -1459,12 +1459,12 @@ function getJsonPointer(parsedRef, { baseId, schema, root }) {
 
 /***/ }),
 
-/***/ 90630:
+/***/ 98054:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
+const codegen_1 = __nccwpck_require__(66300);
 const names = {
     // validation function arguments
     data: new codegen_1.Name("data"), // data passed to validation function
@@ -1493,12 +1493,12 @@ exports["default"] = names;
 
 /***/ }),
 
-/***/ 53162:
+/***/ 30346:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const resolve_1 = __nccwpck_require__(24090);
+const resolve_1 = __nccwpck_require__(90426);
 class MissingRefError extends Error {
     constructor(resolver, baseId, ref, msg) {
         super(msg || `can't resolve reference ${ref} from id ${baseId}`);
@@ -1511,15 +1511,15 @@ exports["default"] = MissingRefError;
 
 /***/ }),
 
-/***/ 24090:
+/***/ 90426:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
-const util_1 = __nccwpck_require__(84464);
-const equal = __nccwpck_require__(23430);
-const traverse = __nccwpck_require__(81167);
+const util_1 = __nccwpck_require__(35248);
+const equal = __nccwpck_require__(52550);
+const traverse = __nccwpck_require__(64591);
 // TODO refactor to use keyword definitions
 const SIMPLE_INLINED = new Set([
     "type",
@@ -1672,7 +1672,7 @@ exports.getSchemaRefs = getSchemaRefs;
 
 /***/ }),
 
-/***/ 7353:
+/***/ 37977:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1704,14 +1704,14 @@ exports.getRules = getRules;
 
 /***/ }),
 
-/***/ 84464:
+/***/ 35248:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const code_1 = __nccwpck_require__(80567);
+const codegen_1 = __nccwpck_require__(66300);
+const code_1 = __nccwpck_require__(8279);
 // TODO refactor to use Set
 function toHash(arr) {
     const hash = {};
@@ -1888,7 +1888,7 @@ exports.checkStrictMode = checkStrictMode;
 
 /***/ }),
 
-/***/ 37692:
+/***/ 55324:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1913,15 +1913,15 @@ exports.shouldUseRule = shouldUseRule;
 
 /***/ }),
 
-/***/ 35346:
+/***/ 43282:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
-const errors_1 = __nccwpck_require__(81283);
-const codegen_1 = __nccwpck_require__(81436);
-const names_1 = __nccwpck_require__(90630);
+const errors_1 = __nccwpck_require__(74659);
+const codegen_1 = __nccwpck_require__(66300);
+const names_1 = __nccwpck_require__(98054);
 const boolError = {
     message: "boolean schema is false",
 };
@@ -1969,17 +1969,17 @@ function falseSchemaError(it, overrideAllErrors) {
 
 /***/ }),
 
-/***/ 86685:
+/***/ 16701:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
-const rules_1 = __nccwpck_require__(7353);
-const applicability_1 = __nccwpck_require__(37692);
-const errors_1 = __nccwpck_require__(81283);
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
+const rules_1 = __nccwpck_require__(37977);
+const applicability_1 = __nccwpck_require__(55324);
+const errors_1 = __nccwpck_require__(74659);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
 var DataType;
 (function (DataType) {
     DataType[DataType["Correct"] = 0] = "Correct";
@@ -2178,14 +2178,14 @@ function getTypeErrorContext(it) {
 
 /***/ }),
 
-/***/ 11699:
+/***/ 49715:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.assignDefaults = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
 function assignDefaults(it, ty) {
     const { properties, items } = it.schema;
     if (ty === "object" && properties) {
@@ -2219,24 +2219,24 @@ function assignDefault(it, prop, defaultValue) {
 
 /***/ }),
 
-/***/ 87881:
+/***/ 66537:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
-const boolSchema_1 = __nccwpck_require__(35346);
-const dataType_1 = __nccwpck_require__(86685);
-const applicability_1 = __nccwpck_require__(37692);
-const dataType_2 = __nccwpck_require__(86685);
-const defaults_1 = __nccwpck_require__(11699);
-const keyword_1 = __nccwpck_require__(15202);
-const subschema_1 = __nccwpck_require__(26200);
-const codegen_1 = __nccwpck_require__(81436);
-const names_1 = __nccwpck_require__(90630);
-const resolve_1 = __nccwpck_require__(24090);
-const util_1 = __nccwpck_require__(84464);
-const errors_1 = __nccwpck_require__(81283);
+const boolSchema_1 = __nccwpck_require__(43282);
+const dataType_1 = __nccwpck_require__(16701);
+const applicability_1 = __nccwpck_require__(55324);
+const dataType_2 = __nccwpck_require__(16701);
+const defaults_1 = __nccwpck_require__(49715);
+const keyword_1 = __nccwpck_require__(16002);
+const subschema_1 = __nccwpck_require__(99576);
+const codegen_1 = __nccwpck_require__(66300);
+const names_1 = __nccwpck_require__(98054);
+const resolve_1 = __nccwpck_require__(90426);
+const util_1 = __nccwpck_require__(35248);
+const errors_1 = __nccwpck_require__(74659);
 // schema compilation - generates validation function, subschemaCode (below) is used for subschemas
 function validateFunctionCode(it) {
     if (isSchemaObj(it)) {
@@ -2745,16 +2745,16 @@ exports.getData = getData;
 
 /***/ }),
 
-/***/ 15202:
+/***/ 16002:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const names_1 = __nccwpck_require__(90630);
-const code_1 = __nccwpck_require__(28484);
-const errors_1 = __nccwpck_require__(81283);
+const codegen_1 = __nccwpck_require__(66300);
+const names_1 = __nccwpck_require__(98054);
+const code_1 = __nccwpck_require__(57924);
+const errors_1 = __nccwpck_require__(74659);
 function macroKeywordCode(cxt, def) {
     const { gen, keyword, schema, parentSchema, it } = cxt;
     const macroSchema = def.macro.call(it.self, schema, parentSchema, it);
@@ -2875,14 +2875,14 @@ exports.validateKeywordUsage = validateKeywordUsage;
 
 /***/ }),
 
-/***/ 26200:
+/***/ 99576:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
 function getSubschema(it, { keyword, schemaProp, schema, schemaPath, errSchemaPath, topSchemaRef }) {
     if (keyword !== undefined && schema !== undefined) {
         throw new Error('both "keyword" and "schema" passed, only one allowed');
@@ -2962,31 +2962,31 @@ exports.extendSubschemaMode = extendSubschemaMode;
 
 /***/ }),
 
-/***/ 63893:
+/***/ 19669:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
-var validate_1 = __nccwpck_require__(87881);
+var validate_1 = __nccwpck_require__(66537);
 Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
-var codegen_1 = __nccwpck_require__(81436);
+var codegen_1 = __nccwpck_require__(66300);
 Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
 Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
 Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
 Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
 Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
 Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
-const validation_error_1 = __nccwpck_require__(33021);
-const ref_error_1 = __nccwpck_require__(53162);
-const rules_1 = __nccwpck_require__(7353);
-const compile_1 = __nccwpck_require__(2718);
-const codegen_2 = __nccwpck_require__(81436);
-const resolve_1 = __nccwpck_require__(24090);
-const dataType_1 = __nccwpck_require__(86685);
-const util_1 = __nccwpck_require__(84464);
-const $dataRefSchema = __nccwpck_require__(63837);
-const uri_1 = __nccwpck_require__(36285);
+const validation_error_1 = __nccwpck_require__(10525);
+const ref_error_1 = __nccwpck_require__(30346);
+const rules_1 = __nccwpck_require__(37977);
+const compile_1 = __nccwpck_require__(57150);
+const codegen_2 = __nccwpck_require__(66300);
+const resolve_1 = __nccwpck_require__(90426);
+const dataType_1 = __nccwpck_require__(16701);
+const util_1 = __nccwpck_require__(35248);
+const $dataRefSchema = __nccwpck_require__(76590);
+const uri_1 = __nccwpck_require__(60349);
 const defaultRegExp = (str, flags) => new RegExp(str, flags);
 defaultRegExp.code = "new RegExp";
 const META_IGNORE_OPTIONS = ["removeAdditional", "useDefaults", "coerceTypes"];
@@ -3586,19 +3586,19 @@ function schemaOrData(schema) {
 
 /***/ }),
 
-/***/ 93995:
+/***/ 85131:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const metaSchema = __nccwpck_require__(61678);
-const applicator = __nccwpck_require__(57216);
-const unevaluated = __nccwpck_require__(99547);
-const content = __nccwpck_require__(28226);
-const core = __nccwpck_require__(80518);
-const format = __nccwpck_require__(4588);
-const metadata = __nccwpck_require__(15707);
-const validation = __nccwpck_require__(97082);
+const metaSchema = __nccwpck_require__(85065);
+const applicator = __nccwpck_require__(48433);
+const unevaluated = __nccwpck_require__(81160);
+const content = __nccwpck_require__(49217);
+const core = __nccwpck_require__(95695);
+const format = __nccwpck_require__(89171);
+const metadata = __nccwpck_require__(30528);
+const validation = __nccwpck_require__(66123);
 const META_SUPPORT_DATA = ["/properties"];
 function addMetaSchema2020($data) {
     ;
@@ -3622,20 +3622,20 @@ exports["default"] = addMetaSchema2020;
 
 /***/ }),
 
-/***/ 24951:
+/***/ 13335:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 // https://github.com/ajv-validator/ajv/issues/889
-const equal = __nccwpck_require__(23430);
+const equal = __nccwpck_require__(52550);
 equal.code = 'require("ajv/dist/runtime/equal").default';
 exports["default"] = equal;
 //# sourceMappingURL=equal.js.map
 
 /***/ }),
 
-/***/ 36214:
+/***/ 67542:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3665,19 +3665,19 @@ ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
 
 /***/ }),
 
-/***/ 36285:
+/***/ 60349:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const uri = __nccwpck_require__(24352);
+const uri = __nccwpck_require__(3816);
 uri.code = 'require("ajv/dist/runtime/uri").default';
 exports["default"] = uri;
 //# sourceMappingURL=uri.js.map
 
 /***/ }),
 
-/***/ 33021:
+/***/ 10525:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3694,14 +3694,14 @@ exports["default"] = ValidationError;
 
 /***/ }),
 
-/***/ 73448:
+/***/ 57928:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateAdditionalItems = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
 const error = {
     message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
     params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
@@ -3749,15 +3749,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 42431:
+/***/ 48671:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(28484);
-const codegen_1 = __nccwpck_require__(81436);
-const names_1 = __nccwpck_require__(90630);
-const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(57924);
+const codegen_1 = __nccwpck_require__(66300);
+const names_1 = __nccwpck_require__(98054);
+const util_1 = __nccwpck_require__(35248);
 const error = {
     message: "must NOT have additional properties",
     params: ({ params }) => (0, codegen_1._) `{additionalProperty: ${params.additionalProperty}}`,
@@ -3861,12 +3861,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 39205:
+/***/ 86341:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const util_1 = __nccwpck_require__(84464);
+const util_1 = __nccwpck_require__(35248);
 const def = {
     keyword: "allOf",
     schemaType: "array",
@@ -3890,12 +3890,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 89380:
+/***/ 8484:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(28484);
+const code_1 = __nccwpck_require__(57924);
 const def = {
     keyword: "anyOf",
     schemaType: "array",
@@ -3908,13 +3908,13 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 16182:
+/***/ 71926:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
 const error = {
     message: ({ params: { min, max } }) => max === undefined
         ? (0, codegen_1.str) `must contain at least ${min} valid item(s)`
@@ -4009,15 +4009,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 95826:
+/***/ 15474:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const code_1 = __nccwpck_require__(57924);
 exports.error = {
     message: ({ params: { property, depsCount, deps } }) => {
         const property_ies = depsCount === 1 ? "property" : "properties";
@@ -4100,12 +4100,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 73818:
+/***/ 96282:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const dependencies_1 = __nccwpck_require__(95826);
+const dependencies_1 = __nccwpck_require__(15474);
 const def = {
     keyword: "dependentSchemas",
     type: "object",
@@ -4117,13 +4117,13 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 48584:
+/***/ 69352:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
 const error = {
     message: ({ params }) => (0, codegen_1.str) `must match "${params.ifClause}" schema`,
     params: ({ params }) => (0, codegen_1._) `{failingKeyword: ${params.ifClause}}`,
@@ -4189,27 +4189,27 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 28775:
+/***/ 79335:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const additionalItems_1 = __nccwpck_require__(73448);
-const prefixItems_1 = __nccwpck_require__(6467);
-const items_1 = __nccwpck_require__(75791);
-const items2020_1 = __nccwpck_require__(52959);
-const contains_1 = __nccwpck_require__(16182);
-const dependencies_1 = __nccwpck_require__(95826);
-const propertyNames_1 = __nccwpck_require__(71372);
-const additionalProperties_1 = __nccwpck_require__(42431);
-const properties_1 = __nccwpck_require__(88778);
-const patternProperties_1 = __nccwpck_require__(50664);
-const not_1 = __nccwpck_require__(8350);
-const anyOf_1 = __nccwpck_require__(89380);
-const oneOf_1 = __nccwpck_require__(22490);
-const allOf_1 = __nccwpck_require__(39205);
-const if_1 = __nccwpck_require__(48584);
-const thenElse_1 = __nccwpck_require__(46829);
+const additionalItems_1 = __nccwpck_require__(57928);
+const prefixItems_1 = __nccwpck_require__(30627);
+const items_1 = __nccwpck_require__(37327);
+const items2020_1 = __nccwpck_require__(55231);
+const contains_1 = __nccwpck_require__(71926);
+const dependencies_1 = __nccwpck_require__(15474);
+const propertyNames_1 = __nccwpck_require__(6860);
+const additionalProperties_1 = __nccwpck_require__(48671);
+const properties_1 = __nccwpck_require__(4842);
+const patternProperties_1 = __nccwpck_require__(3240);
+const not_1 = __nccwpck_require__(49086);
+const anyOf_1 = __nccwpck_require__(8484);
+const oneOf_1 = __nccwpck_require__(28218);
+const allOf_1 = __nccwpck_require__(86341);
+const if_1 = __nccwpck_require__(69352);
+const thenElse_1 = __nccwpck_require__(57549);
 function getApplicator(draft2020 = false) {
     const applicator = [
         // any
@@ -4239,15 +4239,15 @@ exports["default"] = getApplicator;
 
 /***/ }),
 
-/***/ 75791:
+/***/ 37327:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateTuple = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const code_1 = __nccwpck_require__(57924);
 const def = {
     keyword: "items",
     type: "array",
@@ -4297,15 +4297,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 52959:
+/***/ 55231:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const code_1 = __nccwpck_require__(28484);
-const additionalItems_1 = __nccwpck_require__(73448);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const code_1 = __nccwpck_require__(57924);
+const additionalItems_1 = __nccwpck_require__(57928);
 const error = {
     message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
     params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
@@ -4333,12 +4333,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 8350:
+/***/ 49086:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const util_1 = __nccwpck_require__(84464);
+const util_1 = __nccwpck_require__(35248);
 const def = {
     keyword: "not",
     schemaType: ["object", "boolean"],
@@ -4365,13 +4365,13 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 22490:
+/***/ 28218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
 const error = {
     message: "must match exactly one schema in oneOf",
     params: ({ params }) => (0, codegen_1._) `{passingSchemas: ${params.passing}}`,
@@ -4431,15 +4431,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 50664:
+/***/ 3240:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(28484);
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const util_2 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(57924);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const util_2 = __nccwpck_require__(35248);
 const def = {
     keyword: "patternProperties",
     type: "object",
@@ -4512,12 +4512,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 6467:
+/***/ 30627:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const items_1 = __nccwpck_require__(75791);
+const items_1 = __nccwpck_require__(37327);
 const def = {
     keyword: "prefixItems",
     type: "array",
@@ -4530,15 +4530,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 88778:
+/***/ 4842:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const validate_1 = __nccwpck_require__(87881);
-const code_1 = __nccwpck_require__(28484);
-const util_1 = __nccwpck_require__(84464);
-const additionalProperties_1 = __nccwpck_require__(42431);
+const validate_1 = __nccwpck_require__(66537);
+const code_1 = __nccwpck_require__(57924);
+const util_1 = __nccwpck_require__(35248);
+const additionalProperties_1 = __nccwpck_require__(48671);
 const def = {
     keyword: "properties",
     type: "object",
@@ -4590,13 +4590,13 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 71372:
+/***/ 6860:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
 const error = {
     message: "property name must be valid",
     params: ({ params }) => (0, codegen_1._) `{propertyName: ${params.propertyName}}`,
@@ -4634,12 +4634,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 46829:
+/***/ 57549:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const util_1 = __nccwpck_require__(84464);
+const util_1 = __nccwpck_require__(35248);
 const def = {
     keyword: ["then", "else"],
     schemaType: ["object", "boolean"],
@@ -4653,16 +4653,16 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 28484:
+/***/ 57924:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const names_1 = __nccwpck_require__(90630);
-const util_2 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const names_1 = __nccwpck_require__(98054);
+const util_2 = __nccwpck_require__(35248);
 function checkReportMissingProp(cxt, prop) {
     const { gen, data, it } = cxt;
     gen.if(noPropertyInData(gen, data, prop, it.opts.ownProperties), () => {
@@ -4790,7 +4790,7 @@ exports.validateUnion = validateUnion;
 
 /***/ }),
 
-/***/ 69872:
+/***/ 97712:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -4806,13 +4806,13 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 97397:
+/***/ 60917:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const id_1 = __nccwpck_require__(69872);
-const ref_1 = __nccwpck_require__(92996);
+const id_1 = __nccwpck_require__(97712);
+const ref_1 = __nccwpck_require__(63332);
 const core = [
     "$schema",
     "$id",
@@ -4828,18 +4828,18 @@ exports["default"] = core;
 
 /***/ }),
 
-/***/ 92996:
+/***/ 63332:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.callRef = exports.getValidate = void 0;
-const ref_error_1 = __nccwpck_require__(53162);
-const code_1 = __nccwpck_require__(28484);
-const codegen_1 = __nccwpck_require__(81436);
-const names_1 = __nccwpck_require__(90630);
-const compile_1 = __nccwpck_require__(2718);
-const util_1 = __nccwpck_require__(84464);
+const ref_error_1 = __nccwpck_require__(30346);
+const code_1 = __nccwpck_require__(57924);
+const codegen_1 = __nccwpck_require__(66300);
+const names_1 = __nccwpck_require__(98054);
+const compile_1 = __nccwpck_require__(57150);
+const util_1 = __nccwpck_require__(35248);
 const def = {
     keyword: "$ref",
     schemaType: "string",
@@ -4956,16 +4956,16 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 28886:
+/***/ 87446:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const types_1 = __nccwpck_require__(87115);
-const compile_1 = __nccwpck_require__(2718);
-const ref_error_1 = __nccwpck_require__(53162);
-const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(66300);
+const types_1 = __nccwpck_require__(86475);
+const compile_1 = __nccwpck_require__(57150);
+const ref_error_1 = __nccwpck_require__(30346);
+const util_1 = __nccwpck_require__(35248);
 const error = {
     message: ({ params: { discrError, tagName } }) => discrError === types_1.DiscrError.Tag
         ? `tag "${tagName}" must be string`
@@ -5066,7 +5066,7 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 87115:
+/***/ 86475:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -5081,19 +5081,19 @@ var DiscrError;
 
 /***/ }),
 
-/***/ 54298:
+/***/ 9210:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const core_1 = __nccwpck_require__(97397);
-const validation_1 = __nccwpck_require__(85481);
-const applicator_1 = __nccwpck_require__(28775);
-const dynamic_1 = __nccwpck_require__(59923);
-const next_1 = __nccwpck_require__(17844);
-const unevaluated_1 = __nccwpck_require__(62010);
-const format_1 = __nccwpck_require__(72601);
-const metadata_1 = __nccwpck_require__(56620);
+const core_1 = __nccwpck_require__(60917);
+const validation_1 = __nccwpck_require__(95497);
+const applicator_1 = __nccwpck_require__(79335);
+const dynamic_1 = __nccwpck_require__(34899);
+const next_1 = __nccwpck_require__(4756);
+const unevaluated_1 = __nccwpck_require__(60026);
+const format_1 = __nccwpck_require__(21177);
+const metadata_1 = __nccwpck_require__(83436);
 const draft2020Vocabularies = [
     dynamic_1.default,
     core_1.default,
@@ -5110,16 +5110,16 @@ exports["default"] = draft2020Vocabularies;
 
 /***/ }),
 
-/***/ 68639:
+/***/ 8575:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.dynamicAnchor = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const names_1 = __nccwpck_require__(90630);
-const compile_1 = __nccwpck_require__(2718);
-const ref_1 = __nccwpck_require__(92996);
+const codegen_1 = __nccwpck_require__(66300);
+const names_1 = __nccwpck_require__(98054);
+const compile_1 = __nccwpck_require__(57150);
+const ref_1 = __nccwpck_require__(63332);
 const def = {
     keyword: "$dynamicAnchor",
     schemaType: "string",
@@ -5146,15 +5146,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 5065:
+/***/ 33993:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.dynamicRef = void 0;
-const codegen_1 = __nccwpck_require__(81436);
-const names_1 = __nccwpck_require__(90630);
-const ref_1 = __nccwpck_require__(92996);
+const codegen_1 = __nccwpck_require__(66300);
+const names_1 = __nccwpck_require__(98054);
+const ref_1 = __nccwpck_require__(63332);
 const def = {
     keyword: "$dynamicRef",
     schemaType: "string",
@@ -5203,28 +5203,28 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 59923:
+/***/ 34899:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const dynamicAnchor_1 = __nccwpck_require__(68639);
-const dynamicRef_1 = __nccwpck_require__(5065);
-const recursiveAnchor_1 = __nccwpck_require__(39982);
-const recursiveRef_1 = __nccwpck_require__(41794);
+const dynamicAnchor_1 = __nccwpck_require__(8575);
+const dynamicRef_1 = __nccwpck_require__(33993);
+const recursiveAnchor_1 = __nccwpck_require__(88526);
+const recursiveRef_1 = __nccwpck_require__(10018);
 const dynamic = [dynamicAnchor_1.default, dynamicRef_1.default, recursiveAnchor_1.default, recursiveRef_1.default];
 exports["default"] = dynamic;
 //# sourceMappingURL=index.js.map
 
 /***/ }),
 
-/***/ 39982:
+/***/ 88526:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const dynamicAnchor_1 = __nccwpck_require__(68639);
-const util_1 = __nccwpck_require__(84464);
+const dynamicAnchor_1 = __nccwpck_require__(8575);
+const util_1 = __nccwpck_require__(35248);
 const def = {
     keyword: "$recursiveAnchor",
     schemaType: "boolean",
@@ -5240,12 +5240,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 41794:
+/***/ 10018:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const dynamicRef_1 = __nccwpck_require__(5065);
+const dynamicRef_1 = __nccwpck_require__(33993);
 const def = {
     keyword: "$recursiveRef",
     schemaType: "string",
@@ -5256,12 +5256,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 26402:
+/***/ 62178:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
+const codegen_1 = __nccwpck_require__(66300);
 const error = {
     message: ({ schemaCode }) => (0, codegen_1.str) `must match format "${schemaCode}"`,
     params: ({ schemaCode }) => (0, codegen_1._) `{format: ${schemaCode}}`,
@@ -5354,19 +5354,19 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 72601:
+/***/ 21177:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const format_1 = __nccwpck_require__(26402);
+const format_1 = __nccwpck_require__(62178);
 const format = [format_1.default];
 exports["default"] = format;
 //# sourceMappingURL=index.js.map
 
 /***/ }),
 
-/***/ 56620:
+/***/ 83436:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -5390,40 +5390,40 @@ exports.contentVocabulary = [
 
 /***/ }),
 
-/***/ 17844:
+/***/ 4756:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const dependentRequired_1 = __nccwpck_require__(20643);
-const dependentSchemas_1 = __nccwpck_require__(73818);
-const limitContains_1 = __nccwpck_require__(3907);
+const dependentRequired_1 = __nccwpck_require__(11715);
+const dependentSchemas_1 = __nccwpck_require__(96282);
+const limitContains_1 = __nccwpck_require__(15139);
 const next = [dependentRequired_1.default, dependentSchemas_1.default, limitContains_1.default];
 exports["default"] = next;
 //# sourceMappingURL=next.js.map
 
 /***/ }),
 
-/***/ 62010:
+/***/ 60026:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const unevaluatedProperties_1 = __nccwpck_require__(16855);
-const unevaluatedItems_1 = __nccwpck_require__(64144);
+const unevaluatedProperties_1 = __nccwpck_require__(96919);
+const unevaluatedItems_1 = __nccwpck_require__(64752);
 const unevaluated = [unevaluatedProperties_1.default, unevaluatedItems_1.default];
 exports["default"] = unevaluated;
 //# sourceMappingURL=index.js.map
 
 /***/ }),
 
-/***/ 64144:
+/***/ 64752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
 const error = {
     message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
     params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
@@ -5463,14 +5463,14 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 16855:
+/***/ 96919:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const names_1 = __nccwpck_require__(90630);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const names_1 = __nccwpck_require__(98054);
 const error = {
     message: "must NOT have unevaluated properties",
     params: ({ params }) => (0, codegen_1._) `{unevaluatedProperty: ${params.unevaluatedProperty}}`,
@@ -5534,14 +5534,14 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 98026:
+/***/ 38698:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const equal_1 = __nccwpck_require__(24951);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const equal_1 = __nccwpck_require__(13335);
 const error = {
     message: "must be equal to constant",
     params: ({ schemaCode }) => (0, codegen_1._) `{allowedValue: ${schemaCode}}`,
@@ -5565,12 +5565,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 20643:
+/***/ 11715:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const dependencies_1 = __nccwpck_require__(95826);
+const dependencies_1 = __nccwpck_require__(15474);
 const def = {
     keyword: "dependentRequired",
     type: "object",
@@ -5583,14 +5583,14 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 93200:
+/***/ 34736:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const equal_1 = __nccwpck_require__(24951);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const equal_1 = __nccwpck_require__(13335);
 const error = {
     message: "must be equal to one of the allowed values",
     params: ({ schemaCode }) => (0, codegen_1._) `{allowedValues: ${schemaCode}}`,
@@ -5637,21 +5637,21 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 85481:
+/***/ 95497:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const limitNumber_1 = __nccwpck_require__(43723);
-const multipleOf_1 = __nccwpck_require__(18132);
-const limitLength_1 = __nccwpck_require__(46962);
-const pattern_1 = __nccwpck_require__(96023);
-const limitProperties_1 = __nccwpck_require__(895);
-const required_1 = __nccwpck_require__(94504);
-const limitItems_1 = __nccwpck_require__(36296);
-const uniqueItems_1 = __nccwpck_require__(65132);
-const const_1 = __nccwpck_require__(98026);
-const enum_1 = __nccwpck_require__(93200);
+const limitNumber_1 = __nccwpck_require__(92011);
+const multipleOf_1 = __nccwpck_require__(33748);
+const limitLength_1 = __nccwpck_require__(59730);
+const pattern_1 = __nccwpck_require__(88343);
+const limitProperties_1 = __nccwpck_require__(72895);
+const required_1 = __nccwpck_require__(96008);
+const limitItems_1 = __nccwpck_require__(83304);
+const uniqueItems_1 = __nccwpck_require__(31308);
+const const_1 = __nccwpck_require__(38698);
+const enum_1 = __nccwpck_require__(34736);
 const validation = [
     // number
     limitNumber_1.default,
@@ -5676,12 +5676,12 @@ exports["default"] = validation;
 
 /***/ }),
 
-/***/ 3907:
+/***/ 15139:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const util_1 = __nccwpck_require__(84464);
+const util_1 = __nccwpck_require__(35248);
 const def = {
     keyword: ["maxContains", "minContains"],
     type: "array",
@@ -5697,12 +5697,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 36296:
+/***/ 83304:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
+const codegen_1 = __nccwpck_require__(66300);
 const error = {
     message({ keyword, schemaCode }) {
         const comp = keyword === "maxItems" ? "more" : "fewer";
@@ -5727,14 +5727,14 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 46962:
+/***/ 59730:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const ucs2length_1 = __nccwpck_require__(36214);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const ucs2length_1 = __nccwpck_require__(67542);
 const error = {
     message({ keyword, schemaCode }) {
         const comp = keyword === "maxLength" ? "more" : "fewer";
@@ -5760,12 +5760,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 43723:
+/***/ 92011:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
+const codegen_1 = __nccwpck_require__(66300);
 const ops = codegen_1.operators;
 const KWDs = {
     maximum: { okStr: "<=", ok: ops.LTE, fail: ops.GT },
@@ -5793,12 +5793,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 895:
+/***/ 72895:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
+const codegen_1 = __nccwpck_require__(66300);
 const error = {
     message({ keyword, schemaCode }) {
         const comp = keyword === "maxProperties" ? "more" : "fewer";
@@ -5823,12 +5823,12 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 18132:
+/***/ 33748:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const codegen_1 = __nccwpck_require__(81436);
+const codegen_1 = __nccwpck_require__(66300);
 const error = {
     message: ({ schemaCode }) => (0, codegen_1.str) `must be multiple of ${schemaCode}`,
     params: ({ schemaCode }) => (0, codegen_1._) `{multipleOf: ${schemaCode}}`,
@@ -5855,14 +5855,14 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 96023:
+/***/ 88343:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(28484);
-const util_1 = __nccwpck_require__(84464);
-const codegen_1 = __nccwpck_require__(81436);
+const code_1 = __nccwpck_require__(57924);
+const util_1 = __nccwpck_require__(35248);
+const codegen_1 = __nccwpck_require__(66300);
 const error = {
     message: ({ schemaCode }) => (0, codegen_1.str) `must match pattern "${schemaCode}"`,
     params: ({ schemaCode }) => (0, codegen_1._) `{pattern: ${schemaCode}}`,
@@ -5894,14 +5894,14 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 94504:
+/***/ 96008:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(28484);
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(57924);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
 const error = {
     message: ({ params: { missingProperty } }) => (0, codegen_1.str) `must have required property '${missingProperty}'`,
     params: ({ params: { missingProperty } }) => (0, codegen_1._) `{missingProperty: ${missingProperty}}`,
@@ -5979,15 +5979,15 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 65132:
+/***/ 31308:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const dataType_1 = __nccwpck_require__(86685);
-const codegen_1 = __nccwpck_require__(81436);
-const util_1 = __nccwpck_require__(84464);
-const equal_1 = __nccwpck_require__(24951);
+const dataType_1 = __nccwpck_require__(16701);
+const codegen_1 = __nccwpck_require__(66300);
+const util_1 = __nccwpck_require__(35248);
+const equal_1 = __nccwpck_require__(13335);
 const error = {
     message: ({ params: { i, j } }) => (0, codegen_1.str) `must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
     params: ({ params: { i, j } }) => (0, codegen_1._) `{i: ${i}, j: ${j}}`,
@@ -6049,7 +6049,7 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 23430:
+/***/ 52550:
 /***/ ((module) => {
 
 
@@ -6102,7 +6102,7 @@ module.exports = function equal(a, b) {
 
 /***/ }),
 
-/***/ 81167:
+/***/ 64591:
 /***/ ((module) => {
 
 
@@ -6202,7 +6202,7 @@ function escapeJsonPtr(str) {
 
 /***/ }),
 
-/***/ 89379:
+/***/ 42019:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -6342,17 +6342,17 @@ class Comparator {
 
 module.exports = Comparator
 
-const parseOptions = __nccwpck_require__(70356)
-const { safeRe: re, t } = __nccwpck_require__(95471)
-const cmp = __nccwpck_require__(28646)
-const debug = __nccwpck_require__(1159)
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(96782)
+const parseOptions = __nccwpck_require__(87124)
+const { safeRe: re, t } = __nccwpck_require__(83535)
+const cmp = __nccwpck_require__(39814)
+const debug = __nccwpck_require__(71911)
+const SemVer = __nccwpck_require__(71515)
+const Range = __nccwpck_require__(87054)
 
 
 /***/ }),
 
-/***/ 96782:
+/***/ 87054:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -6574,22 +6574,22 @@ class Range {
 
 module.exports = Range
 
-const LRU = __nccwpck_require__(61383)
+const LRU = __nccwpck_require__(96807)
 const cache = new LRU()
 
-const parseOptions = __nccwpck_require__(70356)
-const Comparator = __nccwpck_require__(89379)
-const debug = __nccwpck_require__(1159)
-const SemVer = __nccwpck_require__(7163)
-const trimComparatorWhitespace = __nccwpck_require__(69737)
+const parseOptions = __nccwpck_require__(87124)
+const Comparator = __nccwpck_require__(42019)
+const debug = __nccwpck_require__(71911)
+const SemVer = __nccwpck_require__(71515)
+const trimComparatorWhitespace = __nccwpck_require__(19785)
 const {
   safeRe: re,
   src,
   t,
   tildeTrimReplace,
   caretTrimReplace,
-} = __nccwpck_require__(95471)
-const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __nccwpck_require__(45101)
+} = __nccwpck_require__(83535)
+const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __nccwpck_require__(85165)
 
 // unbounded global build-metadata stripper used by parseRange
 const BUILDSTRIPRE = new RegExp(src[t.BUILD], 'g')
@@ -6936,17 +6936,17 @@ const testSet = (set, version, options) => {
 
 /***/ }),
 
-/***/ 7163:
+/***/ 71515:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const debug = __nccwpck_require__(1159)
-const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(45101)
-const { safeRe: re, t } = __nccwpck_require__(95471)
+const debug = __nccwpck_require__(71911)
+const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(85165)
+const { safeRe: re, t } = __nccwpck_require__(83535)
 
-const parseOptions = __nccwpck_require__(70356)
-const { compareIdentifiers } = __nccwpck_require__(73348)
+const parseOptions = __nccwpck_require__(87124)
+const { compareIdentifiers } = __nccwpck_require__(48612)
 
 const isPrereleaseIdentifier = (prerelease, identifier) => {
   const identifiers = identifier.split('.')
@@ -7293,12 +7293,12 @@ module.exports = SemVer
 
 /***/ }),
 
-/***/ 1799:
+/***/ 44775:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(16353)
+const parse = __nccwpck_require__(60641)
 const clean = (version, options) => {
   const s = parse(version.trim().replace(/^[=v]+/, ''), options)
   return s ? s.version : null
@@ -7308,17 +7308,17 @@ module.exports = clean
 
 /***/ }),
 
-/***/ 28646:
+/***/ 39814:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const eq = __nccwpck_require__(55082)
-const neq = __nccwpck_require__(4974)
-const gt = __nccwpck_require__(16599)
-const gte = __nccwpck_require__(41236)
-const lt = __nccwpck_require__(3872)
-const lte = __nccwpck_require__(56717)
+const eq = __nccwpck_require__(17002)
+const neq = __nccwpck_require__(16046)
+const gt = __nccwpck_require__(18167)
+const gte = __nccwpck_require__(61204)
+const lt = __nccwpck_require__(31616)
+const lte = __nccwpck_require__(53389)
 
 const cmp = (a, op, b, loose) => {
   switch (op) {
@@ -7369,14 +7369,14 @@ module.exports = cmp
 
 /***/ }),
 
-/***/ 35385:
+/***/ 99449:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
-const parse = __nccwpck_require__(16353)
-const { safeRe: re, t } = __nccwpck_require__(95471)
+const SemVer = __nccwpck_require__(71515)
+const parse = __nccwpck_require__(60641)
+const { safeRe: re, t } = __nccwpck_require__(83535)
 
 const coerce = (version, options) => {
   if (version instanceof SemVer) {
@@ -7438,12 +7438,12 @@ module.exports = coerce
 
 /***/ }),
 
-/***/ 37648:
+/***/ 31696:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(71515)
 const compareBuild = (a, b, loose) => {
   const versionA = new SemVer(a, loose)
   const versionB = new SemVer(b, loose)
@@ -7454,24 +7454,24 @@ module.exports = compareBuild
 
 /***/ }),
 
-/***/ 56874:
+/***/ 54250:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(78469)
+const compare = __nccwpck_require__(34373)
 const compareLoose = (a, b) => compare(a, b, true)
 module.exports = compareLoose
 
 
 /***/ }),
 
-/***/ 78469:
+/***/ 34373:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(71515)
 const compare = (a, b, loose) =>
   new SemVer(a, loose).compare(new SemVer(b, loose))
 
@@ -7480,12 +7480,12 @@ module.exports = compare
 
 /***/ }),
 
-/***/ 70711:
+/***/ 55479:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(16353)
+const parse = __nccwpck_require__(60641)
 
 const diff = (version1, version2) => {
   const v1 = parse(version1, null, true)
@@ -7547,48 +7547,48 @@ module.exports = diff
 
 /***/ }),
 
-/***/ 55082:
+/***/ 17002:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(78469)
+const compare = __nccwpck_require__(34373)
 const eq = (a, b, loose) => compare(a, b, loose) === 0
 module.exports = eq
 
 
 /***/ }),
 
-/***/ 16599:
+/***/ 18167:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(78469)
+const compare = __nccwpck_require__(34373)
 const gt = (a, b, loose) => compare(a, b, loose) > 0
 module.exports = gt
 
 
 /***/ }),
 
-/***/ 41236:
+/***/ 61204:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(78469)
+const compare = __nccwpck_require__(34373)
 const gte = (a, b, loose) => compare(a, b, loose) >= 0
 module.exports = gte
 
 
 /***/ }),
 
-/***/ 62338:
+/***/ 13154:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(71515)
 
 const inc = (version, release, options, identifier, identifierBase) => {
   if (typeof (options) === 'string') {
@@ -7611,72 +7611,72 @@ module.exports = inc
 
 /***/ }),
 
-/***/ 3872:
+/***/ 31616:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(78469)
+const compare = __nccwpck_require__(34373)
 const lt = (a, b, loose) => compare(a, b, loose) < 0
 module.exports = lt
 
 
 /***/ }),
 
-/***/ 56717:
+/***/ 53389:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(78469)
+const compare = __nccwpck_require__(34373)
 const lte = (a, b, loose) => compare(a, b, loose) <= 0
 module.exports = lte
 
 
 /***/ }),
 
-/***/ 68511:
+/***/ 44095:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(71515)
 const major = (a, loose) => new SemVer(a, loose).major
 module.exports = major
 
 
 /***/ }),
 
-/***/ 32603:
+/***/ 27419:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(71515)
 const minor = (a, loose) => new SemVer(a, loose).minor
 module.exports = minor
 
 
 /***/ }),
 
-/***/ 4974:
+/***/ 16046:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(78469)
+const compare = __nccwpck_require__(34373)
 const neq = (a, b, loose) => compare(a, b, loose) !== 0
 module.exports = neq
 
 
 /***/ }),
 
-/***/ 16353:
+/***/ 60641:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(71515)
 const parse = (version, options, throwErrors = false) => {
   if (version instanceof SemVer) {
     return version
@@ -7696,24 +7696,24 @@ module.exports = parse
 
 /***/ }),
 
-/***/ 48756:
+/***/ 19764:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(71515)
 const patch = (a, loose) => new SemVer(a, loose).patch
 module.exports = patch
 
 
 /***/ }),
 
-/***/ 15714:
+/***/ 76482:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(16353)
+const parse = __nccwpck_require__(60641)
 const prerelease = (version, options) => {
   const parsed = parse(version, options)
   return (parsed && parsed.prerelease.length) ? parsed.prerelease : null
@@ -7723,36 +7723,36 @@ module.exports = prerelease
 
 /***/ }),
 
-/***/ 32173:
+/***/ 5005:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(78469)
+const compare = __nccwpck_require__(34373)
 const rcompare = (a, b, loose) => compare(b, a, loose)
 module.exports = rcompare
 
 
 /***/ }),
 
-/***/ 87192:
+/***/ 1176:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compareBuild = __nccwpck_require__(37648)
+const compareBuild = __nccwpck_require__(31696)
 const rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose))
 module.exports = rsort
 
 
 /***/ }),
 
-/***/ 68011:
+/***/ 57067:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(96782)
+const Range = __nccwpck_require__(87054)
 const satisfies = (version, range, options) => {
   try {
     range = new Range(range, options)
@@ -7766,26 +7766,26 @@ module.exports = satisfies
 
 /***/ }),
 
-/***/ 29872:
+/***/ 50256:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compareBuild = __nccwpck_require__(37648)
+const compareBuild = __nccwpck_require__(31696)
 const sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose))
 module.exports = sort
 
 
 /***/ }),
 
-/***/ 16114:
+/***/ 34290:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(16353)
-const constants = __nccwpck_require__(45101)
-const SemVer = __nccwpck_require__(7163)
+const parse = __nccwpck_require__(60641)
+const constants = __nccwpck_require__(85165)
+const SemVer = __nccwpck_require__(71515)
 
 const truncate = (version, truncation, options) => {
   if (!constants.RELEASE_TYPES.includes(truncation)) {
@@ -7833,12 +7833,12 @@ module.exports = truncate
 
 /***/ }),
 
-/***/ 58780:
+/***/ 49020:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(16353)
+const parse = __nccwpck_require__(60641)
 const valid = (version, options) => {
   const v = parse(version, options)
   return v ? v.version : null
@@ -7848,54 +7848,54 @@ module.exports = valid
 
 /***/ }),
 
-/***/ 62088:
+/***/ 20776:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 // just pre-load all the stuff that index.js lazily exports
-const internalRe = __nccwpck_require__(95471)
-const constants = __nccwpck_require__(45101)
-const SemVer = __nccwpck_require__(7163)
-const identifiers = __nccwpck_require__(73348)
-const parse = __nccwpck_require__(16353)
-const valid = __nccwpck_require__(58780)
-const clean = __nccwpck_require__(1799)
-const inc = __nccwpck_require__(62338)
-const diff = __nccwpck_require__(70711)
-const major = __nccwpck_require__(68511)
-const minor = __nccwpck_require__(32603)
-const patch = __nccwpck_require__(48756)
-const prerelease = __nccwpck_require__(15714)
-const compare = __nccwpck_require__(78469)
-const rcompare = __nccwpck_require__(32173)
-const compareLoose = __nccwpck_require__(56874)
-const compareBuild = __nccwpck_require__(37648)
-const sort = __nccwpck_require__(29872)
-const rsort = __nccwpck_require__(87192)
-const gt = __nccwpck_require__(16599)
-const lt = __nccwpck_require__(3872)
-const eq = __nccwpck_require__(55082)
-const neq = __nccwpck_require__(4974)
-const gte = __nccwpck_require__(41236)
-const lte = __nccwpck_require__(56717)
-const cmp = __nccwpck_require__(28646)
-const coerce = __nccwpck_require__(35385)
-const truncate = __nccwpck_require__(16114)
-const Comparator = __nccwpck_require__(89379)
-const Range = __nccwpck_require__(96782)
-const satisfies = __nccwpck_require__(68011)
-const toComparators = __nccwpck_require__(54750)
-const maxSatisfying = __nccwpck_require__(73193)
-const minSatisfying = __nccwpck_require__(68595)
-const minVersion = __nccwpck_require__(51866)
-const validRange = __nccwpck_require__(64737)
-const outside = __nccwpck_require__(10280)
-const gtr = __nccwpck_require__(12276)
-const ltr = __nccwpck_require__(15213)
-const intersects = __nccwpck_require__(23465)
-const simplifyRange = __nccwpck_require__(82028)
-const subset = __nccwpck_require__(61489)
+const internalRe = __nccwpck_require__(83535)
+const constants = __nccwpck_require__(85165)
+const SemVer = __nccwpck_require__(71515)
+const identifiers = __nccwpck_require__(48612)
+const parse = __nccwpck_require__(60641)
+const valid = __nccwpck_require__(49020)
+const clean = __nccwpck_require__(44775)
+const inc = __nccwpck_require__(13154)
+const diff = __nccwpck_require__(55479)
+const major = __nccwpck_require__(44095)
+const minor = __nccwpck_require__(27419)
+const patch = __nccwpck_require__(19764)
+const prerelease = __nccwpck_require__(76482)
+const compare = __nccwpck_require__(34373)
+const rcompare = __nccwpck_require__(5005)
+const compareLoose = __nccwpck_require__(54250)
+const compareBuild = __nccwpck_require__(31696)
+const sort = __nccwpck_require__(50256)
+const rsort = __nccwpck_require__(1176)
+const gt = __nccwpck_require__(18167)
+const lt = __nccwpck_require__(31616)
+const eq = __nccwpck_require__(17002)
+const neq = __nccwpck_require__(16046)
+const gte = __nccwpck_require__(61204)
+const lte = __nccwpck_require__(53389)
+const cmp = __nccwpck_require__(39814)
+const coerce = __nccwpck_require__(99449)
+const truncate = __nccwpck_require__(34290)
+const Comparator = __nccwpck_require__(42019)
+const Range = __nccwpck_require__(87054)
+const satisfies = __nccwpck_require__(57067)
+const toComparators = __nccwpck_require__(92190)
+const maxSatisfying = __nccwpck_require__(91081)
+const minSatisfying = __nccwpck_require__(83)
+const minVersion = __nccwpck_require__(3130)
+const validRange = __nccwpck_require__(54881)
+const outside = __nccwpck_require__(59816)
+const gtr = __nccwpck_require__(80692)
+const ltr = __nccwpck_require__(26701)
+const intersects = __nccwpck_require__(87049)
+const simplifyRange = __nccwpck_require__(59852)
+const subset = __nccwpck_require__(30769)
 module.exports = {
   parse,
   valid,
@@ -7948,7 +7948,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 45101:
+/***/ 85165:
 /***/ ((module) => {
 
 
@@ -8022,7 +8022,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1159:
+/***/ 71911:
 /***/ ((module) => {
 
 
@@ -8040,7 +8040,7 @@ module.exports = debug
 
 /***/ }),
 
-/***/ 73348:
+/***/ 48612:
 /***/ ((module) => {
 
 
@@ -8076,7 +8076,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 61383:
+/***/ 96807:
 /***/ ((module) => {
 
 
@@ -8125,7 +8125,7 @@ module.exports = LRUCache
 
 /***/ }),
 
-/***/ 70356:
+/***/ 87124:
 /***/ ((module) => {
 
 
@@ -8149,7 +8149,7 @@ module.exports = parseOptions
 
 /***/ }),
 
-/***/ 95471:
+/***/ 83535:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 
@@ -8158,8 +8158,8 @@ const {
   MAX_SAFE_COMPONENT_LENGTH,
   MAX_SAFE_BUILD_LENGTH,
   MAX_LENGTH,
-} = __nccwpck_require__(45101)
-const debug = __nccwpck_require__(1159)
+} = __nccwpck_require__(85165)
+const debug = __nccwpck_require__(71911)
 exports = module.exports = {}
 
 // The actual regexps go on exports.re
@@ -8379,7 +8379,7 @@ createToken('GTE0PRE', '^\\s*>=\\s*0\\.0\\.0-0\\s*$')
 
 /***/ }),
 
-/***/ 69737:
+/***/ 19785:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -8394,7 +8394,7 @@ const {
   MAX_LENGTH,
   MAX_SAFE_BUILD_LENGTH,
   WHITESPACE_CHARACTERS,
-} = __nccwpck_require__(45101)
+} = __nccwpck_require__(85165)
 
 /**
  * Remembers the last two rows of digits so their characters need not be reread.
@@ -8824,25 +8824,25 @@ module.exports = trimComparatorWhitespace
 
 /***/ }),
 
-/***/ 12276:
+/***/ 80692:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 // Determine if version is greater than all the versions possible in the range.
-const outside = __nccwpck_require__(10280)
+const outside = __nccwpck_require__(59816)
 const gtr = (version, range, options) => outside(version, range, '>', options)
 module.exports = gtr
 
 
 /***/ }),
 
-/***/ 23465:
+/***/ 87049:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(96782)
+const Range = __nccwpck_require__(87054)
 const intersects = (r1, r2, options) => {
   r1 = new Range(r1, options)
   r2 = new Range(r2, options)
@@ -8853,12 +8853,12 @@ module.exports = intersects
 
 /***/ }),
 
-/***/ 15213:
+/***/ 26701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const outside = __nccwpck_require__(10280)
+const outside = __nccwpck_require__(59816)
 // Determine if version is less than all the versions possible in the range
 const ltr = (version, range, options) => outside(version, range, '<', options)
 module.exports = ltr
@@ -8866,13 +8866,13 @@ module.exports = ltr
 
 /***/ }),
 
-/***/ 73193:
+/***/ 91081:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(96782)
+const SemVer = __nccwpck_require__(71515)
+const Range = __nccwpck_require__(87054)
 
 const maxSatisfying = (versions, range, options) => {
   let max = null
@@ -8900,13 +8900,13 @@ module.exports = maxSatisfying
 
 /***/ }),
 
-/***/ 68595:
+/***/ 83:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(96782)
+const SemVer = __nccwpck_require__(71515)
+const Range = __nccwpck_require__(87054)
 const minSatisfying = (versions, range, options) => {
   let min = null
   let minSV = null
@@ -8933,14 +8933,14 @@ module.exports = minSatisfying
 
 /***/ }),
 
-/***/ 51866:
+/***/ 3130:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(96782)
-const gt = __nccwpck_require__(16599)
+const SemVer = __nccwpck_require__(71515)
+const Range = __nccwpck_require__(87054)
+const gt = __nccwpck_require__(18167)
 
 const minVersion = (range, loose) => {
   range = new Range(range, loose)
@@ -9003,20 +9003,20 @@ module.exports = minVersion
 
 /***/ }),
 
-/***/ 10280:
+/***/ 59816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
-const Comparator = __nccwpck_require__(89379)
+const SemVer = __nccwpck_require__(71515)
+const Comparator = __nccwpck_require__(42019)
 const { ANY } = Comparator
-const Range = __nccwpck_require__(96782)
-const satisfies = __nccwpck_require__(68011)
-const gt = __nccwpck_require__(16599)
-const lt = __nccwpck_require__(3872)
-const lte = __nccwpck_require__(56717)
-const gte = __nccwpck_require__(41236)
+const Range = __nccwpck_require__(87054)
+const satisfies = __nccwpck_require__(57067)
+const gt = __nccwpck_require__(18167)
+const lt = __nccwpck_require__(31616)
+const lte = __nccwpck_require__(53389)
+const gte = __nccwpck_require__(61204)
 
 const outside = (version, range, hilo, options) => {
   version = new SemVer(version, options)
@@ -9092,7 +9092,7 @@ module.exports = outside
 
 /***/ }),
 
-/***/ 82028:
+/***/ 59852:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -9100,8 +9100,8 @@ module.exports = outside
 // given a set of versions and a range, create a "simplified" range
 // that includes the same versions that the original range does
 // If the original range is shorter than the simplified one, return that.
-const satisfies = __nccwpck_require__(68011)
-const compare = __nccwpck_require__(78469)
+const satisfies = __nccwpck_require__(57067)
+const compare = __nccwpck_require__(34373)
 module.exports = (versions, range, options) => {
   const set = []
   let first = null
@@ -9148,16 +9148,16 @@ module.exports = (versions, range, options) => {
 
 /***/ }),
 
-/***/ 61489:
+/***/ 30769:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(96782)
-const Comparator = __nccwpck_require__(89379)
+const Range = __nccwpck_require__(87054)
+const Comparator = __nccwpck_require__(42019)
 const { ANY } = Comparator
-const satisfies = __nccwpck_require__(68011)
-const compare = __nccwpck_require__(78469)
+const satisfies = __nccwpck_require__(57067)
+const compare = __nccwpck_require__(34373)
 
 // Complex range `r1 || r2 || ...` is a subset of `R1 || R2 || ...` iff:
 // - Every simple range `r1, r2, ...` is a null set, OR
@@ -9404,12 +9404,12 @@ module.exports = subset
 
 /***/ }),
 
-/***/ 54750:
+/***/ 92190:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(96782)
+const Range = __nccwpck_require__(87054)
 
 // Mostly just for testing and legacy API reasons
 const toComparators = (range, options) =>
@@ -9421,12 +9421,12 @@ module.exports = toComparators
 
 /***/ }),
 
-/***/ 64737:
+/***/ 54881:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(96782)
+const Range = __nccwpck_require__(87054)
 const validRange = (range, options) => {
   try {
     // Return '*' instead of '' so that truthiness works.
@@ -9441,15 +9441,15 @@ module.exports = validRange
 
 /***/ }),
 
-/***/ 20770:
+/***/ 68258:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(20218);
+module.exports = __nccwpck_require__(15258);
 
 
 /***/ }),
 
-/***/ 20218:
+/***/ 15258:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -9721,34 +9721,34 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 46752:
+/***/ 40576:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(23701)
-const Dispatcher = __nccwpck_require__(30883)
-const Pool = __nccwpck_require__(30628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(57405)
-const ProxyAgent = __nccwpck_require__(76672)
-const EnvHttpProxyAgent = __nccwpck_require__(53137)
-const RetryAgent = __nccwpck_require__(30050)
-const errors = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(15061)
+const Dispatcher = __nccwpck_require__(2243)
+const Pool = __nccwpck_require__(90020)
+const BalancedPool = __nccwpck_require__(9989)
+const Agent = __nccwpck_require__(43389)
+const ProxyAgent = __nccwpck_require__(37408)
+const EnvHttpProxyAgent = __nccwpck_require__(72785)
+const RetryAgent = __nccwpck_require__(28610)
+const errors = __nccwpck_require__(41059)
+const util = __nccwpck_require__(12272)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(56615)
-const buildConnector = __nccwpck_require__(59136)
-const MockClient = __nccwpck_require__(47365)
-const MockAgent = __nccwpck_require__(47501)
-const MockPool = __nccwpck_require__(94004)
-const mockErrors = __nccwpck_require__(52429)
-const RetryHandler = __nccwpck_require__(17816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(32581)
-const DecoratorHandler = __nccwpck_require__(58155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const api = __nccwpck_require__(36135)
+const buildConnector = __nccwpck_require__(81952)
+const MockClient = __nccwpck_require__(16197)
+const MockAgent = __nccwpck_require__(12781)
+const MockPool = __nccwpck_require__(69396)
+const mockErrors = __nccwpck_require__(9037)
+const RetryHandler = __nccwpck_require__(41131)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(98085)
+const DecoratorHandler = __nccwpck_require__(45579)
+const RedirectHandler = __nccwpck_require__(9714)
+const createRedirectInterceptor = __nccwpck_require__(82276)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -9766,10 +9766,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(21514),
-  retry: __nccwpck_require__(92026),
-  dump: __nccwpck_require__(88060),
-  dns: __nccwpck_require__(70379)
+  redirect: __nccwpck_require__(51530),
+  retry: __nccwpck_require__(57114),
+  dump: __nccwpck_require__(85596),
+  dns: __nccwpck_require__(41643)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -9831,7 +9831,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(54398).fetch)
+const fetchImpl = (__nccwpck_require__(65726).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -9843,39 +9843,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(60660).Headers
-/* unused reexport */ __nccwpck_require__(99051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(35910).FormData
+/* unused reexport */ __nccwpck_require__(30548).Headers
+/* unused reexport */ __nccwpck_require__(71627).Response
+/* unused reexport */ __nccwpck_require__(7887).Request
+/* unused reexport */ __nccwpck_require__(92134).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(48355).FileReader
+/* unused reexport */ __nccwpck_require__(98755).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(51059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(25779)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(20109)
+const { CacheStorage } = __nccwpck_require__(4045)
+const { kConstruct } = __nccwpck_require__(13165)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(79061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(76693)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(51900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(30428)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(15188)
-/* unused reexport */ __nccwpck_require__(13726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(95924)
+/* unused reexport */ __nccwpck_require__(95358).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -9891,18 +9891,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(21238)
+const { EventSource } = __nccwpck_require__(58742)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 80158:
+/***/ 23134:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(68707)
+const { addAbortListener } = __nccwpck_require__(12272)
+const { RequestAbortedError } = __nccwpck_require__(41059)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -9962,16 +9962,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 34660:
+/***/ 16900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(41059)
+const util = __nccwpck_require__(12272)
+const { addSignal, removeSignal } = __nccwpck_require__(23134)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -10077,7 +10077,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 76862:
+/***/ 19294:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10091,10 +10091,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(41059)
+const util = __nccwpck_require__(12272)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { addSignal, removeSignal } = __nccwpck_require__(23134)
 const assert = __nccwpck_require__(34589)
 
 const kResume = Symbol('resume')
@@ -10335,16 +10335,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 14043:
+/***/ 95259:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { Readable } = __nccwpck_require__(49927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { Readable } = __nccwpck_require__(92519)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(41059)
+const util = __nccwpck_require__(12272)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(17863)
 const { AsyncResource } = __nccwpck_require__(16698)
 
 class RequestHandler extends AsyncResource {
@@ -10556,18 +10556,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 50792:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
 const { finished, PassThrough } = __nccwpck_require__(57075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(41059)
+const util = __nccwpck_require__(12272)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(17863)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { addSignal, removeSignal } = __nccwpck_require__(23134)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -10783,15 +10783,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 61882:
+/***/ 11098:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(41059)
 const { AsyncResource } = __nccwpck_require__(16698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const util = __nccwpck_require__(12272)
+const { addSignal, removeSignal } = __nccwpck_require__(23134)
 const assert = __nccwpck_require__(34589)
 
 class UpgradeHandler extends AsyncResource {
@@ -10898,21 +10898,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 56615:
+/***/ 36135:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(14043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(76862)
-module.exports.upgrade = __nccwpck_require__(61882)
-module.exports.connect = __nccwpck_require__(34660)
+module.exports.request = __nccwpck_require__(95259)
+module.exports.stream = __nccwpck_require__(50792)
+module.exports.pipeline = __nccwpck_require__(19294)
+module.exports.upgrade = __nccwpck_require__(11098)
+module.exports.connect = __nccwpck_require__(16900)
 
 
 /***/ }),
 
-/***/ 49927:
+/***/ 92519:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -10921,9 +10921,9 @@ module.exports.connect = __nccwpck_require__(34660)
 
 const assert = __nccwpck_require__(34589)
 const { Readable } = __nccwpck_require__(57075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(41059)
+const util = __nccwpck_require__(12272)
+const { ReadableStreamFrom } = __nccwpck_require__(12272)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -11304,15 +11304,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 87655:
+/***/ 17863:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(34589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(41059)
 
-const { chunksDecode } = __nccwpck_require__(49927)
+const { chunksDecode } = __nccwpck_require__(92519)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -11404,16 +11404,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 59136:
+/***/ 81952:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(77030)
 const assert = __nccwpck_require__(34589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(68707)
-const timers = __nccwpck_require__(96603)
+const util = __nccwpck_require__(12272)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(41059)
+const timers = __nccwpck_require__(77787)
 
 function noop () {}
 
@@ -11651,7 +11651,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 10735:
+/***/ 87887:
 /***/ ((module) => {
 
 
@@ -11776,7 +11776,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 42414:
+/***/ 15726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11985,7 +11985,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 68707:
+/***/ 41059:
 /***/ ((module) => {
 
 
@@ -12417,7 +12417,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 44655:
+/***/ 42543:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -12425,7 +12425,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(41059)
 const assert = __nccwpck_require__(34589)
 const {
   isValidHTTPToken,
@@ -12440,9 +12440,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
+} = __nccwpck_require__(12272)
+const { channels } = __nccwpck_require__(15726)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(87887)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -12906,7 +12906,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 36443:
+/***/ 51003:
 /***/ ((module) => {
 
 module.exports = {
@@ -12980,7 +12980,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 67752:
+/***/ 19112:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -12988,7 +12988,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(10735)
+} = __nccwpck_require__(87887)
 
 class TstNode {
   /** @type {any} */
@@ -13139,13 +13139,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 12272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(36443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(51003)
 const { IncomingMessage } = __nccwpck_require__(37067)
 const stream = __nccwpck_require__(57075)
 const net = __nccwpck_require__(77030)
@@ -13153,9 +13153,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(57975)
 const { stringify } = __nccwpck_require__(41792)
 const { EventEmitter: EE } = __nccwpck_require__(78474)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
-const { tree } = __nccwpck_require__(67752)
+const { InvalidArgumentError } = __nccwpck_require__(41059)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(87887)
+const { tree } = __nccwpck_require__(19112)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -13865,18 +13865,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 57405:
+/***/ 43389:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
-const DispatcherBase = __nccwpck_require__(21841)
-const Pool = __nccwpck_require__(30628)
-const Client = __nccwpck_require__(23701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const { InvalidArgumentError } = __nccwpck_require__(41059)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(51003)
+const DispatcherBase = __nccwpck_require__(18641)
+const Pool = __nccwpck_require__(90020)
+const Client = __nccwpck_require__(15061)
+const util = __nccwpck_require__(12272)
+const createRedirectInterceptor = __nccwpck_require__(82276)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -14005,7 +14005,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 9989:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -14013,7 +14013,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(41059)
 const {
   PoolBase,
   kClients,
@@ -14021,10 +14021,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(42128)
-const Pool = __nccwpck_require__(30628)
-const { kUrl, kInterceptors } = __nccwpck_require__(36443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(7632)
+const Pool = __nccwpck_require__(90020)
+const { kUrl, kInterceptors } = __nccwpck_require__(51003)
+const { parseOrigin } = __nccwpck_require__(12272)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -14221,7 +14221,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 41021:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -14229,9 +14229,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(34589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const timers = __nccwpck_require__(96603)
+const util = __nccwpck_require__(12272)
+const { channels } = __nccwpck_require__(15726)
+const timers = __nccwpck_require__(77787)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -14244,7 +14244,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(41059)
 const {
   kUrl,
   kReset,
@@ -14277,9 +14277,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(36443)
+} = __nccwpck_require__(51003)
 
-const constants = __nccwpck_require__(52824)
+const constants = __nccwpck_require__(63512)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -14291,11 +14291,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(63870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(41630) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(53434))
+    mod = await WebAssembly.compile(__nccwpck_require__(64826))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -14303,7 +14303,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(63870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(41630))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -15218,7 +15218,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(84492).extractBody)
+      extractBody = (__nccwpck_require__(99852).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -15741,7 +15741,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 88788:
+/***/ 12820:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15749,13 +15749,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(34589)
 const { errorMonitor } = __nccwpck_require__(78474)
 const { pipeline } = __nccwpck_require__(57075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(12272)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(41059)
 const {
   kUrl,
   kReset,
@@ -15774,7 +15774,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(36443)
+} = __nccwpck_require__(51003)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -16180,7 +16180,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(84492).extractBody)
+    extractBody ??= (__nccwpck_require__(99852).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -16540,7 +16540,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 23701:
+/***/ 15061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -16550,16 +16550,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(34589)
 const net = __nccwpck_require__(77030)
 const http = __nccwpck_require__(37067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const Request = __nccwpck_require__(44655)
-const DispatcherBase = __nccwpck_require__(21841)
+const util = __nccwpck_require__(12272)
+const { channels } = __nccwpck_require__(15726)
+const Request = __nccwpck_require__(42543)
+const DispatcherBase = __nccwpck_require__(18641)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(68707)
-const buildConnector = __nccwpck_require__(59136)
+} = __nccwpck_require__(41059)
+const buildConnector = __nccwpck_require__(81952)
 const {
   kUrl,
   kServerName,
@@ -16601,9 +16601,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(36443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(88788)
+} = __nccwpck_require__(51003)
+const connectH1 = __nccwpck_require__(41021)
+const connectH2 = __nccwpck_require__(12820)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -16911,7 +16911,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const createRedirectInterceptor = __nccwpck_require__(82276)
 
 function onError (client, err) {
   if (
@@ -17171,19 +17171,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 21841:
+/***/ 18641:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(30883)
+const Dispatcher = __nccwpck_require__(2243)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(68707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+} = __nccwpck_require__(41059)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(51003)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -17386,7 +17386,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 30883:
+/***/ 2243:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -17458,15 +17458,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 53137:
+/***/ 72785:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(21841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(36443)
-const ProxyAgent = __nccwpck_require__(76672)
-const Agent = __nccwpck_require__(57405)
+const DispatcherBase = __nccwpck_require__(18641)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(51003)
+const ProxyAgent = __nccwpck_require__(37408)
+const Agent = __nccwpck_require__(43389)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -17625,7 +17625,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 64660:
+/***/ 59220:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -17749,15 +17749,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 42128:
+/***/ 7632:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(21841)
-const FixedQueue = __nccwpck_require__(64660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(36443)
-const PoolStats = __nccwpck_require__(43246)
+const DispatcherBase = __nccwpck_require__(18641)
+const FixedQueue = __nccwpck_require__(59220)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(51003)
+const PoolStats = __nccwpck_require__(60398)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -17950,10 +17950,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 43246:
+/***/ 60398:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(36443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(51003)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -17991,7 +17991,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 30628:
+/***/ 90020:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -18002,14 +18002,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(42128)
-const Client = __nccwpck_require__(23701)
+} = __nccwpck_require__(7632)
+const Client = __nccwpck_require__(15061)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(36443)
-const buildConnector = __nccwpck_require__(59136)
+} = __nccwpck_require__(41059)
+const util = __nccwpck_require__(12272)
+const { kUrl, kInterceptors } = __nccwpck_require__(51003)
+const buildConnector = __nccwpck_require__(81952)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -18105,19 +18105,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 76672:
+/***/ 37408:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(51003)
 const { URL } = __nccwpck_require__(73136)
-const Agent = __nccwpck_require__(57405)
-const Pool = __nccwpck_require__(30628)
-const DispatcherBase = __nccwpck_require__(21841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(68707)
-const buildConnector = __nccwpck_require__(59136)
-const Client = __nccwpck_require__(23701)
+const Agent = __nccwpck_require__(43389)
+const Pool = __nccwpck_require__(90020)
+const DispatcherBase = __nccwpck_require__(18641)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(41059)
+const buildConnector = __nccwpck_require__(81952)
+const Client = __nccwpck_require__(15061)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -18386,13 +18386,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 30050:
+/***/ 28610:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(30883)
-const RetryHandler = __nccwpck_require__(17816)
+const Dispatcher = __nccwpck_require__(2243)
+const RetryHandler = __nccwpck_require__(41131)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -18428,7 +18428,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 32581:
+/***/ 98085:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -18436,8 +18436,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const Agent = __nccwpck_require__(57405)
+const { InvalidArgumentError } = __nccwpck_require__(41059)
+const Agent = __nccwpck_require__(43389)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -18467,7 +18467,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 58155:
+/***/ 45579:
 /***/ ((module) => {
 
 
@@ -18518,15 +18518,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 9714:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(36443)
+const util = __nccwpck_require__(12272)
+const { kBodyUsed } = __nccwpck_require__(51003)
 const assert = __nccwpck_require__(34589)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+const { InvalidArgumentError } = __nccwpck_require__(41059)
 const EE = __nccwpck_require__(78474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -18757,20 +18757,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 17816:
+/***/ 41131:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(34589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(36443)
-const { RequestRetryError } = __nccwpck_require__(68707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(51003)
+const { RequestRetryError } = __nccwpck_require__(41059)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(12272)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -19201,14 +19201,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 70379:
+/***/ 41643:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(77030)
 const { lookup } = __nccwpck_require__(40610)
-const DecoratorHandler = __nccwpck_require__(58155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(68707)
+const DecoratorHandler = __nccwpck_require__(45579)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(41059)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -19583,14 +19583,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 88060:
+/***/ 85596:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
-const DecoratorHandler = __nccwpck_require__(58155)
+const util = __nccwpck_require__(12272)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(41059)
+const DecoratorHandler = __nccwpck_require__(45579)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -19713,12 +19713,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 25092:
+/***/ 82276:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(9714)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -19741,11 +19741,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 21514:
+/***/ 51530:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(9714)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -19772,11 +19772,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 92026:
+/***/ 57114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(17816)
+const RetryHandler = __nccwpck_require__(41131)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -19798,13 +19798,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 52824:
+/***/ 63512:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(50172);
+const utils_1 = __nccwpck_require__(26972);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -20082,7 +20082,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 63870:
+/***/ 41630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -20094,7 +20094,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 53434:
+/***/ 64826:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -20106,7 +20106,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 50172:
+/***/ 26972:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20127,13 +20127,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 47501:
+/***/ 12781:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(36443)
-const Agent = __nccwpck_require__(57405)
+const { kClients } = __nccwpck_require__(51003)
+const Agent = __nccwpck_require__(43389)
 const {
   kAgent,
   kMockAgentSet,
@@ -20144,14 +20144,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(91117)
-const MockClient = __nccwpck_require__(47365)
-const MockPool = __nccwpck_require__(94004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(53397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(68707)
-const Dispatcher = __nccwpck_require__(30883)
-const Pluralizer = __nccwpck_require__(91529)
-const PendingInterceptorsFormatter = __nccwpck_require__(56142)
+} = __nccwpck_require__(91501)
+const MockClient = __nccwpck_require__(16197)
+const MockPool = __nccwpck_require__(69396)
+const { matchValue, buildMockOptions } = __nccwpck_require__(1205)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(41059)
+const Dispatcher = __nccwpck_require__(2243)
+const Pluralizer = __nccwpck_require__(8233)
+const PendingInterceptorsFormatter = __nccwpck_require__(16110)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -20294,14 +20294,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 47365:
+/***/ 16197:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(57975)
-const Client = __nccwpck_require__(23701)
-const { buildMockDispatch } = __nccwpck_require__(53397)
+const Client = __nccwpck_require__(15061)
+const { buildMockDispatch } = __nccwpck_require__(1205)
 const {
   kDispatches,
   kMockAgent,
@@ -20310,10 +20310,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(91117)
-const { MockInterceptor } = __nccwpck_require__(31511)
-const Symbols = __nccwpck_require__(36443)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(91501)
+const { MockInterceptor } = __nccwpck_require__(43319)
+const Symbols = __nccwpck_require__(51003)
+const { InvalidArgumentError } = __nccwpck_require__(41059)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -20360,12 +20360,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 52429:
+/***/ 9037:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(68707)
+const { UndiciError } = __nccwpck_require__(41059)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -20395,12 +20395,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 31511:
+/***/ 43319:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(53397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(1205)
 const {
   kDispatches,
   kDispatchKey,
@@ -20408,9 +20408,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(91117)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(91501)
+const { InvalidArgumentError } = __nccwpck_require__(41059)
+const { buildURL } = __nccwpck_require__(12272)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -20609,14 +20609,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 94004:
+/***/ 69396:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(57975)
-const Pool = __nccwpck_require__(30628)
-const { buildMockDispatch } = __nccwpck_require__(53397)
+const Pool = __nccwpck_require__(90020)
+const { buildMockDispatch } = __nccwpck_require__(1205)
 const {
   kDispatches,
   kMockAgent,
@@ -20625,10 +20625,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(91117)
-const { MockInterceptor } = __nccwpck_require__(31511)
-const Symbols = __nccwpck_require__(36443)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(91501)
+const { MockInterceptor } = __nccwpck_require__(43319)
+const Symbols = __nccwpck_require__(51003)
+const { InvalidArgumentError } = __nccwpck_require__(41059)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -20675,7 +20675,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 91117:
+/***/ 91501:
 /***/ ((module) => {
 
 
@@ -20705,20 +20705,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 53397:
+/***/ 1205:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(52429)
+const { MockNotMatchedError } = __nccwpck_require__(9037)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(91117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(91501)
+const { buildURL } = __nccwpck_require__(12272)
 const { STATUS_CODES } = __nccwpck_require__(37067)
 const {
   types: {
@@ -21079,7 +21079,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 56142:
+/***/ 16110:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -21129,7 +21129,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 91529:
+/***/ 8233:
 /***/ ((module) => {
 
 
@@ -21165,7 +21165,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 96603:
+/***/ 77787:
 /***/ ((module) => {
 
 
@@ -21595,20 +21595,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 89634:
+/***/ 13186:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(20109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(76798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(45893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(99051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(93627)
-const { fetching } = __nccwpck_require__(54398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(73168)
+const { kConstruct } = __nccwpck_require__(13165)
+const { urlEquals, getFieldValues } = __nccwpck_require__(17406)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(12272)
+const { webidl } = __nccwpck_require__(61861)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(71627)
+const { Request, fromInnerRequest } = __nccwpck_require__(7887)
+const { kState } = __nccwpck_require__(50907)
+const { fetching } = __nccwpck_require__(65726)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(81168)
 const assert = __nccwpck_require__(34589)
 
 /**
@@ -22461,15 +22461,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 4045:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(20109)
-const { Cache } = __nccwpck_require__(89634)
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(13165)
+const { Cache } = __nccwpck_require__(13186)
+const { webidl } = __nccwpck_require__(61861)
+const { kEnumerableProperty } = __nccwpck_require__(12272)
 
 class CacheStorage {
   /**
@@ -22620,26 +22620,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20109:
+/***/ 13165:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(36443).kConstruct)
+  kConstruct: (__nccwpck_require__(51003).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 76798:
+/***/ 17406:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { isValidHeaderName } = __nccwpck_require__(73168)
+const { URLSerializer } = __nccwpck_require__(30428)
+const { isValidHeaderName } = __nccwpck_require__(81168)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -22684,7 +22684,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 71276:
+/***/ 32044:
 /***/ ((module) => {
 
 
@@ -22703,15 +22703,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 79061:
+/***/ 76693:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(11978)
-const { stringify } = __nccwpck_require__(57797)
-const { webidl } = __nccwpck_require__(45893)
-const { Headers } = __nccwpck_require__(60660)
+const { parseSetCookie } = __nccwpck_require__(27818)
+const { stringify } = __nccwpck_require__(61061)
+const { webidl } = __nccwpck_require__(61861)
+const { Headers } = __nccwpck_require__(30548)
 
 /**
  * @typedef {Object} Cookie
@@ -22894,14 +22894,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 11978:
+/***/ 27818:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(71276)
-const { isCTLExcludingHtab } = __nccwpck_require__(57797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(51900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(32044)
+const { isCTLExcludingHtab } = __nccwpck_require__(61061)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(30428)
 const assert = __nccwpck_require__(34589)
 
 /**
@@ -23211,7 +23211,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 57797:
+/***/ 61061:
 /***/ ((module) => {
 
 
@@ -23570,13 +23570,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 24031:
+/***/ 13535:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(57075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(94811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(79003)
 
 /**
  * @type {number[]} BOM
@@ -24151,23 +24151,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 21238:
+/***/ 58742:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(57075)
-const { fetching } = __nccwpck_require__(54398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(45893)
-const { EventSourceStream } = __nccwpck_require__(24031)
-const { parseMIMEType } = __nccwpck_require__(51900)
-const { createFastMessageEvent } = __nccwpck_require__(15188)
-const { isNetworkError } = __nccwpck_require__(99051)
-const { delay } = __nccwpck_require__(94811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(73168)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
+const { fetching } = __nccwpck_require__(65726)
+const { makeRequest } = __nccwpck_require__(7887)
+const { webidl } = __nccwpck_require__(61861)
+const { EventSourceStream } = __nccwpck_require__(13535)
+const { parseMIMEType } = __nccwpck_require__(30428)
+const { createFastMessageEvent } = __nccwpck_require__(95924)
+const { isNetworkError } = __nccwpck_require__(71627)
+const { delay } = __nccwpck_require__(79003)
+const { kEnumerableProperty } = __nccwpck_require__(12272)
+const { environmentSettingsObject } = __nccwpck_require__(81168)
+const { getGlobalDispatcher } = __nccwpck_require__(98085)
 
 let experimentalWarned = false
 
@@ -24641,7 +24641,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 94811:
+/***/ 79003:
 /***/ ((module) => {
 
 
@@ -24685,12 +24685,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 84492:
+/***/ 99852:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(12272)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -24700,16 +24700,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(73168)
-const { FormData } = __nccwpck_require__(35910)
-const { kState } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
+} = __nccwpck_require__(81168)
+const { FormData } = __nccwpck_require__(92134)
+const { kState } = __nccwpck_require__(50907)
+const { webidl } = __nccwpck_require__(61861)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(34589)
 const { isErrored, isDisturbed } = __nccwpck_require__(57075)
 const { isArrayBuffer } = __nccwpck_require__(73429)
-const { serializeAMimeType } = __nccwpck_require__(51900)
-const { multipartFormDataParser } = __nccwpck_require__(50116)
+const { serializeAMimeType } = __nccwpck_require__(30428)
+const { multipartFormDataParser } = __nccwpck_require__(70948)
 let random
 
 try {
@@ -25221,7 +25221,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 15055:
 /***/ ((module) => {
 
 
@@ -25352,7 +25352,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 51900:
+/***/ 30428:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -26103,12 +26103,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 66653:
+/***/ 8701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(36443)
+const { kConnected, kSize } = __nccwpck_require__(51003)
 
 class CompatWeakRef {
   constructor (value) {
@@ -26156,14 +26156,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 27114:
+/***/ 35114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
+const { kState } = __nccwpck_require__(50907)
+const { webidl } = __nccwpck_require__(61861)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -26289,16 +26289,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 50116:
+/***/ 70948:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(73168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(51900)
-const { isFileLike } = __nccwpck_require__(27114)
-const { makeEntry } = __nccwpck_require__(35910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(12272)
+const { utf8DecodeBytes } = __nccwpck_require__(81168)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(30428)
+const { isFileLike } = __nccwpck_require__(35114)
+const { makeEntry } = __nccwpck_require__(92134)
 const assert = __nccwpck_require__(34589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -26770,16 +26770,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 35910:
+/***/ 92134:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(73168)
-const { kState } = __nccwpck_require__(93627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(27114)
-const { webidl } = __nccwpck_require__(45893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(81168)
+const { kState } = __nccwpck_require__(50907)
+const { kEnumerableProperty } = __nccwpck_require__(12272)
+const { FileLike, isFileLike } = __nccwpck_require__(35114)
+const { webidl } = __nccwpck_require__(61861)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(57975)
 
@@ -27029,7 +27029,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 51059:
+/***/ 25779:
 /***/ ((module) => {
 
 
@@ -27076,21 +27076,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 60660:
+/***/ 30548:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(36443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(51003)
+const { kEnumerableProperty } = __nccwpck_require__(12272)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(73168)
-const { webidl } = __nccwpck_require__(45893)
+} = __nccwpck_require__(81168)
+const { webidl } = __nccwpck_require__(61861)
 const assert = __nccwpck_require__(34589)
 const util = __nccwpck_require__(57975)
 
@@ -27770,7 +27770,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 54398:
+/***/ 65726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -27783,9 +27783,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(99051)
-const { HeadersList } = __nccwpck_require__(60660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(71627)
+const { HeadersList } = __nccwpck_require__(30548)
+const { Request, cloneRequest } = __nccwpck_require__(7887)
 const zlib = __nccwpck_require__(38522)
 const {
   bytesMatch,
@@ -27821,23 +27821,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(73168)
-const { kState, kDispatcher } = __nccwpck_require__(93627)
+} = __nccwpck_require__(81168)
+const { kState, kDispatcher } = __nccwpck_require__(50907)
 const assert = __nccwpck_require__(34589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(84492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(99852)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(15055)
 const EE = __nccwpck_require__(78474)
 const { Readable, pipeline, finished } = __nccwpck_require__(57075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(51900)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
-const { webidl } = __nccwpck_require__(45893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(12272)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(30428)
+const { getGlobalDispatcher } = __nccwpck_require__(98085)
+const { webidl } = __nccwpck_require__(61861)
 const { STATUS_CODES } = __nccwpck_require__(37067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -30047,23 +30047,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 7887:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(84492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(60660)
-const { FinalizationRegistry } = __nccwpck_require__(66653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(99852)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(30548)
+const { FinalizationRegistry } = __nccwpck_require__(8701)()
+const util = __nccwpck_require__(12272)
 const nodeUtil = __nccwpck_require__(57975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(73168)
+} = __nccwpck_require__(81168)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -30073,12 +30073,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(15055)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { kConstruct } = __nccwpck_require__(36443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(50907)
+const { webidl } = __nccwpck_require__(61861)
+const { URLSerializer } = __nccwpck_require__(30428)
+const { kConstruct } = __nccwpck_require__(51003)
 const assert = __nccwpck_require__(34589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(78474)
 
@@ -31091,14 +31091,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 99051:
+/***/ 71627:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(60660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(84492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(30548)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(99852)
+const util = __nccwpck_require__(12272)
 const nodeUtil = __nccwpck_require__(57975)
 const { kEnumerableProperty } = util
 const {
@@ -31110,16 +31110,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(73168)
+} = __nccwpck_require__(81168)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
-const { FormData } = __nccwpck_require__(35910)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { kConstruct } = __nccwpck_require__(36443)
+} = __nccwpck_require__(15055)
+const { kState, kHeaders } = __nccwpck_require__(50907)
+const { webidl } = __nccwpck_require__(61861)
+const { FormData } = __nccwpck_require__(92134)
+const { URLSerializer } = __nccwpck_require__(30428)
+const { kConstruct } = __nccwpck_require__(51003)
 const assert = __nccwpck_require__(34589)
 const { types } = __nccwpck_require__(57975)
 
@@ -31708,7 +31708,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 93627:
+/***/ 50907:
 /***/ ((module) => {
 
 
@@ -31724,21 +31724,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 73168:
+/***/ 81168:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(57075)
 const zlib = __nccwpck_require__(38522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(51059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(51900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(15055)
+const { getGlobalOrigin } = __nccwpck_require__(25779)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(30428)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(12272)
 const assert = __nccwpck_require__(34589)
 const { isUint8Array } = __nccwpck_require__(73429)
-const { webidl } = __nccwpck_require__(45893)
+const { webidl } = __nccwpck_require__(61861)
 
 let supportedHashes = []
 
@@ -33363,14 +33363,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 45893:
+/***/ 61861:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(57975)
 const { markAsUncloneable } = __nccwpck_require__(75919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(12272)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -34065,7 +34065,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 22607:
+/***/ 91727:
 /***/ ((module) => {
 
 
@@ -34362,7 +34362,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 48355:
+/***/ 98755:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34371,16 +34371,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(53610)
+} = __nccwpck_require__(60234)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(20961)
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(79521)
+const { webidl } = __nccwpck_require__(61861)
+const { kEnumerableProperty } = __nccwpck_require__(12272)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -34713,12 +34713,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 88573:
+/***/ 37309:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
+const { webidl } = __nccwpck_require__(61861)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -34798,7 +34798,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20961:
+/***/ 79521:
 /***/ ((module) => {
 
 
@@ -34815,7 +34815,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 53610:
+/***/ 60234:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34826,10 +34826,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(20961)
-const { ProgressEvent } = __nccwpck_require__(88573)
-const { getEncoding } = __nccwpck_require__(22607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(51900)
+} = __nccwpck_require__(79521)
+const { ProgressEvent } = __nccwpck_require__(37309)
+const { getEncoding } = __nccwpck_require__(91727)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(30428)
 const { types } = __nccwpck_require__(57975)
 const { StringDecoder } = __nccwpck_require__(13193)
 const { btoa } = __nccwpck_require__(4573)
@@ -35213,27 +35213,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 86897:
+/***/ 93969:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(20736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(26976)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(61216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(98625)
-const { channels } = __nccwpck_require__(42414)
-const { CloseEvent } = __nccwpck_require__(15188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(54398)
-const { Headers, getHeadersList } = __nccwpck_require__(60660)
-const { getDecodeSplit } = __nccwpck_require__(73168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(4896)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(23105)
+const { channels } = __nccwpck_require__(15726)
+const { CloseEvent } = __nccwpck_require__(95924)
+const { makeRequest } = __nccwpck_require__(7887)
+const { fetching } = __nccwpck_require__(65726)
+const { Headers, getHeadersList } = __nccwpck_require__(30548)
+const { getDecodeSplit } = __nccwpck_require__(81168)
+const { WebsocketFrameSend } = __nccwpck_require__(19104)
 
 /** @type {import('crypto')} */
 let crypto
@@ -35591,7 +35591,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20736:
+/***/ 26976:
 /***/ ((module) => {
 
 
@@ -35664,14 +35664,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 15188:
+/***/ 95924:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(36443)
+const { webidl } = __nccwpck_require__(61861)
+const { kEnumerableProperty } = __nccwpck_require__(12272)
+const { kConstruct } = __nccwpck_require__(51003)
 const { MessagePort } = __nccwpck_require__(75919)
 
 /**
@@ -36000,12 +36000,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 19104:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(20736)
+const { maxUnsigned16Bit } = __nccwpck_require__(26976)
 
 const BUFFER_SIZE = 16386
 
@@ -36103,14 +36103,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 19469:
+/***/ 38029:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(38522)
-const { isValidClientWindowBits } = __nccwpck_require__(98625)
-const { MessageSizeExceededError } = __nccwpck_require__(68707)
+const { isValidClientWindowBits } = __nccwpck_require__(23105)
+const { MessageSizeExceededError } = __nccwpck_require__(41059)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -36215,16 +36215,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 81652:
+/***/ 20276:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(57075)
 const assert = __nccwpck_require__(34589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(20736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(61216)
-const { channels } = __nccwpck_require__(42414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(26976)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(4896)
+const { channels } = __nccwpck_require__(15726)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -36234,11 +36234,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(98625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(86897)
-const { PerMessageDeflate } = __nccwpck_require__(19469)
-const { MessageSizeExceededError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(23105)
+const { WebsocketFrameSend } = __nccwpck_require__(19104)
+const { closeWebSocketConnection } = __nccwpck_require__(93969)
+const { PerMessageDeflate } = __nccwpck_require__(38029)
+const { MessageSizeExceededError } = __nccwpck_require__(41059)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -36749,14 +36749,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 13900:
+/***/ 25388:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(20736)
-const FixedQueue = __nccwpck_require__(64660)
+const { WebsocketFrameSend } = __nccwpck_require__(19104)
+const { opcodes, sendHints } = __nccwpck_require__(26976)
+const FixedQueue = __nccwpck_require__(59220)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -36860,7 +36860,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 61216:
+/***/ 4896:
 /***/ ((module) => {
 
 
@@ -36879,16 +36879,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 98625:
+/***/ 23105:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(61216)
-const { states, opcodes } = __nccwpck_require__(20736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(15188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(4896)
+const { states, opcodes } = __nccwpck_require__(26976)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(95924)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(51900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(30428)
 
 /* globals Blob */
 
@@ -37208,15 +37208,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 13726:
+/***/ 95358:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { environmentSettingsObject } = __nccwpck_require__(73168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(20736)
+const { webidl } = __nccwpck_require__(61861)
+const { URLSerializer } = __nccwpck_require__(30428)
+const { environmentSettingsObject } = __nccwpck_require__(81168)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(26976)
 const {
   kWebSocketURL,
   kReadyState,
@@ -37225,21 +37225,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(61216)
+} = __nccwpck_require__(4896)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(98625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(86897)
-const { ByteParser } = __nccwpck_require__(81652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
+} = __nccwpck_require__(23105)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(93969)
+const { ByteParser } = __nccwpck_require__(20276)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(12272)
+const { getGlobalDispatcher } = __nccwpck_require__(98085)
 const { types } = __nccwpck_require__(57975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(15188)
-const { SendQueue } = __nccwpck_require__(13900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(95924)
+const { SendQueue } = __nccwpck_require__(25388)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -37810,7 +37810,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 73686:
+/***/ 34083:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -37824,8 +37824,8 @@ module.exports = {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _shared_docker_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(43933);
-/* harmony import */ var _listing_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(71998);
+/* harmony import */ var _shared_docker_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(10248);
+/* harmony import */ var _listing_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(88553);
 // The only door to the engine's state: a helper container on the same Docker daemon with the state
 // volume mounted. Archives move between the helper and the host in one of two ways:
 // - shared: the host directory that holds the part archives is bind-mounted into the helper, which
@@ -38059,7 +38059,7 @@ function nulList(items) {
 
 /***/ }),
 
-/***/ 71998:
+/***/ 88553:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -38072,7 +38072,7 @@ function nulList(items) {
 /* unused harmony exports unchangedSince, splitState */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _engine_engine_json_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70333);
+/* harmony import */ var _engine_engine_json_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16118);
 // The engine state seen through one `find -printf` listing: a fingerprint of the whole tree, and
 // its split into units (the parts of the state that never change once written, stored once and
 // reused across saves) and the mutable remainder (uploaded in every save). Pure: no I/O here.
@@ -38271,7 +38271,7 @@ function splitState(entries) {
 
 /***/ }),
 
-/***/ 70333:
+/***/ 16118:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -38314,7 +38314,149 @@ function engineConfigJson({ maxUsedSpaceBytes, overrides = {} }) {
 
 /***/ }),
 
-/***/ 13718:
+/***/ 67120:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   VS: () => (/* binding */ readGoModIfPresent),
+/* harmony export */   eQ: () => (/* binding */ GO_VERSION),
+/* harmony export */   fz: () => (/* binding */ readGoMod),
+/* harmony export */   zZ: () => (/* binding */ goVersionFromGoMod)
+/* harmony export */ });
+/* unused harmony export parseGoMod */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _parse_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(19261);
+// Reads the few go.mod directives the pipeline needs: the module path (binary name, package
+// checks), the Go version to pin the toolchain image to, and replacements by local directories.
+
+
+
+/** Splits one go.mod line into tokens, honouring quoted strings and dropping a `//` comment. */
+function tokenize(line) {
+    const tokens = [];
+    let i = 0;
+    while (i < line.length) {
+        const c = line[i];
+        if (c === ' ' || c === '\t') {
+            i++;
+        }
+        else if (line.startsWith('//', i)) {
+            break;
+        }
+        else if (c === '"' || c === '`') {
+            let end = i + 1;
+            while (end < line.length && line[end] !== c)
+                end += c === '"' && line[end] === '\\' ? 2 : 1;
+            // A JSON string literal parses to a string.
+            tokens.push(c === '"' ? JSON.parse(line.slice(i, end + 1)) : line.slice(i + 1, end));
+            i = end + 1;
+        }
+        else if (c === '(' || c === ')') {
+            tokens.push(c);
+            i++;
+        }
+        else {
+            let end = i;
+            while (end < line.length && !' \t()"`'.includes(line[end]) && !line.startsWith('//', end))
+                end++;
+            tokens.push(line.slice(i, end));
+            i = end;
+        }
+    }
+    return tokens;
+}
+/** Parses go.mod text into its directives; `file` only names it in errors. */
+function parseGoMod(text, file) {
+    const directives = new Map();
+    const localReplaces = [];
+    // `replace old [v] => new [v]`: go.mod's own rule is that a target with no version is a directory.
+    const replace = (args) => {
+        const arrow = args.indexOf('=>');
+        if (arrow >= 0 && args.length === arrow + 2)
+            localReplaces.push(args[arrow + 1]);
+    };
+    let block;
+    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+    for (const line of lines) {
+        const tokens = tokenize(line);
+        if (tokens.length === 0)
+            continue;
+        if (block !== undefined) {
+            if (tokens[0] === ')')
+                block = undefined;
+            else if (block === 'replace')
+                replace(tokens);
+            continue;
+        }
+        const [verb, ...rest] = tokens;
+        if (rest[0] === '(') {
+            // Of the block members (require, replace, exclude, retract, godebug, ...) only replace is read.
+            if (rest.at(-1) !== ')')
+                block = verb;
+            continue;
+        }
+        if (verb === 'replace')
+            replace(rest);
+        else if (!directives.has(verb))
+            directives.set(verb, rest);
+    }
+    const module = directives.get('module')?.[0];
+    if (!module)
+        throw new _parse_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('source', file, 'expected a go.mod with a module directive');
+    const go = directives.get('go')?.[0];
+    const toolchain = directives.get('toolchain')?.[0];
+    return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}), localReplaces };
+}
+/** Reads `<dir>/go.mod`; a missing file is a bad `source` input. */
+async function readGoMod(dir) {
+    const file = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(dir, 'go.mod');
+    let text;
+    try {
+        text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        const code = error.code;
+        throw new _parse_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('source', dir, `expected the directory of a Go module, but ${file} cannot be read (${code})`);
+    }
+    return parseGoMod(text, file);
+}
+/**
+ * readGoMod for the setup-only stage, whose source need not be a Go module: undefined when the
+ * directory has no go.mod. The directory itself must exist, and a go.mod that is there must parse.
+ */
+async function readGoModIfPresent(dir) {
+    const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(dir).catch(() => undefined);
+    if (!info?.isDirectory())
+        throw new _parse_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('source', dir, 'expected a directory of the repository');
+    if (!(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.access)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(dir, 'go.mod')).then(() => true, () => false)))
+        return undefined;
+    return readGoMod(dir);
+}
+/** A Go release as go.mod and the go-version input spell it: 1.23, 1.23.4, 1.24rc1. */
+const GO_RELEASE = String.raw `\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?`;
+const GO_VERSION = new RegExp(`^(${GO_RELEASE})$`);
+/** A toolchain line's name: go1.23.4, or go1.23.4-custom for a suffixed build. */
+const GO_TOOLCHAIN = new RegExp(`^go(${GO_RELEASE})(?:-.*)?$`);
+/**
+ * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
+ * as the go command itself picks the newer toolchain the module asks for.
+ */
+function goVersionFromGoMod(mod) {
+    const toolchain = mod.toolchain?.match(GO_TOOLCHAIN);
+    if (toolchain)
+        return toolchain[1];
+    if (mod.go && GO_VERSION.test(mod.go))
+        return mod.go;
+    throw new _parse_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('go-version', '', `${mod.path} declares no usable go version (go ${mod.go ?? 'missing'}${mod.toolchain ? `, toolchain ${mod.toolchain}` : ''}); set go-version, e.g. 1.23`);
+}
+
+
+/***/ }),
+
+/***/ 19261:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -38422,14 +38564,16 @@ function parseImageReference(input, raw, allowed = 'expected an image reference 
 
 /***/ }),
 
-/***/ 62048:
+/***/ 55284:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  qE: () => (/* binding */ DEFAULT_GOLANGCI_LINT_VERSION),
   yQ: () => (/* binding */ IMAGE_USER),
   Qr: () => (/* binding */ SCANNER_IMAGES),
+  an: () => (/* binding */ STAGES),
   UM: () => (/* binding */ imagePlatforms),
   PM: () => (/* binding */ imageTarballPath),
   vO: () => (/* binding */ parsePipelineInputs),
@@ -38437,128 +38581,18 @@ __nccwpck_require__.d(__webpack_exports__, {
   S9: () => (/* binding */ stateScopeForStages)
 });
 
-// UNUSED EXPORTS: DEFAULT_BASE_IMAGE, DEFAULT_GOLANGCI_LINT_VERSION, SCANNERS, STAGES, defaultBinaryName, parseImageRepository, parsePlatforms, parseStages
+// UNUSED EXPORTS: DEFAULT_BASE_IMAGE, SCANNERS, SETUP_ONLY_STAGE, defaultBinaryName, parseImageRepository, parsePlatforms, parseStages
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: ./src/inputs/parse.ts
-var parse = __nccwpck_require__(13718);
-;// CONCATENATED MODULE: ./src/inputs/gomod.ts
-// Reads the few go.mod directives the pipeline needs: the module path (binary name, package
-// checks), the Go version to pin the toolchain image to, and replacements by local directories.
-
-
-
-/** Splits one go.mod line into tokens, honouring quoted strings and dropping a `//` comment. */
-function tokenize(line) {
-    const tokens = [];
-    let i = 0;
-    while (i < line.length) {
-        const c = line[i];
-        if (c === ' ' || c === '\t') {
-            i++;
-        }
-        else if (line.startsWith('//', i)) {
-            break;
-        }
-        else if (c === '"' || c === '`') {
-            let end = i + 1;
-            while (end < line.length && line[end] !== c)
-                end += c === '"' && line[end] === '\\' ? 2 : 1;
-            tokens.push(c === '"' ? JSON.parse(line.slice(i, end + 1)) : line.slice(i + 1, end));
-            i = end + 1;
-        }
-        else if (c === '(' || c === ')') {
-            tokens.push(c);
-            i++;
-        }
-        else {
-            let end = i;
-            while (end < line.length && !' \t()"`'.includes(line[end]) && !line.startsWith('//', end))
-                end++;
-            tokens.push(line.slice(i, end));
-            i = end;
-        }
-    }
-    return tokens;
-}
-/** Parses go.mod text into its directives; `file` only names it in errors. */
-function parseGoMod(text, file) {
-    const directives = new Map();
-    const localReplaces = [];
-    // `replace old [v] => new [v]`: go.mod's own rule is that a target with no version is a directory.
-    const replace = (args) => {
-        const arrow = args.indexOf('=>');
-        if (arrow >= 0 && args.length === arrow + 2)
-            localReplaces.push(args[arrow + 1]);
-    };
-    let block;
-    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-    for (const line of lines) {
-        const tokens = tokenize(line);
-        if (tokens.length === 0)
-            continue;
-        if (block !== undefined) {
-            if (tokens[0] === ')')
-                block = undefined;
-            else if (block === 'replace')
-                replace(tokens);
-            continue;
-        }
-        const [verb, ...rest] = tokens;
-        if (rest[0] === '(') {
-            // Of the block members (require, replace, exclude, retract, godebug, ...) only replace is read.
-            if (rest.at(-1) !== ')')
-                block = verb;
-            continue;
-        }
-        if (verb === 'replace')
-            replace(rest);
-        else if (!directives.has(verb))
-            directives.set(verb, rest);
-    }
-    const module = directives.get('module')?.[0];
-    if (!module)
-        throw new parse/* InputError */.dz('source', file, 'expected a go.mod with a module directive');
-    const go = directives.get('go')?.[0];
-    const toolchain = directives.get('toolchain')?.[0];
-    return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}), localReplaces };
-}
-/** Reads `<dir>/go.mod`; a missing file is a bad `source` input. */
-async function readGoMod(dir) {
-    const file = (0,external_node_path_.join)(dir, 'go.mod');
-    let text;
-    try {
-        text = await (0,promises_.readFile)(file, 'utf8');
-    }
-    catch (error) {
-        const code = error.code;
-        throw new parse/* InputError */.dz('source', dir, `expected the directory of a Go module, but ${file} cannot be read (${code})`);
-    }
-    return parseGoMod(text, file);
-}
-/** A Go release as go.mod and the go-version input spell it: 1.23, 1.23.4, 1.24rc1. */
-const GO_RELEASE = String.raw `\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?`;
-const GO_VERSION = new RegExp(`^(${GO_RELEASE})$`);
-/** A toolchain line's name: go1.23.4, or go1.23.4-custom for a suffixed build. */
-const GO_TOOLCHAIN = new RegExp(`^go(${GO_RELEASE})(?:-.*)?$`);
-/**
- * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
- * as the go command itself picks the newer toolchain the module asks for.
- */
-function goVersionFromGoMod(mod) {
-    const toolchain = mod.toolchain?.match(GO_TOOLCHAIN);
-    if (toolchain)
-        return toolchain[1];
-    if (mod.go && GO_VERSION.test(mod.go))
-        return mod.go;
-    throw new parse/* InputError */.dz('go-version', '', `${mod.path} declares no usable go version (go ${mod.go ?? 'missing'}${mod.toolchain ? `, toolchain ${mod.toolchain}` : ''}); set go-version, e.g. 1.23`);
-}
-
+var parse = __nccwpck_require__(19261);
+// EXTERNAL MODULE: ./src/inputs/gomod.ts
+var gomod = __nccwpck_require__(67120);
 // EXTERNAL MODULE: ./src/pipeline/results.ts
-var results = __nccwpck_require__(65464);
+var results = __nccwpck_require__(82163);
 ;// CONCATENATED MODULE: ./src/inputs/tags.ts
 // Image tags derived from the GitHub context the way docker/metadata-action's defaults name them,
 // so a repository moving to this action keeps the tags its users already pull.
@@ -38664,12 +38698,20 @@ function parsePlatforms(raw) {
         throw new parse/* InputError */.dz('platforms', raw, `${duplicate} is listed twice`);
     return platforms;
 }
+/** The `stage` value that runs no built-in stage: the engine is set up for the job's later steps. */
+const SETUP_ONLY_STAGE = 'none';
 function parseStages(raw, imageSet) {
     const names = (0,parse/* parseList */.E1)(raw || 'all');
     for (const name of names) {
-        if (name !== 'all' && !STAGES.includes(name)) {
-            throw new parse/* InputError */.dz('stage', name, `expected one or more of ${STAGES.join(', ')}, all`);
+        if (name !== 'all' && name !== SETUP_ONLY_STAGE && !STAGES.includes(name)) {
+            throw new parse/* InputError */.dz('stage', name, `expected one or more of ${STAGES.join(', ')}, all, or ${SETUP_ONLY_STAGE} alone`);
         }
+    }
+    if (names.includes(SETUP_ONLY_STAGE)) {
+        if (names.length > 1) {
+            throw new parse/* InputError */.dz('stage', raw, `${SETUP_ONLY_STAGE} runs no stage, so it cannot be listed with others`);
+        }
+        return { stages: [], allStages: false };
     }
     const allStages = names.includes('all');
     // `all` pushes only when there is somewhere to push to.
@@ -38858,19 +38900,22 @@ async function parsePipelineInputs(read, env, cwd) {
     const publishing = stages.includes('publish');
     const sourceRaw = read('source') || '.';
     const source = (0,external_node_path_.resolve)(cwd, sourceRaw);
-    const goMod = await readGoMod(source);
+    // Stage none runs no Go stage: its source may be any directory, a Dagger module for instance.
+    const setupOnly = stages.length === 0;
+    const goMod = setupOnly ? await (0,gomod/* readGoModIfPresent */.VS)(source) : await (0,gomod/* readGoMod */.fz)(source);
     const goVersionRaw = read('go-version');
-    if (goVersionRaw && !GO_VERSION.test(goVersionRaw)) {
+    if (goVersionRaw && !gomod/* GO_VERSION */.eQ.test(goVersionRaw)) {
         throw new parse/* InputError */.dz('go-version', goVersionRaw, 'expected a Go release such as 1.23, 1.23.4 or 1.24rc1');
     }
-    const goVersion = goVersionRaw || goVersionFromGoMod(goMod);
+    const goVersion = goVersionRaw || (goMod ? (0,gomod/* goVersionFromGoMod */.zZ)(goMod) : '');
+    const modulePath = goMod?.module ?? '';
     const platforms = parsePlatforms(read('platforms'));
     const imageStage = stages.find(s => s === 'image' || s === 'scan' || s === 'publish');
     if (imageStage && !platforms.some(p => p.os === 'linux')) {
         throw new parse/* InputError */.dz('platforms', read('platforms'), `stage ${imageStage} builds a Linux image, so list at least one linux/… platform`);
     }
-    const binaryName = read('binary-name') || defaultBinaryName(goMod.module);
-    if (!BINARY_NAME.test(binaryName)) {
+    const binaryName = read('binary-name') || (goMod ? defaultBinaryName(goMod.module) : '');
+    if (binaryName && !BINARY_NAME.test(binaryName)) {
         throw new parse/* InputError */.dz('binary-name', binaryName, 'expected a file name of letters, digits, ., _ and -');
     }
     const tagsRaw = read('tags');
@@ -38933,13 +38978,13 @@ async function parsePipelineInputs(read, env, cwd) {
         allStages,
         source,
         sourceFromRepo: fromRepo.split(external_node_path_.sep).join('/'),
-        modulePath: goMod.module,
+        modulePath,
         goVersion,
-        goVersionFrom: goVersionRaw ? 'input' : 'go.mod',
+        goVersionFrom: goVersionRaw ? 'input' : goMod ? 'go.mod' : 'none',
         hasGoSum: await exists((0,external_node_path_.join)(source, 'go.sum')),
-        hasLocalReplace: goMod.localReplaces.length > 0,
+        hasLocalReplace: (goMod?.localReplaces.length ?? 0) > 0,
         platforms,
-        package: await parsePackage(read('package'), source, goMod.module),
+        package: await parsePackage(read('package'), source, modulePath),
         binaryName,
         ldflags: read('ldflags') || '-s -w',
         output: (0,external_node_path_.normalize)((0,external_node_path_.resolve)(cwd, read('output') || 'bin')),
@@ -38965,7 +39010,7 @@ function imagePlatforms(cfg) {
 }
 /** A short name of the stages a job runs, for the engine-state cache key (`all`, `build+lint`). */
 function stateScopeForStages(cfg) {
-    return cfg.allStages ? 'all' : cfg.stages.join('+');
+    return cfg.allStages ? 'all' : cfg.stages.join('+') || SETUP_ONLY_STAGE;
 }
 /** Where the scan stage writes its SARIF report and the image stage its OCI tarball. */
 function sarifPath(cfg) {
@@ -38978,7 +39023,7 @@ function imageTarballPath(cfg) {
 
 /***/ }),
 
-/***/ 71806:
+/***/ 16677:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -39146,7 +39191,7 @@ async function runBuild(client, cfg, binaries) {
 
 /***/ }),
 
-/***/ 88747:
+/***/ 84545:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39157,11 +39202,11 @@ __nccwpck_require__.d(__webpack_exports__, {
 });
 
 // EXTERNAL MODULE: ./src/pipeline/build.ts
-var build = __nccwpck_require__(71806);
+var build = __nccwpck_require__(16677);
 // EXTERNAL MODULE: ./src/pipeline/image.ts + 1 modules
-var pipeline_image = __nccwpck_require__(66094);
+var pipeline_image = __nccwpck_require__(44922);
 // EXTERNAL MODULE: ./src/pipeline/lint.ts
-var lint = __nccwpck_require__(87297);
+var lint = __nccwpck_require__(74976);
 ;// CONCATENATED MODULE: ./src/pipeline/publish.ts
 // The publish stage: one push of every platform variant per tag, authenticated from a Dagger secret.
 async function runPublish(client, cfg, variants) {
@@ -39182,11 +39227,11 @@ async function runPublish(client, cfg, variants) {
 }
 
 // EXTERNAL MODULE: ./src/pipeline/results.ts
-var results = __nccwpck_require__(65464);
+var results = __nccwpck_require__(82163);
 // EXTERNAL MODULE: ./src/pipeline/scan.ts
-var scan = __nccwpck_require__(53621);
+var scan = __nccwpck_require__(94844);
 // EXTERNAL MODULE: ./src/pipeline/test.ts
-var test = __nccwpck_require__(77240);
+var test = __nccwpck_require__(96497);
 ;// CONCATENATED MODULE: ./src/pipeline/dag.ts
 // Runs the chosen stages as one DAG in one engine session: build, lint and test at once; image after
 // build; scan after image; publish only after lint, test and scan have passed. A failed stage is
@@ -39269,7 +39314,7 @@ async function runPipeline(client, cfg, hooks = {}) {
 
 /***/ }),
 
-/***/ 66094:
+/***/ 44922:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39284,14 +39329,14 @@ __nccwpck_require__.d(__webpack_exports__, {
 var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
-// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 2 modules
-var pipeline_config = __nccwpck_require__(62048);
+// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 1 modules
+var pipeline_config = __nccwpck_require__(55284);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
-// EXTERNAL MODULE: ./node_modules/tar/dist/esm/index.min.js
-var index_min = __nccwpck_require__(98697);
+// EXTERNAL MODULE: ../../work/main/node_modules/tar/dist/esm/index.min.js
+var index_min = __nccwpck_require__(64177);
 // EXTERNAL MODULE: ./src/shared/errors.ts
-var errors = __nccwpck_require__(58382);
+var errors = __nccwpck_require__(91995);
 ;// CONCATENATED MODULE: ./src/pipeline/oci.ts
 // Reads an OCI image layout tarball (what `Container.export` writes) on the host: per platform, the
 // manifest digest and the image's size as a registry stores it (manifest + config + compressed
@@ -39523,7 +39568,7 @@ function inPlatformOrder(found, platforms, tarball) {
 
 /***/ }),
 
-/***/ 87297:
+/***/ 74976:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -39533,8 +39578,8 @@ function inPlatformOrder(found, platforms, tarball) {
 /* harmony export */   nU: () => (/* binding */ runLint),
 /* harmony export */   s1: () => (/* binding */ lintCacheVolumeNames)
 /* harmony export */ });
-/* harmony import */ var _build_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(71806);
-/* harmony import */ var _results_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(65464);
+/* harmony import */ var _build_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16677);
+/* harmony import */ var _results_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(82163);
 // The lint stage: golangci-lint v2 at a pinned image, honouring the repository's own configuration,
 // its findings read from the JSON report rather than from text meant for humans.
 
@@ -39616,7 +39661,7 @@ async function runLint(client, cfg) {
 
 /***/ }),
 
-/***/ 65464:
+/***/ 82163:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -39635,7 +39680,7 @@ async function runLint(client, cfg) {
 /* unused harmony exports toHostPath, normalizeSeverity */
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(58382);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(91995);
 // Typed results read from the tools' machine-readable output: golangci-lint v2 JSON, the
 // `go test -json` event stream with `go tool cover -func`, and trivy/grype JSON reports.
 // Paths are mapped from the container's working directory to the repository, so callers can
@@ -39754,6 +39799,7 @@ function parseGoTestJson(stream, modulePath, paths, stderr = '') {
         }
         let event;
         try {
+            // A line that starts with { and parses is an object, one of test2json's events.
             event = JSON.parse(line);
         }
         catch {
@@ -39951,7 +39997,7 @@ function failureFromError(error) {
 
 /***/ }),
 
-/***/ 53621:
+/***/ 94844:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -39966,8 +40012,8 @@ function failureFromError(error) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _inputs_pipeline_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(62048);
-/* harmony import */ var _results_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(65464);
+/* harmony import */ var _inputs_pipeline_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(55284);
+/* harmony import */ var _results_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(82163);
 // The scan stage: each platform of the image, as an OCI tarball, scanned by trivy or grype running
 // as a container in the engine (no registry login, nothing pushed); one SARIF report for code scanning.
 
@@ -40066,15 +40112,15 @@ async function runScan(client, cfg, variants, now = new Date()) {
 
 /***/ }),
 
-/***/ 77240:
+/***/ 96497:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Y: () => (/* binding */ runTest),
 /* harmony export */   e: () => (/* binding */ testCommand)
 /* harmony export */ });
-/* harmony import */ var _build_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(71806);
-/* harmony import */ var _results_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(65464);
+/* harmony import */ var _build_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16677);
+/* harmony import */ var _results_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(82163);
 // The test stage: `go test -json` (with -race and coverage when asked), read as an event stream so
 // every failure comes back with its test, package, file and line.
 
@@ -40133,7 +40179,7 @@ async function runTest(client, cfg) {
 
 /***/ }),
 
-/***/ 43933:
+/***/ 10248:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -40145,10 +40191,11 @@ async function runTest(client, cfg) {
 /* harmony export */   XE: () => (/* binding */ dockerOk),
 /* harmony export */   YJ: () => (/* binding */ DockerCommandError),
 /* harmony export */   Yt: () => (/* binding */ ensureImage),
+/* harmony export */   ZP: () => (/* binding */ pullImage),
 /* harmony export */   aH: () => (/* binding */ inspectContainer),
 /* harmony export */   uO: () => (/* binding */ containerLogTail)
 /* harmony export */ });
-/* unused harmony export DockerUnavailableError */
+/* unused harmony exports DockerUnavailableError, normalRepository */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
@@ -40252,6 +40299,8 @@ async function inspectContainer(name) {
     const [inspected] = JSON.parse(result.stdout);
     const { State: state } = inspected;
     return {
+        image: inspected.Image,
+        labels: inspected.Config.Labels ?? {},
         status: state.Status,
         running: state.Running,
         restarting: state.Restarting,
@@ -40262,15 +40311,15 @@ async function inspectContainer(name) {
         restartCount: inspected.RestartCount
     };
 }
-/**
- * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
- * the two streams, so both are read with timestamps and merged.
- */
 /** A container's whole log, stdout then stderr ('' when the daemon has none for it). */
 async function containerLog(name) {
     const result = await docker(['logs', name]);
     return result.exitCode === 0 ? `${result.stdout}${result.stderr}` : '';
 }
+/**
+ * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
+ * the two streams, so both are read with timestamps and merged.
+ */
 async function containerLogTail(name, lines = 30) {
     const result = await docker(['logs', '--timestamps', '--tail', String(lines), name]);
     if (result.exitCode !== 0)
@@ -40304,12 +40353,70 @@ async function volumeExists(name) {
  * config): what a tag pointed at when it was pulled.
  */
 async function ensureImage(image) {
-    const inspect = ['image', 'inspect', '--format', '{{.Id}}', image];
-    const present = await docker(inspect);
-    if (present.exitCode === 0)
-        return present.stdout.trim();
+    const present = await localImageId(image);
+    if (present !== undefined)
+        return present;
     await dockerOk(['pull', '--quiet', image]);
-    return (await dockerOk(inspect)).trim();
+    return (await dockerOk(imageInspect(image))).trim();
+}
+/**
+ * Pulls the image even when the daemon has it, for a tag that can move; an unchanged image costs
+ * the registry one manifest request. A registry that cannot be reached fails only an image the
+ * daemon does not have: otherwise the local one is used, and the reason returned. An image the
+ * daemon did not pull from that repository (built or loaded here) is left as it is: a pull would
+ * ask a registry that may not know it, or replace it with another image of the same name.
+ */
+async function pullImage(image) {
+    const local = await docker(['image', 'inspect', '--format', '{{.Id}} {{json .RepoDigests}}', image]);
+    let before;
+    if (local.exitCode === 0) {
+        const [id, digests] = splitOnce(local.stdout.trim(), ' ');
+        const repository = normalRepository(image);
+        const pulledFromIt = JSON.parse(digests || '[]')?.some(digest => normalRepository(digest) === repository);
+        if (!pulledFromIt)
+            return { id, localBuild: true };
+        before = id;
+    }
+    const args = ['pull', '--quiet', image];
+    const pulled = await docker(args);
+    if (pulled.exitCode !== 0) {
+        if (before === undefined)
+            throw new DockerCommandError(args, pulled);
+        return { id: before, checkFailed: firstLine(pulled.stderr) || `docker pull exited with code ${pulled.exitCode}` };
+    }
+    const id = (await dockerOk(imageInspect(image))).trim();
+    return { id, ...(before !== undefined && before !== id ? { replaced: before } : {}) };
+}
+function splitOnce(text, separator) {
+    const at = text.indexOf(separator);
+    return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + separator.length)];
+}
+/**
+ * The repository of an image reference, spelled one way: Docker lists `ubuntu@sha256:…` for what
+ * `docker.io/library/ubuntu:24.04` pulled.
+ */
+function normalRepository(reference) {
+    let name = reference.replace(/@sha256:[0-9a-f]{64}$/, '');
+    const tag = name.lastIndexOf(':');
+    if (tag > name.lastIndexOf('/'))
+        name = name.slice(0, tag);
+    const [first, ...rest] = name.split('/');
+    const hasRegistry = rest.length > 0 && (/[.:]/.test(first) || first === 'localhost');
+    let registry = hasRegistry ? first : 'docker.io';
+    let path = hasRegistry ? rest.join('/') : name;
+    if (registry === 'index.docker.io')
+        registry = 'docker.io';
+    if (registry === 'docker.io' && !path.includes('/'))
+        path = `library/${path}`;
+    return `${registry}/${path}`;
+}
+function imageInspect(image) {
+    return ['image', 'inspect', '--format', '{{.Id}}', image];
+}
+/** The local ID (the digest of its config) of an image the daemon has, or undefined. */
+async function localImageId(image) {
+    const present = await docker(imageInspect(image));
+    return present.exitCode === 0 ? present.stdout.trim() : undefined;
 }
 /** A ustar archive of small files and directories, owned by root, for `docker cp -`. */
 function tarArchive(entries) {
@@ -40349,7 +40456,7 @@ function tarArchive(entries) {
 
 /***/ }),
 
-/***/ 58382:
+/***/ 91995:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -40791,13 +40898,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 24352:
+/***/ 3816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = __nccwpck_require__(15077)
-const { SCHEMES, getSchemeHandler } = __nccwpck_require__(75300)
+const { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = __nccwpck_require__(19725)
+const { SCHEMES, getSchemeHandler } = __nccwpck_require__(56972)
 
 const VALID_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/u
 const MALFORMED_SCHEME_ERROR = 'URI scheme is malformed.'
@@ -41509,12 +41616,12 @@ module.exports.fastUri = fastUri
 
 /***/ }),
 
-/***/ 75300:
+/***/ 56972:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUUID } = __nccwpck_require__(15077)
+const { isUUID } = __nccwpck_require__(19725)
 const URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu
 
 const supportedSchemeNames = /** @type {const} */ (['http', 'https', 'ws',
@@ -41788,7 +41895,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 15077:
+/***/ 19725:
 /***/ ((module) => {
 
 
@@ -42594,7 +42701,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 33838:
+/***/ 96310:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42622,7 +42729,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -42658,7 +42765,7 @@ function utils_toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -42754,7 +42861,7 @@ function escapeProperty(s) {
 var external_crypto_ = __nccwpck_require__(76982);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(79896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -42791,11 +42898,11 @@ function prepareKeyValueMessage(key, value) {
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(16928);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(44942);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth = __nccwpck_require__(92145);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(55078);
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(4745);
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/oidc-utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -42869,7 +42976,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -43150,7 +43257,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -43184,9 +43291,9 @@ function toPlatformPath(pth) {
     return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
-var lib_exec = __nccwpck_require__(75260);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/exec/lib/exec.js + 2 modules
+var lib_exec = __nccwpck_require__(15796);
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -43251,7 +43358,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -43572,7 +43679,7 @@ function getIDToken(aud) {
 
 /***/ }),
 
-/***/ 75260:
+/***/ 15796:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43593,13 +43700,13 @@ var external_events_ = __nccwpck_require__(24434);
 var external_child_process_ = __nccwpck_require__(35317);
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(16928);
-// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
-var io = __nccwpck_require__(88701);
-// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util = __nccwpck_require__(90);
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(68005);
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(50082);
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/exec/lib/toolrunner.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -44187,7 +44294,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -44270,7 +44377,7 @@ function getExecOutput(commandLine, args, options) {
 
 /***/ }),
 
-/***/ 92145:
+/***/ 4745:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -44355,7 +44462,7 @@ class PersonalAccessTokenCredentialHandler {
 
 /***/ }),
 
-/***/ 44942:
+/***/ 55078:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44374,7 +44481,7 @@ var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(65692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -44465,11 +44572,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(20770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(46752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ../../work/main/node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(68258);
+// EXTERNAL MODULE: ../../work/main/node_modules/undici/index.js
+var undici = __nccwpck_require__(40576);
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -45169,7 +45276,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 90:
+/***/ 50082:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -45373,7 +45480,7 @@ function getCmdPath() {
 
 /***/ }),
 
-/***/ 88701:
+/***/ 68005:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -45385,7 +45492,7 @@ function getCmdPath() {
 /* unused harmony exports mv, findInPath */
 /* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(42613);
 /* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16928);
-/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(50082);
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -45660,7 +45767,7 @@ function copyFile(srcFile, destFile, force) {
 
 /***/ }),
 
-/***/ 98697:
+/***/ 64177:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 var zlib__WEBPACK_IMPORTED_MODULE_10___namespace_cache;
@@ -45691,63 +45798,63 @@ var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enum
 
 /***/ }),
 
-/***/ 63837:
+/***/ 76590:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"$id":"https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#","description":"Meta-schema for $data reference (JSON AnySchema extension proposal)","type":"object","required":["$data"],"properties":{"$data":{"type":"string","anyOf":[{"format":"relative-json-pointer"},{"format":"json-pointer"}]}},"additionalProperties":false}');
 
 /***/ }),
 
-/***/ 57216:
+/***/ 48433:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/applicator","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/applicator":true},"$dynamicAnchor":"meta","title":"Applicator vocabulary meta-schema","type":["object","boolean"],"properties":{"prefixItems":{"$ref":"#/$defs/schemaArray"},"items":{"$dynamicRef":"#meta"},"contains":{"$dynamicRef":"#meta"},"additionalProperties":{"$dynamicRef":"#meta"},"properties":{"type":"object","additionalProperties":{"$dynamicRef":"#meta"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$dynamicRef":"#meta"},"propertyNames":{"format":"regex"},"default":{}},"dependentSchemas":{"type":"object","additionalProperties":{"$dynamicRef":"#meta"},"default":{}},"propertyNames":{"$dynamicRef":"#meta"},"if":{"$dynamicRef":"#meta"},"then":{"$dynamicRef":"#meta"},"else":{"$dynamicRef":"#meta"},"allOf":{"$ref":"#/$defs/schemaArray"},"anyOf":{"$ref":"#/$defs/schemaArray"},"oneOf":{"$ref":"#/$defs/schemaArray"},"not":{"$dynamicRef":"#meta"}},"$defs":{"schemaArray":{"type":"array","minItems":1,"items":{"$dynamicRef":"#meta"}}}}');
 
 /***/ }),
 
-/***/ 28226:
+/***/ 49217:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/content","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/content":true},"$dynamicAnchor":"meta","title":"Content vocabulary meta-schema","type":["object","boolean"],"properties":{"contentEncoding":{"type":"string"},"contentMediaType":{"type":"string"},"contentSchema":{"$dynamicRef":"#meta"}}}');
 
 /***/ }),
 
-/***/ 80518:
+/***/ 95695:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/core","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/core":true},"$dynamicAnchor":"meta","title":"Core vocabulary meta-schema","type":["object","boolean"],"properties":{"$id":{"$ref":"#/$defs/uriReferenceString","$comment":"Non-empty fragments not allowed.","pattern":"^[^#]*#?$"},"$schema":{"$ref":"#/$defs/uriString"},"$ref":{"$ref":"#/$defs/uriReferenceString"},"$anchor":{"$ref":"#/$defs/anchorString"},"$dynamicRef":{"$ref":"#/$defs/uriReferenceString"},"$dynamicAnchor":{"$ref":"#/$defs/anchorString"},"$vocabulary":{"type":"object","propertyNames":{"$ref":"#/$defs/uriString"},"additionalProperties":{"type":"boolean"}},"$comment":{"type":"string"},"$defs":{"type":"object","additionalProperties":{"$dynamicRef":"#meta"}}},"$defs":{"anchorString":{"type":"string","pattern":"^[A-Za-z_][-A-Za-z0-9._]*$"},"uriString":{"type":"string","format":"uri"},"uriReferenceString":{"type":"string","format":"uri-reference"}}}');
 
 /***/ }),
 
-/***/ 4588:
+/***/ 89171:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/format-annotation","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/format-annotation":true},"$dynamicAnchor":"meta","title":"Format vocabulary meta-schema for annotation results","type":["object","boolean"],"properties":{"format":{"type":"string"}}}');
 
 /***/ }),
 
-/***/ 15707:
+/***/ 30528:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/meta-data","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/meta-data":true},"$dynamicAnchor":"meta","title":"Meta-data vocabulary meta-schema","type":["object","boolean"],"properties":{"title":{"type":"string"},"description":{"type":"string"},"default":true,"deprecated":{"type":"boolean","default":false},"readOnly":{"type":"boolean","default":false},"writeOnly":{"type":"boolean","default":false},"examples":{"type":"array","items":true}}}');
 
 /***/ }),
 
-/***/ 99547:
+/***/ 81160:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/unevaluated","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/unevaluated":true},"$dynamicAnchor":"meta","title":"Unevaluated applicator vocabulary meta-schema","type":["object","boolean"],"properties":{"unevaluatedItems":{"$dynamicRef":"#meta"},"unevaluatedProperties":{"$dynamicRef":"#meta"}}}');
 
 /***/ }),
 
-/***/ 97082:
+/***/ 66123:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/validation","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/validation":true},"$dynamicAnchor":"meta","title":"Validation vocabulary meta-schema","type":["object","boolean"],"properties":{"type":{"anyOf":[{"$ref":"#/$defs/simpleTypes"},{"type":"array","items":{"$ref":"#/$defs/simpleTypes"},"minItems":1,"uniqueItems":true}]},"const":true,"enum":{"type":"array","items":true},"multipleOf":{"type":"number","exclusiveMinimum":0},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"number"},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"number"},"maxLength":{"$ref":"#/$defs/nonNegativeInteger"},"minLength":{"$ref":"#/$defs/nonNegativeIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"maxItems":{"$ref":"#/$defs/nonNegativeInteger"},"minItems":{"$ref":"#/$defs/nonNegativeIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"maxContains":{"$ref":"#/$defs/nonNegativeInteger"},"minContains":{"$ref":"#/$defs/nonNegativeInteger","default":1},"maxProperties":{"$ref":"#/$defs/nonNegativeInteger"},"minProperties":{"$ref":"#/$defs/nonNegativeIntegerDefault0"},"required":{"$ref":"#/$defs/stringArray"},"dependentRequired":{"type":"object","additionalProperties":{"$ref":"#/$defs/stringArray"}}},"$defs":{"nonNegativeInteger":{"type":"integer","minimum":0},"nonNegativeIntegerDefault0":{"$ref":"#/$defs/nonNegativeInteger","default":0},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]}}}');
 
 /***/ }),
 
-/***/ 61678:
+/***/ 85065:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/schema","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/core":true,"https://json-schema.org/draft/2020-12/vocab/applicator":true,"https://json-schema.org/draft/2020-12/vocab/unevaluated":true,"https://json-schema.org/draft/2020-12/vocab/validation":true,"https://json-schema.org/draft/2020-12/vocab/meta-data":true,"https://json-schema.org/draft/2020-12/vocab/format-annotation":true,"https://json-schema.org/draft/2020-12/vocab/content":true},"$dynamicAnchor":"meta","title":"Core and Validation specifications meta-schema","allOf":[{"$ref":"meta/core"},{"$ref":"meta/applicator"},{"$ref":"meta/unevaluated"},{"$ref":"meta/validation"},{"$ref":"meta/meta-data"},{"$ref":"meta/format-annotation"},{"$ref":"meta/content"}],"type":["object","boolean"],"$comment":"This meta-schema also defines keywords that have appeared in previous drafts in order to prevent incompatible extensions as they remain in common use.","properties":{"definitions":{"$comment":"\\"definitions\\" has been replaced by \\"$defs\\".","type":"object","additionalProperties":{"$dynamicRef":"#meta"},"deprecated":true,"default":{}},"dependencies":{"$comment":"\\"dependencies\\" has been split and replaced by \\"dependentSchemas\\" and \\"dependentRequired\\" in order to serve their differing semantics.","type":"object","additionalProperties":{"anyOf":[{"$dynamicRef":"#meta"},{"$ref":"meta/validation#/$defs/stringArray"}]},"deprecated":true,"default":{}},"$recursiveAnchor":{"$comment":"\\"$recursiveAnchor\\" has been replaced by \\"$dynamicAnchor\\".","$ref":"meta/core#/$defs/anchorString","deprecated":true},"$recursiveRef":{"$comment":"\\"$recursiveRef\\" has been replaced by \\"$dynamicRef\\".","$ref":"meta/core#/$defs/uriReferenceString","deprecated":true}}}');
@@ -45951,8 +46058,8 @@ module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/dr
 /************************************************************************/
 var __webpack_exports__ = {};
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(33838);
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(96310);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: external "node:fs"
@@ -45964,19 +46071,19 @@ var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __nccwpck_require__(46466);
-// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
-var lib_io = __nccwpck_require__(88701);
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/io/lib/io.js
+var lib_io = __nccwpck_require__(68005);
 // EXTERNAL MODULE: external "crypto"
 var external_crypto_ = __nccwpck_require__(76982);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(79896);
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var node_modules_semver = __nccwpck_require__(62088);
+// EXTERNAL MODULE: ../../work/main/node_modules/semver/index.js
+var node_modules_semver = __nccwpck_require__(20776);
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
 // EXTERNAL MODULE: external "child_process"
 var external_child_process_ = __nccwpck_require__(35317);
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/tool-cache/lib/manifest.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -46084,17 +46191,17 @@ function _readLinuxVersionFile() {
 //# sourceMappingURL=manifest.js.map
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(16928);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(44942);
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(55078);
 // EXTERNAL MODULE: external "stream"
 var external_stream_ = __nccwpck_require__(2203);
 // EXTERNAL MODULE: external "util"
 var external_util_ = __nccwpck_require__(39023);
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(42613);
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
-var lib_exec = __nccwpck_require__(75260);
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/exec/lib/exec.js + 2 modules
+var lib_exec = __nccwpck_require__(15796);
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/tool-cache/lib/retry-helper.js
 var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -46155,7 +46262,7 @@ class RetryHelper {
     }
 }
 //# sourceMappingURL=retry-helper.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/tool-cache.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/tool-cache/lib/tool-cache.js
 var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -46783,9 +46890,9 @@ function _unique(values) {
 }
 //# sourceMappingURL=tool-cache.js.map
 // EXTERNAL MODULE: ./src/inputs/parse.ts
-var parse = __nccwpck_require__(13718);
+var parse = __nccwpck_require__(19261);
 // EXTERNAL MODULE: ./src/shared/errors.ts
-var shared_errors = __nccwpck_require__(58382);
+var shared_errors = __nccwpck_require__(91995);
 ;// CONCATENATED MODULE: ./src/dagger-cli/install.ts
 // Installs the Dagger CLI the way setup-* actions install tools: the runner's tool cache first,
 // otherwise the release archive from `dagger-base-url`, verified against the release's checksums.txt
@@ -46807,18 +46914,24 @@ const SDK_CLI_VERSION = '0.21.8';
 const DEFAULT_BASE_URL = 'https://dl.dagger.io/dagger';
 const TOOL_NAME = 'dagger';
 const SEMVER = /^v?((?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)$/;
+/** What a Dagger version may be, in the dagger-version input and in dagger.json's engineVersion alike. */
+const DAGGER_VERSION_ALLOWED = 'expected X.Y.Z, vX.Y.Z (e.g. 0.21.8) or latest';
+/** `X.Y.Z`, `vX.Y.Z`, `X.Y.Z-rc.1` or `latest` → `X.Y.Z[-pre]` or `latest`; undefined for anything else. */
+function normalizeDaggerVersion(raw) {
+    const value = raw.trim();
+    if (value === 'latest')
+        return value;
+    return SEMVER.exec(value)?.[1];
+}
 /** `X.Y.Z`, `vX.Y.Z`, `X.Y.Z-rc.1`, `latest` or '' (the SDK's version) → `X.Y.Z[-pre]` or `latest`. */
 function parseDaggerVersion(raw) {
     const value = raw.trim();
     if (value === '')
         return SDK_CLI_VERSION;
-    if (value === 'latest')
-        return value;
-    const match = SEMVER.exec(value);
-    if (!match) {
-        throw new parse/* InputError */.dz('dagger-version', value, 'expected X.Y.Z, vX.Y.Z (e.g. 0.21.8) or latest');
-    }
-    return match[1];
+    const version = normalizeDaggerVersion(value);
+    if (!version)
+        throw new parse/* InputError */.dz('dagger-version', value, DAGGER_VERSION_ALLOWED);
+    return version;
 }
 /** An http(s) URL without query or fragment, trailing slashes trimmed; '' gives dl.dagger.io. */
 function parseBaseUrl(raw) {
@@ -46848,6 +46961,8 @@ async function installDaggerCli(opts) {
     const arch = opts.arch ?? process.arch;
     const target = releaseTarget(platform, arch);
     const version = opts.version === 'latest' ? await resolveLatestVersion(opts.baseUrl) : opts.version;
+    if (opts.version === 'latest')
+        opts.checkVersion?.(version);
     const binaryName = platform === 'win32' ? 'dagger.exe' : 'dagger';
     const cachedDir = find(TOOL_NAME, version, arch);
     if (cachedDir) {
@@ -46937,810 +47052,10 @@ async function sha256File(file) {
     return hash.digest('hex');
 }
 
-;// CONCATENATED MODULE: ./src/action/handoff.ts
-// Everything the post step needs from the main step passes through here, as one JSON value in the
-// runner's step state (GITHUB_STATE), so both sides agree on its shape in one place.
-
-const KEY = 'go-dagger-action';
-function savePostState(state) {
-    lib_core/* saveState */.LZ(KEY, JSON.stringify(state));
-}
-function readPostState() {
-    const raw = core.getState(KEY);
-    if (!raw)
-        return undefined;
-    return JSON.parse(raw);
-}
-
-;// CONCATENATED MODULE: ./src/engine-state/save-policy.ts
-// Whether this job may write the engine state to the Actions cache. A state restored into a later
-// job runs there as the engine's own cache (snapshots, build results), so a state written by a run
-// of untrusted code would poison every trusted job that restores it. With cache-save auto only runs
-// of the repository's own code write; the others restore only. Pure: the event and its payload are
-// read by the inputs (action-config.ts), before anything runs.
-/** Events whose runs execute code that is in the repository already, whoever triggered them. */
-const TRUSTED_EVENTS = ['push', 'schedule', 'workflow_dispatch', 'merge_group'];
-function decideSave({ setting, event, stages }) {
-    if (setting === false)
-        return { save: false, reason: 'not saved: cache-save is false' };
-    if (setting === true)
-        return { save: true, reason: 'may be saved: cache-save is true' };
-    const trust = trustOf(event);
-    if (!trust.trusted)
-        return { save: false, reason: `not saved: ${trust.why}` };
-    // A publishing job handles the registry credentials, and its state would go to jobs that never
-    // see them: it stays out of the cache unless cache-save: true asks for it.
-    if (stages.includes('publish')) {
-        return {
-            save: false,
-            reason: 'not saved: this job publishes, and cache-save auto keeps the state of a publishing job out of the cache (cache-save: true saves it)'
-        };
-    }
-    return { save: true, reason: `may be saved: ${trust.why}` };
-}
-function trustOf(event) {
-    const { name } = event;
-    if (name === '') {
-        return {
-            trusted: false,
-            why: 'GITHUB_EVENT_NAME is not set, so nothing says this run is trusted and it can only restore'
-        };
-    }
-    if (TRUSTED_EVENTS.includes(name))
-        return { trusted: true, why: `${name} runs are trusted` };
-    const payload = asObject(event.payload);
-    // Where a payload is needed and is missing or lacks the field, the run counts as untrusted.
-    const unknownOrigin = (what, missing) => {
-        const detail = event.unreadable ?? (payload ? missing : 'the payload is not a JSON object');
-        return {
-            trusted: false,
-            why: `the ${name} payload cannot tell where ${what} comes from (${detail}), so the run counts as untrusted and can only restore`
-        };
-    };
-    switch (name) {
-        case 'pull_request': {
-            const pr = asObject(payload?.pull_request);
-            const head = asObject(pr?.head);
-            const base = fullName(asObject(pr?.base)?.repo);
-            // The head repository is null once a fork is deleted; the payload says so explicitly.
-            if (head && head.repo === null)
-                return { trusted: false, why: 'pull_request from a fork that no longer exists can only restore' };
-            const headName = fullName(head?.repo);
-            if (!headName || !base) {
-                return unknownOrigin('the pull request', 'it names no pull_request.head.repo and pull_request.base.repo');
-            }
-            if (headName !== base)
-                return { trusted: false, why: `pull_request from the fork ${headName} can only restore` };
-            return { trusted: true, why: `pull_request from a branch of ${base} itself` };
-        }
-        case 'pull_request_target':
-            // It runs with the base repository's token for a pull request that may come from anywhere.
-            return { trusted: false, why: 'pull_request_target runs on behalf of a pull request, so it can only restore' };
-        case 'issue_comment':
-            return { trusted: false, why: 'issue_comment runs for anyone who comments, so it can only restore' };
-        case 'workflow_run': {
-            const run = asObject(payload?.workflow_run);
-            const headName = fullName(run?.head_repository);
-            const repository = fullName(payload?.repository);
-            if (!headName || !repository) {
-                return unknownOrigin('the triggering run', 'it names no workflow_run.head_repository');
-            }
-            if (headName !== repository)
-                return { trusted: false, why: `workflow_run triggered from the fork ${headName} can only restore` };
-            // Its head is this repository's, but the triggering run may itself have been an untrusted
-            // event (issue_comment, pull_request_target): it is trusted exactly when that event is.
-            const triggeredBy = typeof run?.event === 'string' ? run.event : '';
-            if (TRUSTED_EVENTS.includes(triggeredBy) || triggeredBy === 'pull_request') {
-                return { trusted: true, why: `workflow_run after ${triggeredBy} runs of ${repository} itself` };
-            }
-            const untrusted = triggeredBy
-                ? `${triggeredBy} is not an event cache-save auto trusts`
-                : 'the payload names no workflow_run.event';
-            return {
-                trusted: false,
-                why: `workflow_run after ${triggeredBy || 'an unknown event'}: ${untrusted}, so it can only restore`
-            };
-        }
-        default:
-            return { trusted: false, why: `${name} is not an event cache-save auto trusts, so it can only restore` };
-    }
-}
-function asObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-        ? value
-        : undefined;
-}
-function fullName(repo) {
-    const name = asObject(repo)?.full_name;
-    return typeof name === 'string' && name !== '' ? name : undefined;
-}
-
-// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 2 modules
-var pipeline_config = __nccwpck_require__(62048);
-// EXTERNAL MODULE: ./src/shared/docker.ts
-var shared_docker = __nccwpck_require__(43933);
-// EXTERNAL MODULE: ./src/engine-state/helper-container.ts
-var helper_container = __nccwpck_require__(73686);
-// EXTERNAL MODULE: ./src/engine/engine-json.ts
-var engine_json = __nccwpck_require__(70333);
-;// CONCATENATED MODULE: ./src/engine/container.ts
-// The engine container's life: started the way the Dagger CLI starts it, with its state in a
-// Docker named volume (never a host path, so it works when the action itself runs in a container
-// that shares the host's Docker socket, and when the action's user cannot read root-owned state),
-// and stopped only with `docker stop`, because the engine wipes its whole cache on the next start
-// after a kill.
-
-
-
-
-
-
-const ENGINE_LABEL = 'io.github.go-dagger-action.engine';
-/**
- * Deterministic names per engine version and scope: a later job on the same daemon (self-hosted
- * runners) finds the same engine and state, and a new engine version never sees an old state.
- */
-function engineNames({ engineVersion, scope }) {
-    const version = engineVersion.replace(/^v/, '');
-    if (!/^[0-9A-Za-z][0-9A-Za-z_.-]*$/.test(version)) {
-        throw new Error(`engine version '${engineVersion}' cannot be part of a container name`);
-    }
-    let name = `dagger-engine-gda-v${version}`;
-    if (scope) {
-        const safeScope = scope.replace(/[^0-9A-Za-z_.-]+/g, '-').replace(/^-+|-+$/g, '');
-        // Different raw scopes must not share an engine just because they sanitize alike.
-        const suffix = safeScope === scope ? '' : `-${(0,external_node_crypto_.createHash)('sha256').update(scope).digest('hex').slice(0, 8)}`;
-        name += `-${safeScope}${suffix}`;
-    }
-    return { container: name, volume: name };
-}
-/** The engine logs this once its API listens: everything it does to its state at start-up is done by then. */
-const SERVING = /msg="running server on [^"]*engine\.sock"/;
-/** The engine's own words when it resets its state (dagql/cache.go, engine/server/server.go at v0.21). */
-const STATE_RESET = /msg="local cache state invalid; resetting worker and dagql persistence state"(?:.*?\breason=("[^"]*"|\S+))?/;
-/** The reason the engine gave for discarding its state at start-up, if it did, from its log. */
-function discardedStateReason(log) {
-    const reset = STATE_RESET.exec(log);
-    if (!reset)
-        return undefined;
-    return reset[1]?.replace(/^"|"$/g, '') || 'no reason given';
-}
-async function startEngine(options) {
-    const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = engine_json/* DEFAULT_STOP_TIMEOUT_SECONDS */.xS } = options;
-    const { container, volume } = names;
-    const runnerHost = `docker-container://${container}`;
-    await (0,shared_docker/* assertDockerReachable */.CD)();
-    const existing = await (0,shared_docker/* inspectContainer */.aH)(container);
-    if (existing?.running && !existing.restarting)
-        return { runnerHost, reusedContainer: true };
-    if (existing)
-        await removeContainer(container, existing, stopTimeoutSeconds);
-    await (0,shared_docker/* dockerOk */.XE)(['volume', 'create', '--label', ENGINE_LABEL, volume]);
-    // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
-    // is set once the engine serves: a restart during start-up would hide its exit code.
-    await (0,shared_docker/* dockerOk */.XE)([
-        'create',
-        '--name',
-        container,
-        '--label',
-        ENGINE_LABEL,
-        '--privileged',
-        // Any `docker stop` without -t (another step, the daemon's own shutdown) gets the same grace
-        // period as ours, instead of Docker's 10 s and a SIGKILL that wipes the cache.
-        '--stop-timeout',
-        String(stopTimeoutSeconds),
-        '--restart',
-        'no',
-        '--volume',
-        `${volume}:${engine_json/* ENGINE_STATE_DIR */.ZG}`,
-        image
-    ]);
-    // Streamed through the CLI, so the file never needs a path the daemon can see: the file and the
-    // directory holding it, unpacked into that directory's parent.
-    const configDir = external_node_path_.posix.dirname(engine_json/* ENGINE_CONFIG_PATH */.yG);
-    const configTar = (0,shared_docker/* tarArchive */.Gr)([
-        { path: `${external_node_path_.posix.basename(configDir)}/`, mode: 0o755 },
-        {
-            path: external_node_path_.posix.join(external_node_path_.posix.basename(configDir), external_node_path_.posix.basename(engine_json/* ENGINE_CONFIG_PATH */.yG)),
-            mode: 0o644,
-            content: engineConfig
-        }
-    ]);
-    await (0,shared_docker/* dockerOk */.XE)(['cp', '-', `${container}:${external_node_path_.posix.dirname(configDir)}`], { input: configTar });
-    await (0,shared_docker/* dockerOk */.XE)(['start', container]);
-    const ready = await waitUntilServing(container, readyTimeoutMs);
-    if ('failure' in ready) {
-        const logTail = await (0,shared_docker/* containerLogTail */.uO)(container, 30);
-        await removeContainer(container, await (0,shared_docker/* inspectContainer */.aH)(container), stopTimeoutSeconds);
-        throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${ready.failure}. Last lines of its log:\n${logTail}`);
-    }
-    await (0,shared_docker/* dockerOk */.XE)(['update', '--restart', 'always', container]);
-    const discardedState = discardedStateReason(ready.log);
-    return { runnerHost, reusedContainer: false, ...(discardedState ? { discardedState } : {}) };
-}
-/** Polls until the engine's log says its API is served (then returns that log), or says what went wrong. */
-async function waitUntilServing(container, readyTimeoutMs) {
-    const deadline = Date.now() + readyTimeoutMs;
-    for (;;) {
-        const state = await (0,shared_docker/* inspectContainer */.aH)(container);
-        if (!state)
-            return { failure: 'the container disappeared' };
-        if (!state.running && state.status !== 'created')
-            return { failure: `it exited with code ${state.exitCode}` };
-        if (state.running) {
-            const log = await (0,shared_docker/* containerLog */.CR)(container);
-            if (SERVING.test(log))
-                return { log };
-        }
-        if (Date.now() > deadline) {
-            return { failure: `it did not serve its API within ${readyTimeoutMs} ms (status ${state.status})` };
-        }
-        await new Promise(resolve => setTimeout(resolve, 100));
-    }
-}
-/** Stops (gracefully, if it still runs) and removes a container; its volume stays. */
-async function removeContainer(container, state, stopTimeoutSeconds) {
-    if (!state)
-        return;
-    // A graceful stop: a killed engine wipes its state on the next start.
-    if (state.running || state.restarting)
-        await (0,shared_docker/* dockerOk */.XE)(['stop', '-t', String(stopTimeoutSeconds), container]);
-    await (0,shared_docker/* dockerOk */.XE)(['rm', container]);
-}
-const SIGKILL_EXIT_CODE = (/* unused pure expression or super */ null && (128 + 9));
-/**
- * Always `docker stop -t <timeout>`: SIGTERM, and SIGKILL only when the engine outlives the
- * timeout. Then removes the stopped container and keeps the volume with the state.
- */
-async function stopEngine({ container, timeoutSeconds }) {
-    if (!Number.isSafeInteger(timeoutSeconds) || timeoutSeconds < 0) {
-        throw new RangeError(`timeoutSeconds must be a whole number of seconds, got ${timeoutSeconds}`);
-    }
-    await assertDockerReachable();
-    const before = await inspectContainer(container);
-    if (!before) {
-        return { clean: false, exitCode: null, durationMs: 0, reason: `no engine container named ${container}` };
-    }
-    const startedAt = Date.now();
-    const stopped = await docker(['stop', '-t', String(timeoutSeconds), container]);
-    const durationMs = Date.now() - startedAt;
-    const after = await inspectContainer(container);
-    if (!after) {
-        // Removed by someone else meanwhile (a Dagger CLI provisioning its own engine removes every
-        // other dagger-engine-* container): killed, so its state is not one to save.
-        return {
-            clean: false,
-            exitCode: null,
-            durationMs,
-            reason: 'the engine container was removed by something else while it ran'
-        };
-    }
-    if (stopped.exitCode !== 0)
-        throw new DockerCommandError(['stop', '-t', String(timeoutSeconds), container], stopped);
-    const exitCode = after.exitCode;
-    await dockerOk(['rm', container]);
-    if (!before.running) {
-        return {
-            clean: false,
-            exitCode,
-            durationMs,
-            reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})`
-        };
-    }
-    if (after?.oomKilled) {
-        return { clean: false, exitCode, durationMs, reason: 'the kernel killed the engine (out of memory)' };
-    }
-    if (exitCode === 0)
-        return { clean: true, exitCode, durationMs };
-    if (exitCode === SIGKILL_EXIT_CODE) {
-        // docker stop only sends SIGKILL once the timeout has passed; an earlier one came from elsewhere.
-        const reason = durationMs >= timeoutSeconds * 1000
-            ? `the engine did not exit within ${timeoutSeconds} s of SIGTERM, so Docker killed it`
-            : 'the engine was killed (SIGKILL)';
-        return { clean: false, exitCode, durationMs, reason };
-    }
-    return { clean: false, exitCode, durationMs, reason: `the engine exited with code ${exitCode} on SIGTERM` };
-}
-/**
- * Whether the daemon already holds this engine's state (a self-hosted runner that ran an earlier
- * job): the volume exists and has the engine's dagql-cache.db. The volume is read through a
- * container that is created and never started, so no shell or tool in the image is assumed.
- */
-async function volumeHasState({ volume, image }) {
-    await (0,shared_docker/* assertDockerReachable */.CD)();
-    if (!(await (0,shared_docker/* volumeExists */.Bl)(volume)))
-        return false;
-    const probe = `${volume}-probe-${process.pid}-${Date.now()}`;
-    await (0,shared_docker/* dockerOk */.XE)(['create', '--name', probe, '--volume', `${volume}:${engine_json/* ENGINE_STATE_DIR */.ZG}:ro`, image]);
-    try {
-        const copy = await (0,shared_docker/* docker */.T3)(['cp', `${probe}:${engine_json/* ENGINE_STATE_DIR */.ZG}/dagql-cache.db`, '-'], { discardStdout: true });
-        return copy.exitCode === 0;
-    }
-    finally {
-        await (0,shared_docker/* dockerOk */.XE)(['rm', probe]);
-    }
-}
-/** Discards the engine's state. A missing volume is not an error; one in use is. */
-async function removeVolume(volume) {
-    await (0,shared_docker/* assertDockerReachable */.CD)();
-    // A state helper still on its way out would hold the volume.
-    await (0,helper_container/* helpersRemoved */.IK)();
-    const args = ['volume', 'rm', volume];
-    const result = await (0,shared_docker/* docker */.T3)(args);
-    if (result.exitCode !== 0 && !/no such volume/i.test(result.stderr))
-        throw new shared_docker/* DockerCommandError */.YJ(args, result);
-}
-
-;// CONCATENATED MODULE: ./src/engine/up.ts
-// Bringing the engine up, the hardest step of main: the engine's state is restored while its image
-// downloads, the handoff for post is written before the container starts (whatever fails after
-// that, post stops the engine), the engine starts, and a state it cannot start on, or one it throws
-// away at start-up, is said to be so: never "restored" for a cache that did not survive.
-// The state store (and @actions/cache with its Azure client) is imported only here, when a local
-// engine is brought up: a dry run or a runner-host job never loads it.
-
-
-
-
-
-
-
-
-
-
-
-/**
- * The version part of the state keys: the CLI version, plus the image ID when a custom engine image
- * is used (a tag such as `:main` can move), so state written by one engine build is never restored
- * into another.
- */
-function engineStateVersion(cliVersion, customImageId) {
-    if (!customImageId)
-        return cliVersion;
-    return `${cliVersion}-${(0,external_node_crypto_.createHash)('sha256').update(customImageId).digest('hex').slice(0, 12)}`;
-}
-/** The fingerprint of state already on the daemon; '' (post then saves) when it cannot be taken. */
-async function localFingerprint(volume, helperImage) {
-    try {
-        const { stateFingerprint } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 51582));
-        return await stateFingerprint(volume, helperImage);
-    }
-    catch (error) {
-        lib_core/* warning */.$e(`Could not read the engine state volume ${volume} (${(0,shared_errors/* errorMessage */.g)(error)}): the post step will save it whole`);
-        return '';
-    }
-}
-const COLD = { cacheHit: 'false', bytes: 0, fingerprint: '' };
-async function engineUp(cfg, cliVersion) {
-    if (cfg.engine.runnerHost) {
-        lib_core/* info */.pq(`Using the engine at ${cfg.engine.runnerHost}: no local engine, no state cache`);
-        return { runnerHost: cfg.engine.runnerHost };
-    }
-    const image = cfg.engine.image ?? `registry.dagger.io/engine:v${cliVersion}`;
-    // The engine image downloads while the state is restored. A custom image must be there first:
-    // its ID is part of the state keys.
-    const enginePulled = (0,shared_docker/* ensureImage */.Yt)(image);
-    enginePulled.catch(() => undefined);
-    const engineVersion = engineStateVersion(cliVersion, cfg.engine.image ? await enginePulled : undefined);
-    const scope = [cfg.cache.keyScope, (0,pipeline_config/* stateScopeForStages */.S9)(cfg.pipeline)].filter(Boolean).join('-');
-    // Per runner too: several self-hosted runners can share one Docker daemon, and each job must stop
-    // only its own engine.
-    const names = engineNames({ engineVersion, scope: [scope, process.env.RUNNER_NAME].filter(Boolean).join('-') });
-    const tempDir = process.env.RUNNER_TEMP || external_node_path_default().join(process.cwd(), '.go-dagger-action-tmp');
-    // The job id too: two jobs of one run with the same scope (e.g. a job and the one that needs it)
-    // each save under a key of their own.
-    const runId = [process.env.GITHUB_RUN_ID || `local-${Date.now()}`, process.env.GITHUB_JOB].filter(Boolean).join('-');
-    const runAttempt = process.env.GITHUB_RUN_ATTEMPT || '1';
-    const stateOptions = {
-        volume: names.volume,
-        helperImage: cfg.engine.helperImage,
-        engineVersion,
-        scope,
-        tempDir,
-        runId,
-        runAttempt
-    };
-    let restore;
-    let stateBeforeStart = false;
-    if (await (0,shared_docker/* volumeExists */.Bl)(names.volume)) {
-        // Read through a container of the engine image, so the image must be there.
-        await enginePulled;
-        stateBeforeStart = await volumeHasState({ volume: names.volume, image });
-    }
-    const stateOnDaemon = stateBeforeStart;
-    if (stateOnDaemon) {
-        // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
-        lib_core/* info */.pq(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`);
-        restore = cfg.cache.enabled
-            ? { ...COLD, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg.engine.helperImage) }
-            : undefined;
-    }
-    else if (cfg.cache.enabled) {
-        const { restoreEngineState } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(369), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 51582));
-        restore = await lib_core/* group */.Os('Restore the engine state', () => restoreEngineState(stateOptions));
-        stateBeforeStart = restore.cacheHit !== 'false';
-    }
-    // A failed pull is reported as such, not taken for an engine that cannot start on the restored state.
-    await enginePulled;
-    let manifestPath;
-    if (restore?.manifest) {
-        manifestPath = external_node_path_default().join(tempDir, `go-dagger-action-restored-${names.volume}.json`);
-        await (0,promises_.writeFile)(manifestPath, JSON.stringify(restore.manifest));
-    }
-    const saving = decideSave({ setting: cfg.cache.save, event: cfg.event, stages: cfg.pipeline.stages });
-    const handoff = (fingerprint, manifest) => ({
-        container: names.container,
-        volume: names.volume,
-        engineVersion,
-        helperImage: cfg.engine.helperImage,
-        stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds,
-        cache: cfg.cache.enabled
-            ? {
-                save: saving.save,
-                saveReason: saving.reason,
-                scope,
-                fingerprint: fingerprint || undefined,
-                manifestPath: manifest,
-                tempDir,
-                runId,
-                runAttempt
-            }
-            : undefined
-    });
-    // Saved before the engine starts: whatever fails after that, post stops the engine.
-    savePostState(handoff(restore?.fingerprint, manifestPath));
-    const engineConfig = (0,engine_json/* engineConfigJson */.Jt)({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes, overrides: cfg.engine.config });
-    const startOptions = { image, names, engineConfig, stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds };
-    const coldAfter = (previous) => previous && { ...COLD, durationMs: previous.durationMs };
-    let started;
-    try {
-        started = await startEngine(startOptions);
-    }
-    catch (error) {
-        if (!stateBeforeStart)
-            throw error;
-        lib_core/* warning */.$e(`The engine did not start on the restored state (${(0,shared_errors/* errorMessage */.g)(error)}); discarding it and starting cold`);
-        await removeVolume(names.volume);
-        started = await startEngine(startOptions);
-        restore = coldAfter(restore);
-        // The discarded state's manifest would only mislead the next save's reuse of parts.
-        savePostState(handoff(undefined, undefined));
-    }
-    if (started.discardedState && stateBeforeStart) {
-        const what = stateOnDaemon ? 'the state it found on this Docker daemon' : 'the restored state';
-        lib_core/* warning */.$e(`The engine discarded ${what} at start-up (${started.discardedState}): this run starts cold`);
-        restore = coldAfter(restore);
-        savePostState(handoff(undefined, undefined));
-    }
-    return {
-        runnerHost: started.runnerHost,
-        restore,
-        ...(stateOnDaemon ? { stateOnDaemon } : {}),
-        ...(started.discardedState && stateBeforeStart ? { discardedState: started.discardedState } : {})
-    };
-}
-
-// EXTERNAL MODULE: ./node_modules/ajv/dist/2020.js
-var _2020 = __nccwpck_require__(52210);
-;// CONCATENATED MODULE: ./src/inputs/engine.schema.json
-const engine_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://github.com/dagger/dagger/engine/config/config","$ref":"#/$defs/Config","$defs":{"Config":{"properties":{"logLevel":{"type":"string","enum":["error","warn","info","debug","debugextra","trace"],"description":"LogLevel defines the engine\'s logging level."},"gc":{"$ref":"#/$defs/GCConfig","description":"GC configures the engine\'s garbage collector."},"security":{"$ref":"#/$defs/Security","description":"Security allows configuring various security settings for the engine."},"registries":{"additionalProperties":{"$ref":"#/$defs/RegistryConfig"},"type":"object","description":"Registries configures custom registry mirrors, root CAs, and insecure/HTTP access."}},"additionalProperties":false,"type":"object"},"DiskSpace":{"anyOf":[{"type":"string","pattern":"^[0-9][0-9.]*([kKmMgGtTpP][iI]?)?[bB]?$"},{"type":"string","pattern":"^[0-9]+%$"},{"type":"number"}],"description":"DiskSpace is either an integer number of bytes (e.g. 512000000), a string with a byte unit suffix (e.g. \\"512MB\\"), or a string percentage of the total disk space (e.g. \\"10%\\")."},"Duration":{"anyOf":[{"type":"string","pattern":"^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"},{"type":"string","pattern":"^[0-9]+$"},{"type":"number"}],"description":"Duration is either an integer number of seconds (e.g. 3600), or a string representation of the time (e.g. \\"1h30m\\")."},"GCConfig":{"properties":{"enabled":{"type":"boolean","description":"Enabled controls whether the garbage collector is enabled - it is switched on by default (and generally shouldn\'t be turned off, except for very short-lived dagger instances)."},"reservedSpace":{"$ref":"#/$defs/DiskSpace","description":"ReservedSpace is the minimum amount of disk space this policy is guaranteed to retain. Any usage below this threshold will not be reclaimed during garbage collection."},"maxUsedSpace":{"$ref":"#/$defs/DiskSpace","description":"MaxUsedSpace is the maximum amount of disk space this policy is allowed to use. Any usage exceeding this limit will be cleaned up during a garbage collection sweep."},"minFreeSpace":{"$ref":"#/$defs/DiskSpace","description":"MinFreeSpace is the target amount of free disk space the garbage collector will attempt to leave. However, it will never let the available space fall below ReservedSpace."},"sweepSize":{"$ref":"#/$defs/DiskSpace","description":"SweepSize is the minimum amount of space to sweep during a single gc pass. Either an absolute number of bytes, or a percentage of the \\"allowed space\\" between reserved and max."},"policies":{"items":{"$ref":"#/$defs/GCPolicy"},"type":"array","description":"Policies are a list of manually configured policies - if not specified, an automatic default will be generated from the top-level disk space parameters."}},"additionalProperties":false,"type":"object"},"GCPolicy":{"properties":{"all":{"type":"boolean","description":"All matches every cache record."},"filters":{"items":{"type":"string"},"type":"array","description":"Filters are a list of containerd filters to match specific cache records. The available filters are: \\"id\\", \\"parents\\", \\"description\\", \\"inuse\\", \\"mutable\\", \\"immutable\\", \\"type\\", \\"shared\\", and \\"private\\"."},"keepDuration":{"$ref":"#/$defs/Duration","description":"KeepDuration specifies the minimum amount of time to keep records in this policy."},"reservedSpace":{"$ref":"#/$defs/DiskSpace","description":"ReservedSpace is the minimum amount of disk space this policy is guaranteed to retain. Any usage below this threshold will not be reclaimed during garbage collection."},"maxUsedSpace":{"$ref":"#/$defs/DiskSpace","description":"MaxUsedSpace is the maximum amount of disk space this policy is allowed to use. Any usage exceeding this limit will be cleaned up during a garbage collection sweep."},"minFreeSpace":{"$ref":"#/$defs/DiskSpace","description":"MinFreeSpace is the target amount of free disk space the garbage collector will attempt to leave. However, it will never let the available space fall below ReservedSpace."},"sweepSize":{"$ref":"#/$defs/DiskSpace","description":"SweepSize is the minimum amount of space to sweep during a single gc pass. Either an absolute number of bytes, or a percentage of the \\"allowed space\\" between reserved and max."}},"additionalProperties":false,"type":"object"},"RegistryConfig":{"properties":{"mirrors":{"items":{"type":"string"},"type":"array"},"http":{"type":"boolean"},"insecure":{"type":"boolean"},"ca":{"items":{"type":"string"},"type":"array"}},"additionalProperties":false,"type":"object","required":["mirrors","http","insecure","ca"]},"Security":{"properties":{"insecureRootCapabilities":{"type":"boolean","description":"InsecureRootCapabilities controls whether the argument of the same name is permitted in Container.withExec - it is allowed by default. Disabling this option ensures that dagger build containers do not run as privileged, and is a basic form of security hardening."}},"additionalProperties":false,"type":"object"}}}');
-;// CONCATENATED MODULE: ./src/inputs/engine-config.ts
-// The `engine-config` input. The engine refuses to start on a field it does not know, so the value
-// is checked against the engine's own schema (docs/static/reference/engine.schema.json in the
-// dagger repository at v0.21.8) before anything runs. Kept apart from engine/engine-json.ts, which
-// writes engine.json and needs no validator.
-
-
-
-
-/** Set by cache-max-size: an engine-config that sets them too is refused rather than half-applied. */
-const OWNED_GC_FIELDS = ['enabled', 'maxUsedSpace', 'reservedSpace'];
-const ALLOWED = 'expected a JSON object for /etc/dagger/engine.json (logLevel, gc, security, registries), e.g. {"registries":{"docker.io":{"mirrors":["mirror.example.com"]}}}';
-/**
- * The schema is generated from the engine's Go structs, which marks every registry field required;
- * the engine decodes engine.json with Go's encoding/json, which requires none (only unknown fields
- * are fatal), so a mirror entry without `ca` starts fine. The `required` lists are dropped.
- */
-function withoutRequired(node) {
-    if (Array.isArray(node))
-        return node.map(withoutRequired);
-    if (typeof node !== 'object' || node === null)
-        return node;
-    return Object.fromEntries(Object.entries(node)
-        .filter(([key]) => key !== 'required')
-        .map(([key, value]) => [key, withoutRequired(value)]));
-}
-let validator;
-function validate(value) {
-    validator ??= new _2020.Ajv2020({ strict: false, allErrors: true }).compile(withoutRequired(engine_schema_namespaceObject));
-    return validator(value) ? [] : (validator.errors ?? []);
-}
-function describe(error) {
-    const where = error.instancePath || '/';
-    if (error.keyword === 'additionalProperties') {
-        return `${where}: unknown field '${String(error.params.additionalProperty)}'`;
-    }
-    return `${where}: ${error.message ?? error.keyword}`;
-}
-/** Parses the `engine-config` input: '' is none; otherwise a JSON object that the engine accepts. */
-function parseEngineConfig(raw) {
-    const value = raw.trim();
-    if (value === '')
-        return undefined;
-    let parsed;
-    try {
-        parsed = JSON.parse(value);
-    }
-    catch (error) {
-        throw new parse/* InputError */.dz('engine-config', value, `${ALLOWED}; it is not JSON (${(0,shared_errors/* errorMessage */.g)(error)})`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new parse/* InputError */.dz('engine-config', value, ALLOWED);
-    }
-    const errors = validate(parsed);
-    if (errors.length > 0) {
-        // anyOf branches repeat one another; the first few distinct messages say what is wrong.
-        const messages = [...new Set(errors.map(describe))].slice(0, 3);
-        throw new parse/* InputError */.dz('engine-config', value, `the engine's schema refuses it: ${messages.join('; ')}`);
-    }
-    const gc = parsed.gc;
-    const owned = OWNED_GC_FIELDS.filter(field => gc && field in gc);
-    if (owned.length > 0) {
-        throw new parse/* InputError */.dz('engine-config', value, `leave out gc.${owned.join(', gc.')}: the action sets the GC limit from cache-max-size, so that the saved state fits the cache (other gc fields are allowed)`);
-    }
-    return parsed;
-}
-
-;// CONCATENATED MODULE: ./src/inputs/action-config.ts
-// The one module that reads the action's inputs. Everything is parsed and validated here, before
-// any download or Docker call, so a typo fails the step in a second with a message that names the
-// input, the value and what is allowed.
-
-
-
-
-
-
-
-/** Compressed, 5 GB of engine state stays well under GitHub's 10 GB Actions cache per repository. */
-const DEFAULT_CACHE_MAX_SIZE = '5GB';
-const MIN_CACHE_MAX_SIZE = 100e6;
-const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = engine_json/* DEFAULT_STOP_TIMEOUT_SECONDS */.xS;
-const DEFAULT_STATE_HELPER_IMAGE = 'debian:bookworm-slim';
-/** The schemes `_EXPERIMENTAL_DAGGER_RUNNER_HOST` accepts in the Dagger CLI. */
-const RUNNER_HOST_SCHEMES = [
-    'tcp',
-    'unix',
-    'container',
-    'docker-container',
-    'podman-container',
-    'kube-pod',
-    'ssh',
-    'dagger-cloud'
-];
-/** Inputs whose values are masked in the log the moment they are read. */
-const SECRET_INPUTS = ['cloud-token', 'registry-password', 'go-private-token'];
-const CACHE_KEY = /^[A-Za-z0-9._+=/-]{1,100}$/;
-/** The runner's reader: `@actions/core` getInput, which trims and gives '' for an unset input. */
-const coreReader = name => lib_core/* getInput */.V4(name);
-function parseRunnerHost(raw) {
-    const value = raw.trim();
-    if (value === '')
-        return undefined;
-    const match = /^([a-z][a-z0-9+.-]*):\/\/(.+)$/.exec(value);
-    if (!match || !RUNNER_HOST_SCHEMES.includes(match[1]) || /\s/.test(match[2])) {
-        throw new parse/* InputError */.dz('runner-host', value, `expected <scheme>://<address> with a scheme of ${RUNNER_HOST_SCHEMES.join(', ')}, e.g. tcp://10.0.0.5:1234 or container://dagger-engine`);
-    }
-    return value;
-}
-function parseCacheKey(raw) {
-    const value = raw.trim();
-    if (value === '')
-        return '';
-    if (!CACHE_KEY.test(value)) {
-        throw new parse/* InputError */.dz('cache-key', value, 'expected 1 to 100 of A-Z a-z 0-9 . _ - + = / (no commas or spaces)');
-    }
-    return value;
-}
-function parseCacheSave(raw) {
-    const value = raw.trim();
-    if (value === '' || ['auto', 'Auto', 'AUTO'].includes(value))
-        return 'auto';
-    try {
-        return (0,parse/* parseBoolean */.yG)('cache-save', value, true);
-    }
-    catch {
-        throw new parse/* InputError */.dz('cache-save', value, 'expected auto (save only from trusted runs), true (always) or false (never)');
-    }
-}
-/**
- * The event that triggered the run and its payload, as the runner wrote them. A payload that
- * cannot be read is no error: the save policy then counts the run as untrusted where it matters.
- */
-async function readTriggerEvent(env) {
-    const name = env.GITHUB_EVENT_NAME?.trim() ?? '';
-    const file = env.GITHUB_EVENT_PATH;
-    if (!file)
-        return { name, unreadable: 'GITHUB_EVENT_PATH is not set' };
-    let text;
-    try {
-        text = await (0,promises_.readFile)(file, 'utf8');
-    }
-    catch (error) {
-        // Not `instanceof Error`: an error from node:fs may come from another realm's Error (a VM context).
-        const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-            ? error.code
-            : String(error);
-        return { name, unreadable: `${file} could not be read (${code})` };
-    }
-    try {
-        return { name, payload: JSON.parse(text) };
-    }
-    catch {
-        return { name, unreadable: `${file} is not JSON` };
-    }
-}
-/** Reads and validates the inputs of the action's shell: CLI install, engine and state cache. */
-function readActionInputs(read = coreReader) {
-    // Masked already: readConfig masks every secret input before reading any other.
-    const cloudToken = read('cloud-token');
-    const version = parseDaggerVersion(read('dagger-version'));
-    const baseUrl = parseBaseUrl(read('dagger-base-url'));
-    const runnerHost = parseRunnerHost(read('runner-host'));
-    // Inputs for the engine the action starts: none is started when runner-host names one.
-    const forOwnEngine = (name) => {
-        const raw = read(name);
-        if (raw && runnerHost)
-            throw new parse/* InputError */.dz(name, raw, 'leave it empty when runner-host is set: the action starts no engine then');
-        return raw;
-    };
-    const imageRaw = forOwnEngine('engine-image');
-    const image = imageRaw ? (0,parse/* parseImageReference */.o_)('engine-image', imageRaw) : undefined;
-    const helperImage = (0,parse/* parseImageReference */.o_)('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE);
-    const engineConfig = parseEngineConfig(forOwnEngine('engine-config'));
-    const stopTimeoutSeconds = (0,parse/* parseInteger */.cG)('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
-        min: 1,
-        max: 3600
-    });
-    const cacheWanted = (0,parse/* parseBoolean */.yG)('cache', read('cache'), true);
-    const save = parseCacheSave(read('cache-save'));
-    const keyScope = parseCacheKey(read('cache-key'));
-    const maxSizeBytes = (0,parse/* parseSize */.DB)('cache-max-size', read('cache-max-size'), (0,parse/* parseSize */.DB)('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0));
-    if (maxSizeBytes < MIN_CACHE_MAX_SIZE) {
-        throw new parse/* InputError */.dz('cache-max-size', read('cache-max-size'), 'expected at least 100MB: the engine needs room for one build');
-    }
-    return {
-        dagger: { version, baseUrl, ...(cloudToken ? { cloudToken } : {}) },
-        engine: {
-            ...(image ? { image } : {}),
-            ...(runnerHost ? { runnerHost } : {}),
-            stopTimeoutSeconds,
-            helperImage,
-            ...(engineConfig ? { config: engineConfig } : {})
-        },
-        cache: { enabled: cacheWanted && !runnerHost, save, keyScope, maxSizeBytes }
-    };
-}
-/** Every input of the action: the shell's and the pipeline's, validated before anything runs. */
-async function readConfig(read = coreReader, { env = process.env, cwd = process.cwd() } = {}) {
-    // Masked before any parsing, so no error message or later log line can show them.
-    for (const name of SECRET_INPUTS) {
-        const secret = read(name);
-        if (secret)
-            lib_core/* setSecret */.Pq(secret);
-    }
-    const action = readActionInputs(read);
-    const pipeline = await (0,pipeline_config/* parsePipelineInputs */.vO)(read, env, cwd);
-    const event = await readTriggerEvent(env);
-    return { ...action, pipeline, event };
-}
-
-// EXTERNAL MODULE: ./src/pipeline/build.ts
-var build = __nccwpck_require__(71806);
-// EXTERNAL MODULE: ./src/pipeline/dag.ts + 1 modules
-var dag = __nccwpck_require__(88747);
-// EXTERNAL MODULE: ./src/pipeline/image.ts + 1 modules
-var pipeline_image = __nccwpck_require__(66094);
-// EXTERNAL MODULE: ./src/pipeline/lint.ts
-var pipeline_lint = __nccwpck_require__(87297);
-// EXTERNAL MODULE: ./src/pipeline/scan.ts
-var scan = __nccwpck_require__(53621);
-// EXTERNAL MODULE: ./src/pipeline/test.ts
-var test = __nccwpck_require__(77240);
-;// CONCATENATED MODULE: ./src/pipeline/plan.ts
-// The dry-run plan: what the pipeline would ask of the engine, from the configuration alone
-// (no engine, no network). Secrets appear only as the input that holds them.
-
-
-
-
-
-
-
-function quote(args) {
-    return args.map(a => (a === '' || /[\s"'$]/.test(a) ? JSON.stringify(a) : a)).join(' ');
-}
-function describePlan(cfg) {
-    const lines = [];
-    const row = (label, text) => {
-        lines.push(`${label.padEnd(10)}${text}`);
-    };
-    const more = (text) => {
-        lines.push(`${''.padEnd(12)}${text}`);
-    };
-    const has = (stage) => cfg.stages.includes(stage);
-    const caches = (0,build/* cacheVolumeNames */.ZE)(cfg);
-    const platforms = (0,pipeline_config/* imagePlatforms */.UM)(cfg).map(p => p.name);
-    lines.push('Plan (dry run: no engine is started and nothing is pulled, built or pushed)');
-    row('module', `${cfg.modulePath} in ${cfg.sourceFromRepo || '.'} (Go ${cfg.goVersion} from ${cfg.goVersionFrom === 'input' ? 'go-version' : 'go.mod'})`);
-    const skippedPublish = cfg.allStages && !has('publish') ? ' (publish left out: no image set)' : '';
-    row('stages', `${cfg.stages.join(', ')}${cfg.allStages ? ' (all)' : ''}${skippedPublish}`);
-    for (const stage of cfg.stages) {
-        const after = dag/* STAGE_DEPENDENCIES */.P[stage].filter(has);
-        more(`${stage}: ${after.length ? `after ${after.join(', ')}` : 'starts at once'}`);
-    }
-    if (has('build')) {
-        const download = cfg.hasLocalReplace
-            ? 'go mod download with the source (go.mod replaces a module by a local directory)'
-            : 'go mod download on go.mod/go.sum before the source';
-        row('build', `golang:${cfg.goVersion}, CGO_ENABLED=0, GOTOOLCHAIN=local, ${download}`);
-        for (const platform of cfg.platforms) {
-            more(`${platform.name.padEnd(16)} ${quote((0,build/* buildCommand */.Oe)(cfg, platform))}`);
-        }
-        more(`export → ${cfg.output}/{${cfg.platforms.map(p => (0,build/* binaryFileName */.Zq)(cfg, p)).join(',')},checksums.txt}`);
-    }
-    if (has('lint')) {
-        row('lint', `${(0,pipeline_lint/* lintImage */.l8)(cfg)}: ${quote(pipeline_lint/* LINT_COMMAND */.kO)} (the repository's .golangci.yml applies)`);
-    }
-    if (has('test')) {
-        row('test', `golang:${cfg.goVersion}: ${quote((0,test/* testCommand */.e)(cfg))}${cfg.coverage ? ', then go tool cover -func' : ''}`);
-    }
-    if (has('image')) {
-        row('image', `${cfg.baseImage} + ${(0,pipeline_image/* binaryPathInImage */.N0)(cfg)}, user ${pipeline_config/* IMAGE_USER */.yQ}, entrypoint ${(0,pipeline_image/* binaryPathInImage */.N0)(cfg)}`);
-        more(`platforms ${platforms.join(', ')}`);
-        for (const [name, value] of Object.entries(cfg.labels))
-            more(`label ${name}=${value}`);
-        more(has('publish') ? 'published, so no tarball is written' : `export → ${(0,pipeline_config/* imageTarballPath */.PM)(cfg)} (OCI, all platforms)`);
-    }
-    if (has('scan')) {
-        row('scan', `${pipeline_config/* SCANNER_IMAGES */.Qr[cfg.scanner]}: ${cfg.scanner} ${quote((0,scan/* scanArguments */.y6)(cfg))}, per platform`);
-        more(`database: ${cfg.scanner} ${quote((0,scan/* dbUpdateArguments */.KV)(cfg))} first, once per UTC day`);
-        more(`fails on ${cfg.severities.join(', ')}; SARIF → ${(0,pipeline_config/* sarifPath */.tK)(cfg)}`);
-    }
-    if (has('publish') && cfg.image) {
-        row('publish', `${cfg.image} for ${platforms.join(', ')}`);
-        more(`tags ${cfg.tags.join(', ')}`);
-        if (cfg.registry) {
-            more(`auth ${cfg.registry.address} as ${cfg.registry.username}, password from registry-password (secret)`);
-        }
-    }
-    else if (cfg.image) {
-        row('tags', `${cfg.image}:{${cfg.tags.join(',')}} (not pushed: publish is not among the stages)`);
-    }
-    // lint shares the module cache; everything but lint compiles with the module's Go.
-    const volumes = [`${caches.modules} → ${build/* MODULE_CACHE */.aQ}`];
-    if (cfg.stages.some(s => s !== 'lint'))
-        volumes.push(`${caches.build} → ${build/* BUILD_CACHE */.yJ}`);
-    if (has('lint')) {
-        const lint = (0,pipeline_lint/* lintCacheVolumeNames */.s1)(cfg);
-        volumes.push(`${lint.results} → ${pipeline_lint/* LINT_CACHE */.Be}`, `${lint.build} → ${build/* BUILD_CACHE */.yJ} (lint)`);
-    }
-    if (has('scan'))
-        volumes.push(`${(0,scan/* scanCacheVolumeName */.ni)(cfg)} → ${scan/* DB_CACHE */.oI}`);
-    row('caches', volumes.join(', '));
-    if (cfg.goPrivate.length > 0) {
-        const auth = cfg.goPrivateToken
-            ? `, token from go-private-token (secret) as /root/.netrc for ${(0,build/* privateModuleHosts */.bA)(cfg.goPrivate).join(', ')}`
-            : '';
-        row('private', `GOPRIVATE=${cfg.goPrivate.join(',')}${auth}`);
-    }
-    return lines.join('\n') + '\n';
-}
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(57075);
+// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 1 modules
+var pipeline_config = __nccwpck_require__(55284);
 // EXTERNAL MODULE: ./src/pipeline/results.ts
-var results = __nccwpck_require__(65464);
+var results = __nccwpck_require__(82163);
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
 // Lint findings and test failures as workflow annotations, so a red run points at the line.
 // GitHub shows at most 10 error and 10 warning annotations per step (and 50 per job), dropping the
@@ -47903,203 +47218,14 @@ function countBy(items, key) {
     return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
-;// CONCATENATED MODULE: ./src/report/log.ts
-// What the pipeline prints to the log: the engine's progress as plain lines (no TUI: the runner's
-// log is not a terminal), a line as each stage starts and ends, and then one collapsible group per
-// stage with what it produced or why it failed. The same plain text is what the local command prints.
-//
-// Stages run concurrently in one engine session, so their live progress interleaves; GitHub's groups
-// cannot nest or interleave, hence the per-stage groups are written once a stage's outcome is known.
-
-
-
-
-
-// ANSI colour and cursor sequences: the runner's log is not a terminal.
-// eslint-disable-next-line no-control-regex
-const TERMINAL_CONTROL = /\x1b\[[0-9;?]*[A-Za-z]/g;
-/**
- * A writable for `connection(fn, { LogOutput })`: hands each complete line of the engine's
- * progress to onLine, without terminal control sequences.
- */
-function lineWriter(onLine) {
-    let pending = '';
-    const flushLines = (text) => {
-        const lines = (pending + text).split(/\r?\n|\r/);
-        pending = lines.pop() ?? '';
-        for (const line of lines)
-            onLine(line.replace(TERMINAL_CONTROL, ''));
-    };
-    return new external_node_stream_.Writable({
-        write(chunk, _encoding, done) {
-            flushLines(chunk.toString());
-            done();
-        },
-        final(done) {
-            if (pending !== '')
-                flushLines('\n');
-            done();
-        }
-    });
-}
-const STATUS_MARK = { passed: '✔', failed: '✖', skipped: '⏭' };
-function stageHeadline(report) {
-    if (report.status === 'skipped') {
-        const blocked = report.blockedBy?.length ? `: ${report.blockedBy.join(', ')} did not pass` : '';
-        return `${STATUS_MARK.skipped} ${report.stage} skipped${blocked}`;
-    }
-    return `${STATUS_MARK[report.status]} ${report.stage} ${report.status} in ${format_formatDuration(report.durationMs)}`;
-}
-/** Hooks for runPipeline: one plain line per stage start and end, engine messages as they come. */
-function stageProgressHooks(print = lib_core/* info */.pq) {
-    return {
-        onStageStart: stage => print(`▶ ${stage} started`),
-        onStageEnd: report => print(stageHeadline(report)),
-        log: message => print(message)
-    };
-}
-const LIST_LIMIT = 20;
-function shown(items, render) {
-    const lines = items.slice(0, LIST_LIMIT).map(render);
-    if (items.length > LIST_LIMIT)
-        lines.push(`… and ${items.length - LIST_LIMIT} more, ${items.length} in all`);
-    return lines;
-}
-const textRenderers = {
-    build: (result, show) => [
-        ...result.binaries.map(b => `${b.platform.padEnd(16)} ${show(b.path)}  ${format_formatBytes(b.size)}  sha256:${b.sha256}`),
-        `checksums        ${show(result.checksums)}`
-    ],
-    lint: result => {
-        if (result.findings.length === 0)
-            return ['no findings'];
-        const linters = countBy(result.findings, f => f.linter || 'unknown');
-        return [
-            `${format_plural(result.findings.length, 'finding')}: ${linters.map(([l, n]) => `${l} ${n}`).join(', ')}`,
-            ...shown(result.findings, f => `${f.file}:${f.line}:${f.column}: ${f.message} (${f.linter})`)
-        ];
-    },
-    test: result => [
-        `${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped` +
-            (result.coverage === undefined ? '' : `, coverage ${formatPercent(result.coverage)}`),
-        ...shown(result.failures, f => {
-            const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
-            return `FAIL ${f.test || '(package)'} (${f.package}) ${where}${failureMessage(f, 1).split('\n')[0]}`;
-        })
-    ],
-    image: (result, show) => [
-        ...(result.variants.length > 0
-            ? result.variants.map(v => `${v.platform.padEnd(16)} ${v.digest}  ${format_formatBytes(v.size)}`)
-            : [`platforms ${result.platforms.join(', ')}, pushed as one index (its digest: see publish)`]),
-        ...(result.tarball ? [`OCI tarball ${show(result.tarball)}`] : [])
-    ],
-    scan: (result, show) => [
-        `${results/* SEVERITIES */.oC.map(s => `${s} ${result.counts[s]}`).join(', ')}; ${result.failing} at the failing severities`,
-        `SARIF ${show(result.sarif)}`,
-        ...shown(result.vulnerabilities.filter(v => result.severities.includes(v.severity)), v => `${v.severity} ${v.id} ${v.package} ${v.installedVersion}${v.fixedVersion ? ` → ${v.fixedVersion}` : ''}`)
-    ],
-    publish: result => [`image ${result.imageRef}`, `tags ${result.tags.join(', ')}`]
-};
-/** The lines under a stage's headline: what it produced, then what failed, the command and its output tail. */
-function stageDetails(report, workspace) {
-    const lines = [];
-    if (report.result) {
-        const render = textRenderers[report.stage];
-        lines.push(...render(report.result, path => displayPath(path, workspace)));
-    }
-    const failure = report.failure;
-    if (failure) {
-        lines.push(`failed: ${failure.message}`);
-        if (failure.command)
-            lines.push(`command: ${failure.command}${failure.exitCode === undefined ? '' : ` (exit code ${failure.exitCode})`}`);
-        if (failure.outputTail)
-            lines.push(...failure.outputTail.split('\n').map(l => `| ${l}`));
-    }
-    return lines;
-}
-/** The whole result as plain text, for the local command. */
-function renderPipelineText(result, workspace) {
-    const lines = [];
-    for (const stage of result.order) {
-        const report = result.stages[stage];
-        if (!report)
-            continue;
-        lines.push(stageHeadline(report), ...stageDetails(report, workspace).map(l => `    ${l}`));
-    }
-    lines.push(result.ok ? 'pipeline passed' : 'pipeline failed');
-    return lines.join('\n') + '\n';
-}
-/** One log group per stage that ran, titled with its outcome. */
-function logStageReports(result, workspace) {
-    for (const stage of result.order) {
-        const report = result.stages[stage];
-        if (!report || report.status === 'skipped')
-            continue;
-        lib_core/* startGroup */.Oh(stageHeadline(report));
-        for (const line of stageDetails(report, workspace))
-            lib_core/* info */.pq(line);
-        lib_core/* endGroup */.N4();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/run.ts
-
-async function runInEngine(cfg, print) {
-    const { connection, dag } = await Promise.all(/* import() */[__nccwpck_require__.e(830), __nccwpck_require__.e(725), __nccwpck_require__.e(566)]).then(__nccwpck_require__.bind(__nccwpck_require__, 84725));
-    const { runPipeline } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 88747));
-    const progress = lineWriter(print);
-    let result;
-    try {
-        await connection(async () => {
-            result = await runPipeline(dag, cfg, stageProgressHooks(print));
-        }, { LogOutput: progress });
-    }
-    finally {
-        progress.end();
-    }
-    if (!result)
-        throw new Error('The engine session ended before the pipeline finished');
-    return result;
-}
-
-;// CONCATENATED MODULE: ./src/report/outputs.ts
-// The step outputs a later step or job reads (e.g. `image-ref` into a deploy job). Outputs of a
-// stage that did not run, or produced nothing, are left unset so `if: steps.x.outputs.y` stays falsy.
-
-/** Output names and values, unset ones left out; exported for tests and the local command. */
-function pipelineOutputs(result, cfg) {
-    const { build, lint, test, image, scan, publish } = result.stages;
-    const outputs = {};
-    const put = (name, value) => {
-        if (value !== undefined && value !== '')
-            outputs[name] = String(value);
-    };
-    if (build?.result)
-        put('artifacts', cfg.output);
-    put('image-ref', publish?.result?.imageRef);
-    put('image-tarball', image?.result?.tarball);
-    if (test?.result) {
-        put('coverage', test.result.coverage?.toFixed(1));
-        put('tests-passed', test.result.passed);
-        put('tests-failed', test.result.failed);
-        put('tests-skipped', test.result.skipped);
-    }
-    put('lint-findings', lint?.result?.findings.length);
-    put('vulnerabilities', scan?.result?.failing);
-    put('sarif', scan?.result?.sarif);
-    return outputs;
-}
-function setPipelineOutputs(result, cfg) {
-    const outputs = pipelineOutputs(result, cfg);
-    for (const [name, value] of Object.entries(outputs))
-        lib_core/* setOutput */.uH(name, value);
-    return outputs;
-}
-
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 // The job summary: what ran, how long it took, what it produced and why it failed, one section per
-// stage, plus what the engine cache did. Rendering is pure (text in, text out) so tests compare it
-// as text; writeSummary and writeCacheSaveSummary hand the text to core.summary.
+// stage, which tool versions ran and where each came from, plus what the engine cache did and what
+// it bought: the restore next to the stages, and the time saved against the cold run the restored
+// manifest recorded. Rendering is pure (text in, text out) so tests compare it as text;
+// writeSummary and writeCacheSaveSummary hand the text to core.summary.
+
+
 
 
 
@@ -48112,19 +47238,133 @@ const STATUS_ICON = { passed: '✅', failed: '❌', skipped: '⏭️' };
 function andMore(shown, total) {
     return total > shown ? ['', `… and ${total - shown} more, ${total} in all.`] : [];
 }
-function overview(pipeline) {
+/** Undefined without a cold run to compare with, or without a pipeline that ran. */
+function cacheBought(cold, run, restoreMs) {
+    if (!cold || !run)
+        return undefined;
+    const stagesSavedMs = {};
+    for (const stage of run.result.order) {
+        const report = run.result.stages[stage];
+        const coldMs = cold.stages[stage];
+        if (report?.status === 'passed' && coldMs !== undefined)
+            stagesSavedMs[stage] = coldMs - report.durationMs;
+    }
+    const coldStages = Object.keys(cold.stages).sort().join(',');
+    const sameStages = coldStages === [...run.result.order].sort().join(',');
+    return {
+        cold,
+        stagesSavedMs,
+        ...(sameStages && run.result.ok && run.pipelineMs !== undefined
+            ? { pipeline: { coldMs: cold.pipelineMs, thisMs: run.pipelineMs } }
+            : {}),
+        restoreMs
+    };
+}
+/** A duration that may be negative (slower than the cold run): `−2.0 s`. */
+function signedDuration(ms) {
+    return ms < 0 ? `−${format_formatDuration(-ms)}` : format_formatDuration(ms);
+}
+function restoreRow(engine) {
+    const restore = engine?.restore;
+    // State found on the daemon was not restored, so it took nothing to compare.
+    if (!restore || engine.stateOnDaemon)
+        return undefined;
+    const what = engine.discardedState
+        ? 'discarded at start-up'
+        : restore.cacheHit === 'false'
+            ? 'nothing to restore'
+            : `${format_formatBytes(restore.bytes)} restored`;
+    return ['engine state restore', what, format_formatDuration(restore.durationMs)];
+}
+function overview(pipeline, pipelineMs, engine, bought) {
+    const compared = (cold, saved) => (bought ? [cold, saved] : []);
     const rows = pipeline.order.map(stage => {
         const report = pipeline.stages[stage];
+        const coldMs = bought?.cold.stages[stage];
+        const saved = bought?.stagesSavedMs[stage];
+        const coldCells = compared(coldMs === undefined ? '–' : format_formatDuration(coldMs), saved === undefined ? '–' : signedDuration(saved));
         if (!report)
-            return [stage, '–', '–'];
+            return [stage, '–', '–', ...coldCells];
         const note = report.blockedBy?.length ? ` (${report.blockedBy.join(', ')} did not pass)` : '';
         return [
             stage,
             `${STATUS_ICON[report.status]} ${report.status}${note}`,
-            report.status === 'skipped' ? '–' : format_formatDuration(report.durationMs)
+            report.status === 'skipped' ? '–' : format_formatDuration(report.durationMs),
+            ...coldCells
         ];
     });
-    return table(['stage', 'status', 'duration'], rows);
+    if (pipelineMs !== undefined) {
+        const whole = bought?.pipeline;
+        rows.push([
+            'pipeline, end to end',
+            pipeline.ok ? 'all passed' : 'not all passed',
+            format_formatDuration(pipelineMs),
+            ...compared(whole ? format_formatDuration(whole.coldMs) : '–', whole ? signedDuration(whole.coldMs - whole.thisMs) : '–')
+        ]);
+    }
+    const restore = restoreRow(engine);
+    if (restore)
+        rows.push([...restore, ...compared('–', bought ? signedDuration(-bought.restoreMs) : '–')]);
+    if (bought?.pipeline) {
+        const net = bought.pipeline.coldMs - bought.pipeline.thisMs - bought.restoreMs;
+        rows.push(['**time saved, net of the restore**', '', '', '', `**${signedDuration(net)}**`]);
+    }
+    return table(['stage', 'status', 'duration', ...compared('cold run', 'saved')], rows);
+}
+function boughtNote(restore) {
+    const scope = restore?.cacheHit === 'partial' ? ' It was recorded under another scope, whose run may have had other stages.' : '';
+    return [
+        `Cold run: what the restored state's manifest recorded of the cold run its line of saves began with.${scope} ` +
+            "Saved: the cold run's duration minus this run's; the restore counts against it, and the post step's section adds the save.",
+        ''
+    ];
+}
+/** Each tool version this run used, and where it came from. */
+function toolVersions(cfg, daggerVersion) {
+    const sources = cfg.versionSources;
+    const fromDagger = {
+        input: `${format_code('dagger-version')} input${cfg.dagger.version === 'latest' ? ' (latest)' : ''}`,
+        'dagger.json': sources.dagger.pin
+            ? `${format_code(sources.dagger.pin.file)} engineVersion ${format_code(sources.dagger.pin.raw)}`
+            : 'dagger.json',
+        sdk: "the bundled Dagger SDK's default"
+    }[sources.dagger.from];
+    const versions = [{ tool: 'Dagger', version: daggerVersion, from: fromDagger }];
+    const { pipeline } = cfg;
+    if (pipeline.stages.length > 0 && pipeline.goVersion) {
+        const goMod = external_node_path_.posix.join(pipeline.sourceFromRepo, 'go.mod');
+        versions.push({
+            tool: 'Go',
+            version: pipeline.goVersion,
+            from: pipeline.goVersionFrom === 'input'
+                ? `${format_code('go-version')} input`
+                : `${format_code(goMod)}${sources.goModLine ? ` ${format_code(sources.goModLine)}` : ''}`
+        });
+    }
+    const inputOrDefault = (input, source) => source === 'input' ? `${format_code(input)} input` : "the action's default";
+    if (pipeline.stages.includes('lint')) {
+        versions.push({
+            tool: 'golangci-lint',
+            version: pipeline.golangciLintVersion,
+            from: inputOrDefault('golangci-lint-version', sources.golangciLint)
+        });
+    }
+    if (pipeline.stages.includes('scan')) {
+        versions.push({
+            tool: pipeline.scanner,
+            version: pipeline_config/* SCANNER_IMAGES */.Qr[pipeline.scanner],
+            from: `${inputOrDefault('scanner', sources.scanner)}; the image is the action's pin`
+        });
+    }
+    return versions;
+}
+function versionsSection(versions) {
+    return [
+        '### Versions',
+        '',
+        table(['tool', 'version', 'from'], versions.map(v => [escapeCell(v.tool), format_code(v.version), v.from])),
+        ''
+    ];
 }
 function failureSection(failure) {
     const lines = [`**Failed:** ${format_escapeText(failure.message)}`];
@@ -48272,11 +47512,20 @@ function renderCacheRestore(restore, runnerHost, { stateOnDaemon, discardedState
         lines.push('', `Engine: ${format_code(runnerHost)}`);
     return lines.join('\n') + '\n';
 }
+function balanceLine(balance, saveMs) {
+    const ran = balance.savedMs >= 0
+        ? `ran ${formatDuration(balance.savedMs)} faster than its cold run`
+        : `ran ${formatDuration(-balance.savedMs)} slower than its cold run`;
+    const net = balance.savedMs - balance.restoreMs - saveMs;
+    const outcome = net >= 0 ? `the cache saved this job ${formatDuration(net)}` : `the cache cost this job ${formatDuration(-net)}`;
+    return `Balance: the pipeline ${ran}; the restore took ${formatDuration(balance.restoreMs)} and the save ${formatDuration(saveMs)}, so ${outcome}.`;
+}
 /**
  * The post step's section: what it saved of the engine state, or why it saved nothing. A
- * SaveDecision stands for a save that cache-save ruled out before anything was tried.
+ * SaveDecision stands for a save that cache-save ruled out before anything was tried. With main's
+ * balance, the time the cache saved this job, net of the restore and the save.
  */
-function renderCacheSaveSummary(save) {
+function renderCacheSaveSummary(save, balance) {
     const lines = ['### Engine cache saved', ''];
     if (!('saved' in save)) {
         lines.push(`${escapeText(save.reason.charAt(0).toUpperCase() + save.reason.slice(1))}.`);
@@ -48289,13 +47538,19 @@ function renderCacheSaveSummary(save) {
     else {
         lines.push(`Nothing saved (${formatDuration(save.durationMs)}): ${escapeText(save.reason)}.`);
     }
+    if (balance)
+        lines.push('', balanceLine(balance, 'durationMs' in save ? save.durationMs : 0));
     return lines.join('\n') + '\n';
 }
 function renderSummary(input) {
     const lines = [];
-    const { pipeline } = input;
+    const { pipeline, engine } = input;
     if (pipeline) {
-        lines.push(`## Go pipeline ${pipeline.ok ? '✅ passed' : '❌ failed'}`, '', overview(pipeline), '');
+        const restore = engine?.restore;
+        const bought = cacheBought(restore?.manifest?.coldRun, { result: pipeline, pipelineMs: input.pipelineMs }, restore?.durationMs ?? 0);
+        lines.push(`## Go pipeline ${pipeline.ok ? '✅ passed' : '❌ failed'}`, '', overview(pipeline, input.pipelineMs, engine, bought), '');
+        if (bought)
+            lines.push(...boughtNote(restore));
         if (input.annotations)
             lines.push(...annotationNote(input.annotations));
         for (const stage of pipeline.order) {
@@ -48304,6 +47559,8 @@ function renderSummary(input) {
                 lines.push(...stageSection(report, input.workspace));
         }
     }
+    if (input.versions?.length)
+        lines.push(...versionsSection(input.versions));
     if (input.engine)
         lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost, input.engine));
     return (lines
@@ -48335,13 +47592,1320 @@ async function writeSummaryOrWarn(input) {
         lib_core/* warning */.$e(`Could not write the job summary: ${(0,shared_errors/* errorMessage */.g)(error)}`);
     }
 }
-function writeCacheSaveSummary(save) {
-    return appendToSummary(renderCacheSaveSummary(save));
+function writeCacheSaveSummary(save, balance) {
+    return appendToSummary(renderCacheSaveSummary(save, balance));
+}
+
+;// CONCATENATED MODULE: ./src/action/handoff.ts
+// Everything the post step needs from the main step passes through here, as one JSON value in the
+// runner's step state (GITHUB_STATE), so both sides agree on its shape in one place.
+
+
+
+const KEY = 'go-dagger-action';
+// The runner keeps the last value saved under a key: amending the handoff means saving it whole.
+let lastSaved;
+function savePostState(state) {
+    lastSaved = state;
+    lib_core/* saveState */.LZ(KEY, JSON.stringify(state));
+}
+/**
+ * The cold run a new save records: this run, when it started cold and every stage passed; the
+ * restored manifest's, when it started warm (the baseline stays that of the first cold run); none
+ * for state found on the daemon, which no restore measured.
+ */
+function coldRunToRecord(engine, run) {
+    const restore = engine.restore;
+    if (!restore || engine.stateOnDaemon)
+        return undefined;
+    if (restore.cacheHit !== 'false')
+        return restore.manifest?.coldRun;
+    if (!run?.result.ok || run.result.order.length === 0)
+        return undefined;
+    const stages = {};
+    for (const stage of run.result.order)
+        stages[stage] = Math.round(run.result.stages[stage]?.durationMs ?? 0);
+    return { pipelineMs: Math.round(run.pipelineMs), stages };
+}
+/**
+ * Adds to the handoff what only the pipeline's end tells: the cold run to record and the time the
+ * cache saved. Without a session that finished, `run` is undefined: a warm run still hands on the
+ * restored baseline.
+ */
+function handCacheOutcomeToPost(engine, run) {
+    if (!lastSaved?.cache)
+        return;
+    const coldRun = coldRunToRecord(engine, run);
+    const restoreMs = Math.round(engine.restore?.durationMs ?? 0);
+    const whole = cacheBought(engine.restore?.manifest?.coldRun, run, restoreMs)?.pipeline;
+    const balance = whole ? { savedMs: Math.round(whole.coldMs - whole.thisMs), restoreMs } : undefined;
+    try {
+        savePostState({
+            ...lastSaved,
+            cache: { ...lastSaved.cache, ...(coldRun ? { coldRun } : {}), ...(balance ? { balance } : {}) }
+        });
+    }
+    catch (error) {
+        // The handoff saved before the engine started still stands: post saves, without these figures.
+        lib_core/* warning */.$e(`Could not hand the cold run's durations to the post step: ${(0,shared_errors/* errorMessage */.g)(error)}`);
+    }
+}
+function readPostState() {
+    const raw = core.getState(KEY);
+    if (!raw)
+        return undefined;
+    return JSON.parse(raw);
+}
+
+;// CONCATENATED MODULE: ./src/engine-state/save-policy.ts
+// Whether this job may write the engine state to the Actions cache. A state restored into a later
+// job runs there as the engine's own cache (snapshots, build results), so a state written by a run
+// of untrusted code would poison every trusted job that restores it. With cache-save auto only runs
+// of the repository's own code write; the others restore only. Pure: the event and its payload are
+// read by the inputs (action-config.ts), before anything runs.
+/** Events whose runs execute code that is in the repository already, whoever triggered them. */
+const TRUSTED_EVENTS = ['push', 'schedule', 'workflow_dispatch', 'merge_group'];
+function decideSave({ setting, event, stages }) {
+    if (setting === false)
+        return { save: false, reason: 'not saved: cache-save is false' };
+    if (setting === true)
+        return { save: true, reason: 'may be saved: cache-save is true' };
+    const trust = trustOf(event);
+    if (!trust.trusted)
+        return { save: false, reason: `not saved: ${trust.why}` };
+    // A publishing job handles the registry credentials, and its state would go to jobs that never
+    // see them: it stays out of the cache unless cache-save: true asks for it.
+    if (stages.includes('publish')) {
+        return {
+            save: false,
+            reason: 'not saved: this job publishes, and cache-save auto keeps the state of a publishing job out of the cache (cache-save: true saves it)'
+        };
+    }
+    return { save: true, reason: `may be saved: ${trust.why}` };
+}
+function trustOf(event) {
+    const { name } = event;
+    if (name === '') {
+        return {
+            trusted: false,
+            why: 'GITHUB_EVENT_NAME is not set, so nothing says this run is trusted and it can only restore'
+        };
+    }
+    if (TRUSTED_EVENTS.includes(name))
+        return { trusted: true, why: `${name} runs are trusted` };
+    const payload = asObject(event.payload);
+    // Where a payload is needed and is missing or lacks the field, the run counts as untrusted.
+    const unknownOrigin = (what, missing) => {
+        const detail = event.unreadable ?? (payload ? missing : 'the payload is not a JSON object');
+        return {
+            trusted: false,
+            why: `the ${name} payload cannot tell where ${what} comes from (${detail}), so the run counts as untrusted and can only restore`
+        };
+    };
+    switch (name) {
+        case 'pull_request': {
+            const pr = asObject(payload?.pull_request);
+            const head = asObject(pr?.head);
+            const base = fullName(asObject(pr?.base)?.repo);
+            // The head repository is null once a fork is deleted; the payload says so explicitly.
+            if (head && head.repo === null)
+                return { trusted: false, why: 'pull_request from a fork that no longer exists can only restore' };
+            const headName = fullName(head?.repo);
+            if (!headName || !base) {
+                return unknownOrigin('the pull request', 'it names no pull_request.head.repo and pull_request.base.repo');
+            }
+            if (headName !== base)
+                return { trusted: false, why: `pull_request from the fork ${headName} can only restore` };
+            return { trusted: true, why: `pull_request from a branch of ${base} itself` };
+        }
+        case 'pull_request_target':
+            // It runs with the base repository's token for a pull request that may come from anywhere.
+            return { trusted: false, why: 'pull_request_target runs on behalf of a pull request, so it can only restore' };
+        case 'issue_comment':
+            return { trusted: false, why: 'issue_comment runs for anyone who comments, so it can only restore' };
+        case 'workflow_run': {
+            const run = asObject(payload?.workflow_run);
+            const headName = fullName(run?.head_repository);
+            const repository = fullName(payload?.repository);
+            if (!headName || !repository) {
+                return unknownOrigin('the triggering run', 'it names no workflow_run.head_repository');
+            }
+            if (headName !== repository)
+                return { trusted: false, why: `workflow_run triggered from the fork ${headName} can only restore` };
+            // Its head is this repository's, but the triggering run may itself have been an untrusted
+            // event (issue_comment, pull_request_target): it is trusted exactly when that event is.
+            const triggeredBy = typeof run?.event === 'string' ? run.event : '';
+            if (TRUSTED_EVENTS.includes(triggeredBy) || triggeredBy === 'pull_request') {
+                return { trusted: true, why: `workflow_run after ${triggeredBy} runs of ${repository} itself` };
+            }
+            const untrusted = triggeredBy
+                ? `${triggeredBy} is not an event cache-save auto trusts`
+                : 'the payload names no workflow_run.event';
+            return {
+                trusted: false,
+                why: `workflow_run after ${triggeredBy || 'an unknown event'}: ${untrusted}, so it can only restore`
+            };
+        }
+        default:
+            return { trusted: false, why: `${name} is not an event cache-save auto trusts, so it can only restore` };
+    }
+}
+function asObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? value
+        : undefined;
+}
+function fullName(repo) {
+    const name = asObject(repo)?.full_name;
+    return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+// EXTERNAL MODULE: ./src/shared/docker.ts
+var docker = __nccwpck_require__(10248);
+// EXTERNAL MODULE: ./src/engine-state/helper-container.ts
+var helper_container = __nccwpck_require__(34083);
+// EXTERNAL MODULE: ./src/engine/engine-json.ts
+var engine_json = __nccwpck_require__(16118);
+;// CONCATENATED MODULE: ./src/engine/container.ts
+// The engine container's life: started the way the Dagger CLI starts it, with its state in a
+// Docker named volume (never a host path, so it works when the action itself runs in a container
+// that shares the host's Docker socket, and when the action's user cannot read root-owned state),
+// and stopped only with `docker stop`, because the engine wipes its whole cache on the next start
+// after a kill.
+
+
+
+
+
+
+const ENGINE_LABEL = 'io.github.go-dagger-action.engine';
+/**
+ * A digest of what the container was created with (engine.json and the run flags), so that a later
+ * start that finds it running can tell whether it runs on the settings asked for now.
+ */
+const SPEC_LABEL = 'io.github.go-dagger-action.engine.spec';
+/** The image reference asked for: the container is created from the image's ID, which `docker ps` shows instead. */
+const IMAGE_LABEL = 'io.github.go-dagger-action.engine.image';
+/**
+ * Deterministic names per engine version and scope: a later job on the same daemon (self-hosted
+ * runners) finds the same engine and state, and a new engine version never sees an old state.
+ */
+function engineNames({ engineVersion, scope }) {
+    const version = engineVersion.replace(/^v/, '');
+    if (!/^[0-9A-Za-z][0-9A-Za-z_.-]*$/.test(version)) {
+        throw new Error(`engine version '${engineVersion}' cannot be part of a container name`);
+    }
+    let name = `dagger-engine-gda-v${version}`;
+    if (scope) {
+        const safeScope = scope.replace(/[^0-9A-Za-z_.-]+/g, '-').replace(/^-+|-+$/g, '');
+        // Different raw scopes must not share an engine just because they sanitize alike.
+        const suffix = safeScope === scope ? '' : `-${(0,external_node_crypto_.createHash)('sha256').update(scope).digest('hex').slice(0, 8)}`;
+        name += `-${safeScope}${suffix}`;
+    }
+    return { container: name, volume: name };
+}
+/** The engine logs this once its API listens: everything it does to its state at start-up is done by then. */
+const SERVING = /msg="running server on [^"]*engine\.sock"/;
+/** The engine's own words when it resets its state (dagql/cache.go, engine/server/server.go at v0.21). */
+const STATE_RESET = /msg="local cache state invalid; resetting worker and dagql persistence state"(?:.*?\breason=("[^"]*"|\S+))?/;
+/** The reason the engine gave for discarding its state at start-up, if it did, from its log. */
+function discardedStateReason(log) {
+    const reset = STATE_RESET.exec(log);
+    if (!reset)
+        return undefined;
+    return reset[1]?.replace(/^"|"$/g, '') || 'no reason given';
+}
+async function startEngine(options) {
+    const { image, names, engineConfig, readyTimeoutMs = 60_000, stopTimeoutSeconds = engine_json/* DEFAULT_STOP_TIMEOUT_SECONDS */.xS } = options;
+    const { container, volume } = names;
+    const runnerHost = `docker-container://${container}`;
+    await (0,docker/* assertDockerReachable */.CD)();
+    const imageId = options.imageId ?? (await (0,docker/* dockerOk */.XE)(['image', 'inspect', '--format', '{{.Id}}', image])).trim();
+    // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
+    // is set once the engine serves: a restart during start-up would hide its exit code.
+    const runFlags = [
+        '--privileged',
+        // Any `docker stop` without -t (another step, the daemon's own shutdown) gets the same grace
+        // period as ours, instead of Docker's 10 s and a SIGKILL that wipes the cache.
+        '--stop-timeout',
+        String(stopTimeoutSeconds),
+        '--restart',
+        'no',
+        '--volume',
+        `${volume}:${engine_json/* ENGINE_STATE_DIR */.ZG}`
+    ];
+    const spec = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify({ runFlags, engineConfig })).digest('hex');
+    let replaced;
+    const existing = await (0,docker/* inspectContainer */.aH)(container);
+    if (existing?.running && !existing.restarting) {
+        // Docker records the image each container was created from; the settings are in the label.
+        const changes = [
+            ...(existing.labels[SPEC_LABEL] === spec ? [] : ['another engine.json or other run flags']),
+            ...(existing.image === imageId ? [] : [`another image (${existing.image.slice(0, 19)})`])
+        ];
+        if (changes.length === 0)
+            return { runnerHost, reusedContainer: true };
+        // The engine reads engine.json only as it starts. Stopped as post stops it, so that the new
+        // engine finds a state closed cleanly rather than wiping it.
+        const stop = await stopEngine({ container, timeoutSeconds: stopTimeoutSeconds });
+        const how = stop.clean
+            ? 'stopped it cleanly'
+            : `stopped it, not cleanly (${stop.reason ?? `exit code ${stop.exitCode}`}),`;
+        replaced = `The engine ${container} was running with ${changes.join(' and ')}: ${how} and started it again on the same state volume`;
+    }
+    else if (existing) {
+        await removeContainer(container, existing, stopTimeoutSeconds);
+    }
+    await (0,docker/* dockerOk */.XE)(['volume', 'create', '--label', ENGINE_LABEL, volume]);
+    await (0,docker/* dockerOk */.XE)([
+        'create',
+        '--name',
+        container,
+        '--label',
+        ENGINE_LABEL,
+        '--label',
+        `${SPEC_LABEL}=${spec}`,
+        '--label',
+        `${IMAGE_LABEL}=${image}`,
+        ...runFlags,
+        // By ID: a tag that moves meanwhile (another runner's pull) must not put another build on a
+        // state keyed to this one.
+        imageId
+    ]);
+    // Streamed through the CLI, so the file never needs a path the daemon can see: the file and the
+    // directory holding it, unpacked into that directory's parent.
+    const configDir = external_node_path_.posix.dirname(engine_json/* ENGINE_CONFIG_PATH */.yG);
+    const configTar = (0,docker/* tarArchive */.Gr)([
+        { path: `${external_node_path_.posix.basename(configDir)}/`, mode: 0o755 },
+        {
+            path: external_node_path_.posix.join(external_node_path_.posix.basename(configDir), external_node_path_.posix.basename(engine_json/* ENGINE_CONFIG_PATH */.yG)),
+            mode: 0o644,
+            content: engineConfig
+        }
+    ]);
+    await (0,docker/* dockerOk */.XE)(['cp', '-', `${container}:${external_node_path_.posix.dirname(configDir)}`], { input: configTar });
+    await (0,docker/* dockerOk */.XE)(['start', container]);
+    const ready = await waitUntilServing(container, readyTimeoutMs);
+    if ('failure' in ready) {
+        const logTail = await (0,docker/* containerLogTail */.uO)(container, 30);
+        await removeContainer(container, await (0,docker/* inspectContainer */.aH)(container), stopTimeoutSeconds);
+        throw new Error(`The Dagger engine (container ${container}, image ${image}) failed to start: ${ready.failure}. Last lines of its log:\n${logTail}`);
+    }
+    await (0,docker/* dockerOk */.XE)(['update', '--restart', 'always', container]);
+    const discardedState = discardedStateReason(ready.log);
+    return {
+        runnerHost,
+        reusedContainer: false,
+        ...(replaced ? { replaced } : {}),
+        ...(discardedState ? { discardedState } : {})
+    };
+}
+/** Polls until the engine's log says its API is served (then returns that log), or says what went wrong. */
+async function waitUntilServing(container, readyTimeoutMs) {
+    const deadline = Date.now() + readyTimeoutMs;
+    for (;;) {
+        const state = await (0,docker/* inspectContainer */.aH)(container);
+        if (!state)
+            return { failure: 'the container disappeared' };
+        if (!state.running && state.status !== 'created')
+            return { failure: `it exited with code ${state.exitCode}` };
+        if (state.running) {
+            const log = await (0,docker/* containerLog */.CR)(container);
+            if (SERVING.test(log))
+                return { log };
+        }
+        if (Date.now() > deadline) {
+            return { failure: `it did not serve its API within ${readyTimeoutMs} ms (status ${state.status})` };
+        }
+        await new Promise(resolve => setTimeout(resolve, 100));
+    }
+}
+/** Stops (gracefully, if it still runs) and removes a container; its volume stays. */
+async function removeContainer(container, state, stopTimeoutSeconds) {
+    if (!state)
+        return;
+    // A graceful stop: a killed engine wipes its state on the next start.
+    if (state.running || state.restarting)
+        await (0,docker/* dockerOk */.XE)(['stop', '-t', String(stopTimeoutSeconds), container]);
+    await (0,docker/* dockerOk */.XE)(['rm', container]);
+}
+const SIGKILL_EXIT_CODE = 128 + 9;
+/**
+ * Always `docker stop -t <timeout>`: SIGTERM, and SIGKILL only when the engine outlives the
+ * timeout. Then removes the stopped container and keeps the volume with the state.
+ */
+async function stopEngine({ container, timeoutSeconds }) {
+    if (!Number.isSafeInteger(timeoutSeconds) || timeoutSeconds < 0) {
+        throw new RangeError(`timeoutSeconds must be a whole number of seconds, got ${timeoutSeconds}`);
+    }
+    await (0,docker/* assertDockerReachable */.CD)();
+    const before = await (0,docker/* inspectContainer */.aH)(container);
+    if (!before) {
+        return { clean: false, exitCode: null, durationMs: 0, reason: `no engine container named ${container}` };
+    }
+    const startedAt = Date.now();
+    const stopped = await (0,docker/* docker */.T3)(['stop', '-t', String(timeoutSeconds), container]);
+    const durationMs = Date.now() - startedAt;
+    const after = await (0,docker/* inspectContainer */.aH)(container);
+    if (!after) {
+        // Removed by someone else meanwhile (a Dagger CLI provisioning its own engine removes every
+        // other dagger-engine-* container): killed, so its state is not one to save.
+        return {
+            clean: false,
+            exitCode: null,
+            durationMs,
+            reason: 'the engine container was removed by something else while it ran'
+        };
+    }
+    if (stopped.exitCode !== 0)
+        throw new docker/* DockerCommandError */.YJ(['stop', '-t', String(timeoutSeconds), container], stopped);
+    const exitCode = after.exitCode;
+    await (0,docker/* dockerOk */.XE)(['rm', container]);
+    if (!before.running) {
+        return {
+            clean: false,
+            exitCode,
+            durationMs,
+            reason: `the engine was not running (status ${before.status}, exit code ${before.exitCode})`
+        };
+    }
+    if (after?.oomKilled) {
+        return { clean: false, exitCode, durationMs, reason: 'the kernel killed the engine (out of memory)' };
+    }
+    if (exitCode === 0)
+        return { clean: true, exitCode, durationMs };
+    if (exitCode === SIGKILL_EXIT_CODE) {
+        // docker stop only sends SIGKILL once the timeout has passed; an earlier one came from elsewhere.
+        const reason = durationMs >= timeoutSeconds * 1000
+            ? `the engine did not exit within ${timeoutSeconds} s of SIGTERM, so Docker killed it`
+            : 'the engine was killed (SIGKILL)';
+        return { clean: false, exitCode, durationMs, reason };
+    }
+    return { clean: false, exitCode, durationMs, reason: `the engine exited with code ${exitCode} on SIGTERM` };
+}
+/**
+ * Whether the daemon already holds this engine's state (a self-hosted runner that ran an earlier
+ * job): the volume exists and has the engine's dagql-cache.db. The volume is read through a
+ * container that is created and never started, so no shell or tool in the image is assumed.
+ */
+async function volumeHasState({ volume, image }) {
+    await (0,docker/* assertDockerReachable */.CD)();
+    if (!(await (0,docker/* volumeExists */.Bl)(volume)))
+        return false;
+    const probe = `${volume}-probe-${process.pid}-${Date.now()}`;
+    await (0,docker/* dockerOk */.XE)(['create', '--name', probe, '--volume', `${volume}:${engine_json/* ENGINE_STATE_DIR */.ZG}:ro`, image]);
+    try {
+        const copy = await (0,docker/* docker */.T3)(['cp', `${probe}:${engine_json/* ENGINE_STATE_DIR */.ZG}/dagql-cache.db`, '-'], { discardStdout: true });
+        return copy.exitCode === 0;
+    }
+    finally {
+        await (0,docker/* dockerOk */.XE)(['rm', probe]);
+    }
+}
+/** Discards the engine's state. A missing volume is not an error; one in use is. */
+async function removeVolume(volume) {
+    await (0,docker/* assertDockerReachable */.CD)();
+    // A state helper still on its way out would hold the volume.
+    await (0,helper_container/* helpersRemoved */.IK)();
+    const args = ['volume', 'rm', volume];
+    const result = await (0,docker/* docker */.T3)(args);
+    if (result.exitCode !== 0 && !/no such volume/i.test(result.stderr))
+        throw new docker/* DockerCommandError */.YJ(args, result);
+}
+
+;// CONCATENATED MODULE: ./src/engine/up.ts
+// Bringing the engine up, the hardest step of main: the engine's state is restored while its image
+// downloads, the handoff for post is written before the container starts (whatever fails after
+// that, post stops the engine), the engine starts, and a state it cannot start on, or one it throws
+// away at start-up, is said to be so: never "restored" for a cache that did not survive.
+// The state store (and @actions/cache with its Azure client) is imported only here, when a local
+// engine is brought up: a dry run or a runner-host job never loads it.
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The version part of the state keys: the CLI version, plus the image ID when a custom engine image
+ * is used (a tag such as `:main` can move), so state written by one engine build is never restored
+ * into another.
+ */
+function engineStateVersion(cliVersion, customImageId) {
+    if (!customImageId)
+        return cliVersion;
+    return `${cliVersion}-${(0,external_node_crypto_.createHash)('sha256').update(customImageId).digest('hex').slice(0, 12)}`;
+}
+/**
+ * Whether an engine image the daemon already has is checked against its registry for a newer build
+ * under the same tag. The default image is a release tag and a digest names one build for good, so
+ * neither costs a registry round trip; any other tag (`:main`, `:latest`, a team's `:stable`) can move.
+ */
+function checksForNewerImage(configured, defaultImage) {
+    if (configured === undefined || configured === defaultImage)
+        return false;
+    return !/@sha256:[0-9a-f]{64}$/.test(configured);
+}
+/**
+ * Pulls a tag that can move, and returns the ID of the image to run. Without a registry (an
+ * air-gapped runner, an outage) the image the daemon has serves: a warning, never a failed job.
+ */
+async function latestImage(image) {
+    const pulled = await (0,docker/* pullImage */.ZP)(image);
+    const short = (id) => id.slice(0, 19);
+    if (pulled.checkFailed) {
+        lib_core/* warning */.$e(`Could not check ${image} for a newer build (${pulled.checkFailed}): using the one this Docker daemon has, ` +
+            `${short(pulled.id)}. Pin engine-image by digest to skip this check.`);
+    }
+    else if (pulled.replaced) {
+        lib_core/* info */.pq(`Pulled a newer ${image}: ${short(pulled.id)} replaces ${short(pulled.replaced)}, with a state of its own`);
+    }
+    return pulled.id;
+}
+/** The fingerprint of state already on the daemon; '' (post then saves) when it cannot be taken. */
+async function localFingerprint(volume, helperImage) {
+    try {
+        const { stateFingerprint } = await Promise.all(/* import() */[__nccwpck_require__.e(326), __nccwpck_require__.e(225), __nccwpck_require__.e(504)]).then(__nccwpck_require__.bind(__nccwpck_require__, 504));
+        return await stateFingerprint(volume, helperImage);
+    }
+    catch (error) {
+        lib_core/* warning */.$e(`Could not read the engine state volume ${volume} (${(0,shared_errors/* errorMessage */.g)(error)}): the post step will save it whole`);
+        return '';
+    }
+}
+const COLD = { cacheHit: 'false', bytes: 0, fingerprint: '' };
+async function engineUp(cfg, cliVersion) {
+    if (cfg.engine.runnerHost) {
+        lib_core/* info */.pq(`Using the engine at ${cfg.engine.runnerHost}: no local engine, no state cache`);
+        return { runnerHost: cfg.engine.runnerHost };
+    }
+    const defaultImage = `registry.dagger.io/engine:v${cliVersion}`;
+    const image = cfg.engine.image ?? defaultImage;
+    // The engine image downloads while the state is restored. A custom image must be there first:
+    // its ID is part of the state keys.
+    const enginePulled = checksForNewerImage(cfg.engine.image, defaultImage) ? latestImage(image) : (0,docker/* ensureImage */.Yt)(image);
+    enginePulled.catch(() => undefined);
+    const engineVersion = engineStateVersion(cliVersion, cfg.engine.image ? await enginePulled : undefined);
+    const scope = [cfg.cache.keyScope, (0,pipeline_config/* stateScopeForStages */.S9)(cfg.pipeline)].filter(Boolean).join('-');
+    // Per runner too: several self-hosted runners can share one Docker daemon, and each job must stop
+    // only its own engine.
+    const names = engineNames({ engineVersion, scope: [scope, process.env.RUNNER_NAME].filter(Boolean).join('-') });
+    const tempDir = process.env.RUNNER_TEMP || external_node_path_default().join(process.cwd(), '.go-dagger-action-tmp');
+    // The job id too: two jobs of one run with the same scope (e.g. a job and the one that needs it)
+    // each save under a key of their own.
+    const runId = [process.env.GITHUB_RUN_ID || `local-${Date.now()}`, process.env.GITHUB_JOB].filter(Boolean).join('-');
+    const runAttempt = process.env.GITHUB_RUN_ATTEMPT || '1';
+    const stateOptions = {
+        volume: names.volume,
+        helperImage: cfg.engine.helperImage,
+        engineVersion,
+        scope,
+        tempDir,
+        runId,
+        runAttempt
+    };
+    let restore;
+    let stateBeforeStart = false;
+    if (await (0,docker/* volumeExists */.Bl)(names.volume)) {
+        // Read through a container of the engine image, so the image must be there.
+        await enginePulled;
+        stateBeforeStart = await volumeHasState({ volume: names.volume, image });
+    }
+    const stateOnDaemon = stateBeforeStart;
+    if (stateOnDaemon) {
+        // Self-hosted runners: this Docker daemon still holds the state of an earlier job.
+        lib_core/* info */.pq(`The engine state volume ${names.volume} is already on this Docker daemon: using it, nothing to restore`);
+        restore = cfg.cache.enabled
+            ? { ...COLD, durationMs: 0, fingerprint: await localFingerprint(names.volume, cfg.engine.helperImage) }
+            : undefined;
+    }
+    else if (cfg.cache.enabled) {
+        const { restoreEngineState } = await Promise.all(/* import() */[__nccwpck_require__.e(326), __nccwpck_require__.e(225), __nccwpck_require__.e(504)]).then(__nccwpck_require__.bind(__nccwpck_require__, 504));
+        restore = await lib_core/* group */.Os('Restore the engine state', () => restoreEngineState(stateOptions));
+        stateBeforeStart = restore.cacheHit !== 'false';
+    }
+    // A failed pull is reported as such, not taken for an engine that cannot start on the restored state.
+    const imageId = await enginePulled;
+    let manifestPath;
+    if (restore?.manifest) {
+        manifestPath = external_node_path_default().join(tempDir, `go-dagger-action-restored-${names.volume}.json`);
+        await (0,promises_.writeFile)(manifestPath, JSON.stringify(restore.manifest));
+    }
+    const saving = decideSave({ setting: cfg.cache.save, event: cfg.event, stages: cfg.pipeline.stages });
+    const handoff = (fingerprint, manifest) => ({
+        container: names.container,
+        volume: names.volume,
+        engineVersion,
+        helperImage: cfg.engine.helperImage,
+        stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds,
+        cache: cfg.cache.enabled
+            ? {
+                save: saving.save,
+                saveReason: saving.reason,
+                scope,
+                fingerprint: fingerprint || undefined,
+                manifestPath: manifest,
+                tempDir,
+                runId,
+                runAttempt
+            }
+            : undefined
+    });
+    // Saved before the engine starts: whatever fails after that, post stops the engine.
+    savePostState(handoff(restore?.fingerprint, manifestPath));
+    const engineConfig = (0,engine_json/* engineConfigJson */.Jt)({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes, overrides: cfg.engine.config });
+    const startOptions = { image, imageId, names, engineConfig, stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds };
+    const coldAfter = (previous) => previous && { ...COLD, durationMs: previous.durationMs };
+    let started;
+    try {
+        started = await startEngine(startOptions);
+        if (started.replaced)
+            lib_core/* info */.pq(started.replaced);
+    }
+    catch (error) {
+        if (!stateBeforeStart)
+            throw error;
+        lib_core/* warning */.$e(`The engine did not start on the restored state (${(0,shared_errors/* errorMessage */.g)(error)}); discarding it and starting cold`);
+        await removeVolume(names.volume);
+        started = await startEngine(startOptions);
+        restore = coldAfter(restore);
+        // The discarded state's manifest would only mislead the next save's reuse of parts.
+        savePostState(handoff(undefined, undefined));
+    }
+    if (started.discardedState && stateBeforeStart) {
+        const what = stateOnDaemon ? 'the state it found on this Docker daemon' : 'the restored state';
+        lib_core/* warning */.$e(`The engine discarded ${what} at start-up (${started.discardedState}): this run starts cold`);
+        restore = coldAfter(restore);
+        savePostState(handoff(undefined, undefined));
+    }
+    return {
+        runnerHost: started.runnerHost,
+        restore,
+        ...(stateOnDaemon ? { stateOnDaemon } : {}),
+        ...(started.discardedState && stateBeforeStart ? { discardedState: started.discardedState } : {})
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/dagger-json.ts
+// The Dagger version, from one source of truth: the dagger-version input when it is set, else the
+// engineVersion of the source's dagger.json (the version the repository's own Dagger module asks
+// for), else the version the bundled SDK pins. The version is validated like the input, and judged
+// against the bundled SDK, before anything is downloaded.
+//
+// Why the judgement: the action's stages speak to the engine through the bundled @dagger.io/dagger,
+// whose client is generated from the API of one release line (SDK_CLI_VERSION's X.Y). An engine of
+// that line serves that API; an engine of another line may have renamed, removed or changed some of
+// it, and a stage would then fail half-way with a GraphQL error that names neither cause. So:
+//   - stage none: the SDK never talks to the engine (the job's later steps do), any version is fine;
+//   - the SDK's own line: used, with one line in the log when the patch differs;
+//   - another line from the dagger-version input: used, with a warning (a deliberate choice);
+//   - another line from dagger.json: refused, because that file speaks for the module's own
+//     `dagger call`, not for the action's stages; dagger-version (with its warning) or stage none
+//     are the ways to run it anyway.
+
+
+
+
+
+const DAGGER_JSON = 'dagger.json';
+/** A bad value in a file the action reads: it names the file, the field, the value and what is allowed. */
+class FileFieldError extends Error {
+    file;
+    field;
+    value;
+    allowed;
+    constructor(file, field, value, allowed) {
+        super(`${file}: field '${field}' has an invalid value '${value}': ${allowed}`);
+        this.file = file;
+        this.field = field;
+        this.value = value;
+        this.allowed = allowed;
+        this.name = 'FileFieldError';
+    }
+}
+/** A value from the file as a message may show it: quoted by JSON and cut short. */
+function shown(value) {
+    const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+    return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+function errorCode(error) {
+    // Not `instanceof Error`: an error from node:fs may come from another realm's Error (a VM context).
+    return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+        ? error.code
+        : undefined;
+}
+/**
+ * The engineVersion of `<dir>/dagger.json`, validated; undefined when there is no dagger.json or it
+ * names no engineVersion. A dagger.json that is there but unreadable, not JSON, or with an
+ * engineVersion of the wrong form fails, naming the file: it is the version's source of truth.
+ */
+async function readDaggerJsonEngineVersion(dir, shownAs = (0,external_node_path_.join)(dir, DAGGER_JSON)) {
+    let text;
+    try {
+        text = await (0,promises_.readFile)((0,external_node_path_.join)(dir, DAGGER_JSON), 'utf8');
+    }
+    catch (error) {
+        if (errorCode(error) === 'ENOENT')
+            return undefined;
+        throw new Error(`${shownAs} could not be read (${errorCode(error) ?? (0,shared_errors/* errorMessage */.g)(error)})`, { cause: error });
+    }
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch (error) {
+        throw new Error(`${shownAs} is not JSON (${(0,shared_errors/* errorMessage */.g)(error)})`, { cause: error });
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new Error(`${shownAs} is not a JSON object`);
+    }
+    if (!('engineVersion' in parsed) || parsed.engineVersion === undefined)
+        return undefined;
+    const raw = parsed.engineVersion;
+    const allowed = `${DAGGER_VERSION_ALLOWED}, or no engineVersion for the bundled SDK's ${SDK_CLI_VERSION}`;
+    if (typeof raw !== 'string')
+        throw new FileFieldError(shownAs, 'engineVersion', shown(raw), allowed);
+    const version = normalizeDaggerVersion(raw);
+    if (!version)
+        throw new FileFieldError(shownAs, 'engineVersion', shown(raw), allowed);
+    return { file: shownAs, raw, version };
+}
+/** `0.21` of `0.21.8` or `0.21.9-rc.1`: the unit whose API the engine and the SDK must share before 1.0. */
+function releaseLine(version) {
+    return version.split('-')[0].split('.').slice(0, 2).join('.');
+}
+/** How a resolved version (never `latest`) fares with the bundled SDK; see the head of this file. */
+function judgeDaggerVersion(version, choice) {
+    const sdkLine = releaseLine(SDK_CLI_VERSION);
+    const where = choice.from === 'input'
+        ? 'the dagger-version input'
+        : choice.from === 'dagger.json'
+            ? `${choice.pin?.file ?? DAGGER_JSON} engineVersion`
+            : 'the bundled SDK';
+    if (version === SDK_CLI_VERSION)
+        return { level: 'quiet', message: `Dagger ${version} from ${where}` };
+    if (!choice.sdkStages) {
+        return {
+            level: 'info',
+            message: `Dagger ${version} from ${where}: stage none runs none of the action's stages, so the bundled SDK (${SDK_CLI_VERSION}) never talks to this engine`
+        };
+    }
+    if (releaseLine(version) === sdkLine) {
+        return {
+            level: 'info',
+            message: `Dagger ${version} from ${where}: the same release line (${sdkLine}) as the bundled SDK ${SDK_CLI_VERSION}, whose API the stages use`
+        };
+    }
+    const why = `the action's stages run through the bundled Dagger SDK ${SDK_CLI_VERSION}, which speaks the API of ${sdkLine}.x; ` +
+        `an engine of ${releaseLine(version)} may reject or misread some of it`;
+    if (choice.from === 'dagger.json') {
+        return {
+            level: 'refuse',
+            message: new FileFieldError(choice.pin?.file ?? DAGGER_JSON, 'engineVersion', choice.pin?.raw ?? version, `${why}. Expected a ${sdkLine}.x version here; or set the dagger-version input to run the stages on ${version} anyway (with a warning), or stage none to set up the engine for the module's own dagger commands`).message
+        };
+    }
+    return {
+        level: 'warning',
+        message: `Dagger ${version} from ${where}: ${why}. Pin a ${sdkLine}.x version, or use stage none to run only your own dagger commands`
+    };
+}
+/** judgeDaggerVersion, acted on: a line in the log, a warning, or the step's failure. */
+function enforceDaggerVersion(version, choice) {
+    const verdict = judgeDaggerVersion(version, choice);
+    if (verdict.level === 'refuse')
+        throw new Error(verdict.message);
+    if (verdict.level === 'warning')
+        lib_core/* warning */.$e(verdict.message);
+    else if (verdict.level === 'info')
+        lib_core/* info */.pq(verdict.message);
+}
+/**
+ * The Dagger version and where it came from. `input` is the raw dagger-version input, `parsed` what
+ * parseDaggerVersion made of it; `dir` is the source directory, `shownAs` its dagger.json as
+ * messages name it. A pinned version is judged here; `latest` once the install has resolved it.
+ */
+async function chooseDaggerVersion(opts) {
+    let version = opts.parsed;
+    let choice;
+    if (opts.input.trim() !== '') {
+        choice = { from: 'input', sdkStages: opts.sdkStages };
+        // The input wins; a dagger.json that says otherwise is worth one line, and its errors are not
+        // this job's to fail on.
+        const pin = await readDaggerJsonEngineVersion(opts.dir, opts.shownAs).catch(() => undefined);
+        if (pin && pin.version !== version) {
+            lib_core/* info */.pq(`The dagger-version input (${version}) takes precedence over ${pin.file} engineVersion ${pin.raw}`);
+        }
+    }
+    else {
+        const pin = await readDaggerJsonEngineVersion(opts.dir, opts.shownAs);
+        if (pin) {
+            version = pin.version;
+            choice = { from: 'dagger.json', pin: { file: pin.file, raw: pin.raw }, sdkStages: opts.sdkStages };
+        }
+        else {
+            choice = { from: 'sdk', sdkStages: opts.sdkStages };
+        }
+    }
+    if (version !== 'latest')
+        enforceDaggerVersion(version, choice);
+    return { version, choice };
+}
+
+// EXTERNAL MODULE: ../../work/main/node_modules/ajv/dist/2020.js
+var _2020 = __nccwpck_require__(18514);
+;// CONCATENATED MODULE: ./src/inputs/engine.schema.json
+const engine_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://github.com/dagger/dagger/engine/config/config","$ref":"#/$defs/Config","$defs":{"Config":{"properties":{"logLevel":{"type":"string","enum":["error","warn","info","debug","debugextra","trace"],"description":"LogLevel defines the engine\'s logging level."},"gc":{"$ref":"#/$defs/GCConfig","description":"GC configures the engine\'s garbage collector."},"security":{"$ref":"#/$defs/Security","description":"Security allows configuring various security settings for the engine."},"registries":{"additionalProperties":{"$ref":"#/$defs/RegistryConfig"},"type":"object","description":"Registries configures custom registry mirrors, root CAs, and insecure/HTTP access."}},"additionalProperties":false,"type":"object"},"DiskSpace":{"anyOf":[{"type":"string","pattern":"^[0-9][0-9.]*([kKmMgGtTpP][iI]?)?[bB]?$"},{"type":"string","pattern":"^[0-9]+%$"},{"type":"number"}],"description":"DiskSpace is either an integer number of bytes (e.g. 512000000), a string with a byte unit suffix (e.g. \\"512MB\\"), or a string percentage of the total disk space (e.g. \\"10%\\")."},"Duration":{"anyOf":[{"type":"string","pattern":"^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"},{"type":"string","pattern":"^[0-9]+$"},{"type":"number"}],"description":"Duration is either an integer number of seconds (e.g. 3600), or a string representation of the time (e.g. \\"1h30m\\")."},"GCConfig":{"properties":{"enabled":{"type":"boolean","description":"Enabled controls whether the garbage collector is enabled - it is switched on by default (and generally shouldn\'t be turned off, except for very short-lived dagger instances)."},"reservedSpace":{"$ref":"#/$defs/DiskSpace","description":"ReservedSpace is the minimum amount of disk space this policy is guaranteed to retain. Any usage below this threshold will not be reclaimed during garbage collection."},"maxUsedSpace":{"$ref":"#/$defs/DiskSpace","description":"MaxUsedSpace is the maximum amount of disk space this policy is allowed to use. Any usage exceeding this limit will be cleaned up during a garbage collection sweep."},"minFreeSpace":{"$ref":"#/$defs/DiskSpace","description":"MinFreeSpace is the target amount of free disk space the garbage collector will attempt to leave. However, it will never let the available space fall below ReservedSpace."},"sweepSize":{"$ref":"#/$defs/DiskSpace","description":"SweepSize is the minimum amount of space to sweep during a single gc pass. Either an absolute number of bytes, or a percentage of the \\"allowed space\\" between reserved and max."},"policies":{"items":{"$ref":"#/$defs/GCPolicy"},"type":"array","description":"Policies are a list of manually configured policies - if not specified, an automatic default will be generated from the top-level disk space parameters."}},"additionalProperties":false,"type":"object"},"GCPolicy":{"properties":{"all":{"type":"boolean","description":"All matches every cache record."},"filters":{"items":{"type":"string"},"type":"array","description":"Filters are a list of containerd filters to match specific cache records. The available filters are: \\"id\\", \\"parents\\", \\"description\\", \\"inuse\\", \\"mutable\\", \\"immutable\\", \\"type\\", \\"shared\\", and \\"private\\"."},"keepDuration":{"$ref":"#/$defs/Duration","description":"KeepDuration specifies the minimum amount of time to keep records in this policy."},"reservedSpace":{"$ref":"#/$defs/DiskSpace","description":"ReservedSpace is the minimum amount of disk space this policy is guaranteed to retain. Any usage below this threshold will not be reclaimed during garbage collection."},"maxUsedSpace":{"$ref":"#/$defs/DiskSpace","description":"MaxUsedSpace is the maximum amount of disk space this policy is allowed to use. Any usage exceeding this limit will be cleaned up during a garbage collection sweep."},"minFreeSpace":{"$ref":"#/$defs/DiskSpace","description":"MinFreeSpace is the target amount of free disk space the garbage collector will attempt to leave. However, it will never let the available space fall below ReservedSpace."},"sweepSize":{"$ref":"#/$defs/DiskSpace","description":"SweepSize is the minimum amount of space to sweep during a single gc pass. Either an absolute number of bytes, or a percentage of the \\"allowed space\\" between reserved and max."}},"additionalProperties":false,"type":"object"},"RegistryConfig":{"properties":{"mirrors":{"items":{"type":"string"},"type":"array"},"http":{"type":"boolean"},"insecure":{"type":"boolean"},"ca":{"items":{"type":"string"},"type":"array"}},"additionalProperties":false,"type":"object","required":["mirrors","http","insecure","ca"]},"Security":{"properties":{"insecureRootCapabilities":{"type":"boolean","description":"InsecureRootCapabilities controls whether the argument of the same name is permitted in Container.withExec - it is allowed by default. Disabling this option ensures that dagger build containers do not run as privileged, and is a basic form of security hardening."}},"additionalProperties":false,"type":"object"}}}');
+;// CONCATENATED MODULE: ./src/inputs/engine-config.ts
+// The `engine-config` input. The engine refuses to start on a field it does not know, so the value
+// is checked against the engine's own schema (docs/static/reference/engine.schema.json in the
+// dagger repository at v0.21.8) before anything runs. Kept apart from engine/engine-json.ts, which
+// writes engine.json and needs no validator.
+
+
+
+
+/** Set by cache-max-size: an engine-config that sets them too is refused rather than half-applied. */
+const OWNED_GC_FIELDS = ['enabled', 'maxUsedSpace', 'reservedSpace'];
+const ALLOWED = 'expected a JSON object for /etc/dagger/engine.json (logLevel, gc, security, registries), e.g. {"registries":{"docker.io":{"mirrors":["mirror.example.com"]}}}';
+/**
+ * The schema is generated from the engine's Go structs, which marks every registry field required;
+ * the engine decodes engine.json with Go's encoding/json, which requires none (only unknown fields
+ * are fatal), so a mirror entry without `ca` starts fine. The `required` lists are dropped.
+ */
+function withoutRequired(node) {
+    if (Array.isArray(node))
+        return node.map(withoutRequired);
+    if (typeof node !== 'object' || node === null)
+        return node;
+    return Object.fromEntries(Object.entries(node)
+        .filter(([key]) => key !== 'required')
+        .map(([key, value]) => [key, withoutRequired(value)]));
+}
+let validator;
+function validate(value) {
+    validator ??= new _2020.Ajv2020({ strict: false, allErrors: true }).compile(withoutRequired(engine_schema_namespaceObject));
+    return validator(value) ? [] : (validator.errors ?? []);
+}
+function describe(error) {
+    const where = error.instancePath || '/';
+    if (error.keyword === 'additionalProperties') {
+        return `${where}: unknown field '${String(error.params.additionalProperty)}'`;
+    }
+    return `${where}: ${error.message ?? error.keyword}`;
+}
+/** Parses the `engine-config` input: '' is none; otherwise a JSON object that the engine accepts. */
+function parseEngineConfig(raw) {
+    const value = raw.trim();
+    if (value === '')
+        return undefined;
+    let parsed;
+    try {
+        parsed = JSON.parse(value);
+    }
+    catch (error) {
+        throw new parse/* InputError */.dz('engine-config', value, `${ALLOWED}; it is not JSON (${(0,shared_errors/* errorMessage */.g)(error)})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new parse/* InputError */.dz('engine-config', value, ALLOWED);
+    }
+    const errors = validate(parsed);
+    if (errors.length > 0) {
+        // anyOf branches repeat one another; the first few distinct messages say what is wrong.
+        const messages = [...new Set(errors.map(describe))].slice(0, 3);
+        throw new parse/* InputError */.dz('engine-config', value, `the engine's schema refuses it: ${messages.join('; ')}`);
+    }
+    const gc = parsed.gc;
+    const owned = OWNED_GC_FIELDS.filter(field => gc && field in gc);
+    if (owned.length > 0) {
+        throw new parse/* InputError */.dz('engine-config', value, `leave out gc.${owned.join(', gc.')}: the action sets the GC limit from cache-max-size, so that the saved state fits the cache (other gc fields are allowed)`);
+    }
+    return parsed;
+}
+
+// EXTERNAL MODULE: ./src/inputs/gomod.ts
+var gomod = __nccwpck_require__(67120);
+;// CONCATENATED MODULE: ./src/inputs/action-config.ts
+// The one module that reads the action's inputs. Everything is parsed and validated here, before
+// any download or Docker call, so a typo fails the step in a second with a message that names the
+// input, the value and what is allowed.
+
+
+
+
+
+
+
+
+
+
+/** Compressed, 5 GB of engine state stays well under GitHub's 10 GB Actions cache per repository. */
+const DEFAULT_CACHE_MAX_SIZE = '5GB';
+const MIN_CACHE_MAX_SIZE = 100e6;
+const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = engine_json/* DEFAULT_STOP_TIMEOUT_SECONDS */.xS;
+const DEFAULT_STATE_HELPER_IMAGE = 'debian:bookworm-slim';
+/** The scanner an empty `scanner` input gives (parsePipelineInputs), and action.yml's default. */
+const DEFAULT_SCANNER = 'trivy';
+/** The schemes `_EXPERIMENTAL_DAGGER_RUNNER_HOST` accepts in the Dagger CLI. */
+const RUNNER_HOST_SCHEMES = [
+    'tcp',
+    'unix',
+    'container',
+    'docker-container',
+    'podman-container',
+    'kube-pod',
+    'ssh',
+    'dagger-cloud'
+];
+/** Inputs whose values are masked in the log the moment they are read. */
+const SECRET_INPUTS = ['cloud-token', 'registry-password', 'go-private-token'];
+const CACHE_KEY = /^[A-Za-z0-9._+=/-]{1,100}$/;
+/** The runner's reader: `@actions/core` getInput, which trims and gives '' for an unset input. */
+const coreReader = name => lib_core/* getInput */.V4(name);
+function parseRunnerHost(raw) {
+    const value = raw.trim();
+    if (value === '')
+        return undefined;
+    const match = /^([a-z][a-z0-9+.-]*):\/\/(.+)$/.exec(value);
+    if (!match || !RUNNER_HOST_SCHEMES.includes(match[1]) || /\s/.test(match[2])) {
+        throw new parse/* InputError */.dz('runner-host', value, `expected <scheme>://<address> with a scheme of ${RUNNER_HOST_SCHEMES.join(', ')}, e.g. tcp://10.0.0.5:1234 or container://dagger-engine`);
+    }
+    return value;
+}
+function parseCacheKey(raw) {
+    const value = raw.trim();
+    if (value === '')
+        return '';
+    if (!CACHE_KEY.test(value)) {
+        throw new parse/* InputError */.dz('cache-key', value, 'expected 1 to 100 of A-Z a-z 0-9 . _ - + = / (no commas or spaces)');
+    }
+    return value;
+}
+function parseCacheSave(raw) {
+    const value = raw.trim();
+    if (value === '' || ['auto', 'Auto', 'AUTO'].includes(value))
+        return 'auto';
+    try {
+        return (0,parse/* parseBoolean */.yG)('cache-save', value, true);
+    }
+    catch {
+        throw new parse/* InputError */.dz('cache-save', value, 'expected auto (save only from trusted runs), true (always) or false (never)');
+    }
+}
+/**
+ * The event that triggered the run and its payload, as the runner wrote them. A payload that
+ * cannot be read is no error: the save policy then counts the run as untrusted where it matters.
+ */
+async function readTriggerEvent(env) {
+    const name = env.GITHUB_EVENT_NAME?.trim() ?? '';
+    const file = env.GITHUB_EVENT_PATH;
+    if (!file)
+        return { name, unreadable: 'GITHUB_EVENT_PATH is not set' };
+    let text;
+    try {
+        text = await (0,promises_.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        // Not `instanceof Error`: an error from node:fs may come from another realm's Error (a VM context).
+        const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+            ? error.code
+            : String(error);
+        return { name, unreadable: `${file} could not be read (${code})` };
+    }
+    try {
+        return { name, payload: JSON.parse(text) };
+    }
+    catch {
+        return { name, unreadable: `${file} is not JSON` };
+    }
+}
+/** Reads and validates the inputs of the action's shell: CLI install, engine and state cache. */
+function readActionInputs(read = coreReader) {
+    // Masked already: readConfig masks every secret input before reading any other.
+    const cloudToken = read('cloud-token');
+    const version = parseDaggerVersion(read('dagger-version'));
+    const baseUrl = parseBaseUrl(read('dagger-base-url'));
+    const runnerHost = parseRunnerHost(read('runner-host'));
+    // Inputs for the engine the action starts: none is started when runner-host names one.
+    const forOwnEngine = (name) => {
+        const raw = read(name);
+        if (raw && runnerHost)
+            throw new parse/* InputError */.dz(name, raw, 'leave it empty when runner-host is set: the action starts no engine then');
+        return raw;
+    };
+    const imageRaw = forOwnEngine('engine-image');
+    const image = imageRaw ? (0,parse/* parseImageReference */.o_)('engine-image', imageRaw) : undefined;
+    const helperImage = (0,parse/* parseImageReference */.o_)('state-helper-image', read('state-helper-image') || DEFAULT_STATE_HELPER_IMAGE);
+    const engineConfig = parseEngineConfig(forOwnEngine('engine-config'));
+    const stopTimeoutSeconds = (0,parse/* parseInteger */.cG)('engine-stop-timeout', read('engine-stop-timeout'), DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS, {
+        min: 1,
+        max: 3600
+    });
+    const cacheWanted = (0,parse/* parseBoolean */.yG)('cache', read('cache'), true);
+    const save = parseCacheSave(read('cache-save'));
+    const keyScope = parseCacheKey(read('cache-key'));
+    const maxSizeBytes = (0,parse/* parseSize */.DB)('cache-max-size', read('cache-max-size'), (0,parse/* parseSize */.DB)('cache-max-size', DEFAULT_CACHE_MAX_SIZE, 0));
+    if (maxSizeBytes < MIN_CACHE_MAX_SIZE) {
+        throw new parse/* InputError */.dz('cache-max-size', read('cache-max-size'), 'expected at least 100MB: the engine needs room for one build');
+    }
+    return {
+        dagger: { version, baseUrl, ...(cloudToken ? { cloudToken } : {}) },
+        engine: {
+            ...(image ? { image } : {}),
+            ...(runnerHost ? { runnerHost } : {}),
+            stopTimeoutSeconds,
+            helperImage,
+            ...(engineConfig ? { config: engineConfig } : {})
+        },
+        cache: { enabled: cacheWanted && !runnerHost, save, keyScope, maxSizeBytes }
+    };
+}
+/** Every input of the action: the shell's and the pipeline's, validated before anything runs. */
+async function readConfig(read = coreReader, { env = process.env, cwd = process.cwd() } = {}) {
+    // Masked before any parsing, so no error message or later log line can show them.
+    for (const name of SECRET_INPUTS) {
+        const secret = read(name);
+        if (secret)
+            lib_core/* setSecret */.Pq(secret);
+    }
+    const action = readActionInputs(read);
+    const pipeline = await (0,pipeline_config/* parsePipelineInputs */.vO)(read, env, cwd);
+    // After the pipeline inputs: the source directory holds the dagger.json that may pin the version.
+    const dagger = await chooseDaggerVersion({
+        input: read('dagger-version'),
+        parsed: action.dagger.version,
+        dir: pipeline.source,
+        shownAs: external_node_path_.posix.join(pipeline.sourceFromRepo, DAGGER_JSON),
+        sdkStages: pipeline.stages.length > 0
+    });
+    const event = await readTriggerEvent(env);
+    const versionSources = {
+        dagger: dagger.choice,
+        ...(pipeline.goVersionFrom === 'go.mod' ? { goModLine: await goModLine(pipeline) } : {}),
+        // The runner hands action.yml's default for an input left unset: a value equal to the default
+        // counts as the default (the same version either way).
+        golangciLint: pipeline.golangciLintVersion === pipeline_config/* DEFAULT_GOLANGCI_LINT_VERSION */.qE ? 'default' : 'input',
+        scanner: pipeline.scanner === DEFAULT_SCANNER ? 'default' : 'input'
+    };
+    return { ...action, dagger: { ...action.dagger, version: dagger.version }, pipeline, event, versionSources };
+}
+/** The go.mod line that gave the Go version: its toolchain line when that names it, else its go line. */
+async function goModLine(pipeline) {
+    const mod = await (0,gomod/* readGoMod */.fz)(pipeline.source);
+    return mod.toolchain?.startsWith(`go${pipeline.goVersion}`) ? `toolchain ${mod.toolchain}` : `go ${mod.go}`;
+}
+
+// EXTERNAL MODULE: ./src/pipeline/build.ts
+var build = __nccwpck_require__(16677);
+// EXTERNAL MODULE: ./src/pipeline/dag.ts + 1 modules
+var dag = __nccwpck_require__(84545);
+// EXTERNAL MODULE: ./src/pipeline/image.ts + 1 modules
+var pipeline_image = __nccwpck_require__(44922);
+// EXTERNAL MODULE: ./src/pipeline/lint.ts
+var pipeline_lint = __nccwpck_require__(74976);
+// EXTERNAL MODULE: ./src/pipeline/scan.ts
+var scan = __nccwpck_require__(94844);
+// EXTERNAL MODULE: ./src/pipeline/test.ts
+var test = __nccwpck_require__(96497);
+;// CONCATENATED MODULE: ./src/pipeline/plan.ts
+// The dry-run plan: what the pipeline would ask of the engine, from the configuration alone
+// (no engine, no network). Secrets appear only as the input that holds them.
+
+
+
+
+
+
+
+function quote(args) {
+    return args.map(a => (a === '' || /[\s"'$]/.test(a) ? JSON.stringify(a) : a)).join(' ');
+}
+function describePlan(cfg) {
+    const lines = [];
+    const row = (label, text) => {
+        lines.push(`${label.padEnd(10)}${text}`);
+    };
+    const more = (text) => {
+        lines.push(`${''.padEnd(12)}${text}`);
+    };
+    const has = (stage) => cfg.stages.includes(stage);
+    const caches = (0,build/* cacheVolumeNames */.ZE)(cfg);
+    const platforms = (0,pipeline_config/* imagePlatforms */.UM)(cfg).map(p => p.name);
+    lines.push('Plan (dry run: no engine is started and nothing is pulled, built or pushed)');
+    if (cfg.stages.length === 0) {
+        row('stages', `none: the CLI is installed and the engine started, with its cached state, for later steps`);
+        more(`source: ${cfg.sourceFromRepo || '.'}; no built-in stage runs`);
+        return lines.join('\n') + '\n';
+    }
+    row('module', `${cfg.modulePath} in ${cfg.sourceFromRepo || '.'} (Go ${cfg.goVersion} from ${cfg.goVersionFrom === 'input' ? 'go-version' : 'go.mod'})`);
+    const skippedPublish = cfg.allStages && !has('publish') ? ' (publish left out: no image set)' : '';
+    row('stages', `${cfg.stages.join(', ')}${cfg.allStages ? ' (all)' : ''}${skippedPublish}`);
+    for (const stage of cfg.stages) {
+        const after = dag/* STAGE_DEPENDENCIES */.P[stage].filter(has);
+        more(`${stage}: ${after.length ? `after ${after.join(', ')}` : 'starts at once'}`);
+    }
+    if (has('build')) {
+        const download = cfg.hasLocalReplace
+            ? 'go mod download with the source (go.mod replaces a module by a local directory)'
+            : 'go mod download on go.mod/go.sum before the source';
+        row('build', `golang:${cfg.goVersion}, CGO_ENABLED=0, GOTOOLCHAIN=local, ${download}`);
+        for (const platform of cfg.platforms) {
+            more(`${platform.name.padEnd(16)} ${quote((0,build/* buildCommand */.Oe)(cfg, platform))}`);
+        }
+        more(`export → ${cfg.output}/{${cfg.platforms.map(p => (0,build/* binaryFileName */.Zq)(cfg, p)).join(',')},checksums.txt}`);
+    }
+    if (has('lint')) {
+        row('lint', `${(0,pipeline_lint/* lintImage */.l8)(cfg)}: ${quote(pipeline_lint/* LINT_COMMAND */.kO)} (the repository's .golangci.yml applies)`);
+    }
+    if (has('test')) {
+        row('test', `golang:${cfg.goVersion}: ${quote((0,test/* testCommand */.e)(cfg))}${cfg.coverage ? ', then go tool cover -func' : ''}`);
+    }
+    if (has('image')) {
+        row('image', `${cfg.baseImage} + ${(0,pipeline_image/* binaryPathInImage */.N0)(cfg)}, user ${pipeline_config/* IMAGE_USER */.yQ}, entrypoint ${(0,pipeline_image/* binaryPathInImage */.N0)(cfg)}`);
+        more(`platforms ${platforms.join(', ')}`);
+        for (const [name, value] of Object.entries(cfg.labels))
+            more(`label ${name}=${value}`);
+        more(has('publish') ? 'published, so no tarball is written' : `export → ${(0,pipeline_config/* imageTarballPath */.PM)(cfg)} (OCI, all platforms)`);
+    }
+    if (has('scan')) {
+        row('scan', `${pipeline_config/* SCANNER_IMAGES */.Qr[cfg.scanner]}: ${cfg.scanner} ${quote((0,scan/* scanArguments */.y6)(cfg))}, per platform`);
+        more(`database: ${cfg.scanner} ${quote((0,scan/* dbUpdateArguments */.KV)(cfg))} first, once per UTC day`);
+        more(`fails on ${cfg.severities.join(', ')}; SARIF → ${(0,pipeline_config/* sarifPath */.tK)(cfg)}`);
+    }
+    if (has('publish') && cfg.image) {
+        row('publish', `${cfg.image} for ${platforms.join(', ')}`);
+        more(`tags ${cfg.tags.join(', ')}`);
+        if (cfg.registry) {
+            more(`auth ${cfg.registry.address} as ${cfg.registry.username}, password from registry-password (secret)`);
+        }
+    }
+    else if (cfg.image) {
+        row('tags', `${cfg.image}:{${cfg.tags.join(',')}} (not pushed: publish is not among the stages)`);
+    }
+    // lint shares the module cache; everything but lint compiles with the module's Go.
+    const volumes = [`${caches.modules} → ${build/* MODULE_CACHE */.aQ}`];
+    if (cfg.stages.some(s => s !== 'lint'))
+        volumes.push(`${caches.build} → ${build/* BUILD_CACHE */.yJ}`);
+    if (has('lint')) {
+        const lint = (0,pipeline_lint/* lintCacheVolumeNames */.s1)(cfg);
+        volumes.push(`${lint.results} → ${pipeline_lint/* LINT_CACHE */.Be}`, `${lint.build} → ${build/* BUILD_CACHE */.yJ} (lint)`);
+    }
+    if (has('scan'))
+        volumes.push(`${(0,scan/* scanCacheVolumeName */.ni)(cfg)} → ${scan/* DB_CACHE */.oI}`);
+    row('caches', volumes.join(', '));
+    if (cfg.goPrivate.length > 0) {
+        const auth = cfg.goPrivateToken
+            ? `, token from go-private-token (secret) as /root/.netrc for ${(0,build/* privateModuleHosts */.bA)(cfg.goPrivate).join(', ')}`
+            : '';
+        row('private', `GOPRIVATE=${cfg.goPrivate.join(',')}${auth}`);
+    }
+    return lines.join('\n') + '\n';
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(57075);
+;// CONCATENATED MODULE: ./src/report/log.ts
+// What the pipeline prints to the log: the engine's progress as plain lines (no TUI: the runner's
+// log is not a terminal), a line as each stage starts and ends, and then one collapsible group per
+// stage with what it produced or why it failed. The same plain text is what the local command prints.
+//
+// Stages run concurrently in one engine session, so their live progress interleaves; GitHub's groups
+// cannot nest or interleave, hence the per-stage groups are written once a stage's outcome is known.
+
+
+
+
+
+// ANSI colour and cursor sequences: the runner's log is not a terminal.
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CONTROL = /\x1b\[[0-9;?]*[A-Za-z]/g;
+/**
+ * A writable for `connection(fn, { LogOutput })`: hands each complete line of the engine's
+ * progress to onLine, without terminal control sequences.
+ */
+function lineWriter(onLine) {
+    let pending = '';
+    const flushLines = (text) => {
+        const lines = (pending + text).split(/\r?\n|\r/);
+        pending = lines.pop() ?? '';
+        for (const line of lines)
+            onLine(line.replace(TERMINAL_CONTROL, ''));
+    };
+    return new external_node_stream_.Writable({
+        write(chunk, _encoding, done) {
+            flushLines(chunk.toString());
+            done();
+        },
+        final(done) {
+            if (pending !== '')
+                flushLines('\n');
+            done();
+        }
+    });
+}
+const STATUS_MARK = { passed: '✔', failed: '✖', skipped: '⏭' };
+function stageHeadline(report) {
+    if (report.status === 'skipped') {
+        const blocked = report.blockedBy?.length ? `: ${report.blockedBy.join(', ')} did not pass` : '';
+        return `${STATUS_MARK.skipped} ${report.stage} skipped${blocked}`;
+    }
+    return `${STATUS_MARK[report.status]} ${report.stage} ${report.status} in ${format_formatDuration(report.durationMs)}`;
+}
+/** Hooks for runPipeline: one plain line per stage start and end, engine messages as they come. */
+function stageProgressHooks(print = lib_core/* info */.pq) {
+    return {
+        onStageStart: stage => print(`▶ ${stage} started`),
+        onStageEnd: report => print(stageHeadline(report)),
+        log: message => print(message)
+    };
+}
+const LIST_LIMIT = 20;
+function log_shown(items, render) {
+    const lines = items.slice(0, LIST_LIMIT).map(render);
+    if (items.length > LIST_LIMIT)
+        lines.push(`… and ${items.length - LIST_LIMIT} more, ${items.length} in all`);
+    return lines;
+}
+const textRenderers = {
+    build: (result, show) => [
+        ...result.binaries.map(b => `${b.platform.padEnd(16)} ${show(b.path)}  ${format_formatBytes(b.size)}  sha256:${b.sha256}`),
+        `checksums        ${show(result.checksums)}`
+    ],
+    lint: result => {
+        if (result.findings.length === 0)
+            return ['no findings'];
+        const linters = countBy(result.findings, f => f.linter || 'unknown');
+        return [
+            `${format_plural(result.findings.length, 'finding')}: ${linters.map(([l, n]) => `${l} ${n}`).join(', ')}`,
+            ...log_shown(result.findings, f => `${f.file}:${f.line}:${f.column}: ${f.message} (${f.linter})`)
+        ];
+    },
+    test: result => [
+        `${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped` +
+            (result.coverage === undefined ? '' : `, coverage ${formatPercent(result.coverage)}`),
+        ...log_shown(result.failures, f => {
+            const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
+            return `FAIL ${f.test || '(package)'} (${f.package}) ${where}${failureMessage(f, 1).split('\n')[0]}`;
+        })
+    ],
+    image: (result, show) => [
+        ...(result.variants.length > 0
+            ? result.variants.map(v => `${v.platform.padEnd(16)} ${v.digest}  ${format_formatBytes(v.size)}`)
+            : [`platforms ${result.platforms.join(', ')}, pushed as one index (its digest: see publish)`]),
+        ...(result.tarball ? [`OCI tarball ${show(result.tarball)}`] : [])
+    ],
+    scan: (result, show) => [
+        `${results/* SEVERITIES */.oC.map(s => `${s} ${result.counts[s]}`).join(', ')}; ${result.failing} at the failing severities`,
+        `SARIF ${show(result.sarif)}`,
+        ...log_shown(result.vulnerabilities.filter(v => result.severities.includes(v.severity)), v => `${v.severity} ${v.id} ${v.package} ${v.installedVersion}${v.fixedVersion ? ` → ${v.fixedVersion}` : ''}`)
+    ],
+    publish: result => [`image ${result.imageRef}`, `tags ${result.tags.join(', ')}`]
+};
+/** The lines under a stage's headline: what it produced, then what failed, the command and its output tail. */
+function stageDetails(report, workspace) {
+    const lines = [];
+    if (report.result) {
+        const render = textRenderers[report.stage];
+        lines.push(...render(report.result, path => displayPath(path, workspace)));
+    }
+    const failure = report.failure;
+    if (failure) {
+        lines.push(`failed: ${failure.message}`);
+        if (failure.command)
+            lines.push(`command: ${failure.command}${failure.exitCode === undefined ? '' : ` (exit code ${failure.exitCode})`}`);
+        if (failure.outputTail)
+            lines.push(...failure.outputTail.split('\n').map(l => `| ${l}`));
+    }
+    return lines;
+}
+/** The whole result as plain text, for the local command. */
+function renderPipelineText(result, workspace) {
+    const lines = [];
+    for (const stage of result.order) {
+        const report = result.stages[stage];
+        if (!report)
+            continue;
+        lines.push(stageHeadline(report), ...stageDetails(report, workspace).map(l => `    ${l}`));
+    }
+    lines.push(result.ok ? 'pipeline passed' : 'pipeline failed');
+    return lines.join('\n') + '\n';
+}
+/** One log group per stage that ran, titled with its outcome. */
+function logStageReports(result, workspace) {
+    for (const stage of result.order) {
+        const report = result.stages[stage];
+        if (!report || report.status === 'skipped')
+            continue;
+        lib_core/* startGroup */.Oh(stageHeadline(report));
+        for (const line of stageDetails(report, workspace))
+            lib_core/* info */.pq(line);
+        lib_core/* endGroup */.N4();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/run.ts
+
+async function runInEngine(cfg, print) {
+    const { connection, dag } = await Promise.all(/* import() */[__nccwpck_require__.e(326), __nccwpck_require__.e(149), __nccwpck_require__.e(447)]).then(__nccwpck_require__.bind(__nccwpck_require__, 13149));
+    const { runPipeline } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 84545));
+    const progress = lineWriter(print);
+    let result;
+    try {
+        await connection(async () => {
+            result = await runPipeline(dag, cfg, stageProgressHooks(print));
+        }, { LogOutput: progress });
+    }
+    finally {
+        progress.end();
+    }
+    if (!result)
+        throw new Error('The engine session ended before the pipeline finished');
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+// The step outputs a later step or job reads (e.g. `image-ref` into a deploy job). Outputs of a
+// stage that did not run, or produced nothing, are left unset so `if: steps.x.outputs.y` stays falsy.
+
+/** Output names and values, unset ones left out; exported for tests and the local command. */
+function pipelineOutputs(result, cfg) {
+    const { build, lint, test, image, scan, publish } = result.stages;
+    const outputs = {};
+    const put = (name, value) => {
+        if (value !== undefined && value !== '')
+            outputs[name] = String(value);
+    };
+    if (build?.result)
+        put('artifacts', cfg.output);
+    put('image-ref', publish?.result?.imageRef);
+    put('image-tarball', image?.result?.tarball);
+    if (test?.result) {
+        put('coverage', test.result.coverage?.toFixed(1));
+        put('tests-passed', test.result.passed);
+        put('tests-failed', test.result.failed);
+        put('tests-skipped', test.result.skipped);
+    }
+    put('lint-findings', lint?.result?.findings.length);
+    put('vulnerabilities', scan?.result?.failing);
+    put('sarif', scan?.result?.sarif);
+    return outputs;
+}
+function setPipelineOutputs(result, cfg) {
+    const outputs = pipelineOutputs(result, cfg);
+    for (const [name, value] of Object.entries(outputs))
+        lib_core/* setOutput */.uH(name, value);
+    return outputs;
 }
 
 ;// CONCATENATED MODULE: ./src/action/main-step.ts
 // The main step: inputs → CLI → engine up (state restored first) → pipeline → report. Every input
 // is validated by readConfig before any download or Docker call.
+
+
 
 
 
@@ -48361,8 +48925,13 @@ async function run() {
         lib_core/* info */.pq(describePlan(cfg.pipeline));
         return;
     }
-    const cli = await lib_core/* group */.Os('Install the Dagger CLI', () => installDaggerCli({ version: cfg.dagger.version, baseUrl: cfg.dagger.baseUrl }));
+    const cli = await lib_core/* group */.Os('Install the Dagger CLI', () => installDaggerCli({
+        version: cfg.dagger.version,
+        baseUrl: cfg.dagger.baseUrl,
+        checkVersion: version => enforceDaggerVersion(version, cfg.versionSources.dagger)
+    }));
     exportCli(cli);
+    const versions = toolVersions(cfg, cli.version);
     // The token reaches the CLI the SDK spawns through this process's environment only: it is not
     // exported to later steps and never reaches a container.
     if (cfg.dagger.cloudToken)
@@ -48378,7 +48947,15 @@ async function run() {
     lib_core/* setOutput */.uH('cache-hit', engine.restore?.cacheHit ?? 'false');
     lib_core/* setOutput */.uH('cache-size', String(engine.restore?.bytes ?? 0));
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    if (cfg.pipeline.stages.length === 0) {
+        // Stage none: the job's own later steps (dagger call, an SDK program) are the pipeline; post
+        // stops this engine and saves its state as after any stage.
+        lib_core/* info */.pq(`The engine is up for the job's later steps: ${RUNNER_HOST_VARIABLE}=${engine.runnerHost}, dagger ${cli.version} on PATH`);
+        await writeSummary({ engine, workspace, versions });
+        return;
+    }
     let result;
+    const pipelineStarted = performance.now();
     try {
         // The stages run concurrently in one session, so their progress shares one group; each
         // stage's outcome gets a group of its own afterwards (logStageReports).
@@ -48387,16 +48964,19 @@ async function run() {
     catch (error) {
         // The engine session itself failed: the summary still tells what the cache did, and a summary
         // that cannot be written must not take the place of the session's error.
-        await writeSummaryOrWarn({ engine, workspace });
+        handCacheOutcomeToPost(engine);
+        await writeSummaryOrWarn({ engine, workspace, versions });
         throw error;
     }
+    const pipelineMs = performance.now() - pipelineStarted;
+    handCacheOutcomeToPost(engine, { result, pipelineMs });
     logStageReports(result, workspace);
     setPipelineOutputs(result, cfg.pipeline);
     const annotations = annotatePipeline({
         testFailures: result.stages.test?.result?.failures,
         lintFindings: result.stages.lint?.result?.findings
     });
-    await writeSummary({ pipeline: result, engine, annotations, workspace });
+    await writeSummary({ pipeline: result, pipelineMs, engine, annotations, workspace, versions });
     if (!result.ok) {
         const failed = result.order.filter(stage => result.stages[stage]?.status === 'failed');
         lib_core/* setFailed */.C1(`The pipeline failed: ${failed.join(', ')}`);

@@ -10,10 +10,11 @@ import { readPostState } from './handoff.js'
 
 export async function post(): Promise<void> {
   try {
-    const { save } = await engineDown(readPostState())
+    const state = readPostState()
+    const { save } = await engineDown(state)
     if (save) {
       // The summary is a report of what happened: failing to write it changes nothing that did.
-      await writeCacheSaveSummary(save).catch(error =>
+      await writeCacheSaveSummary(save, state?.cache?.balance).catch(error =>
         core.warning(`Could not write the job summary: ${errorMessage(error)}`)
       )
     }

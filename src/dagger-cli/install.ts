@@ -24,16 +24,23 @@ const TOOL_NAME = 'dagger'
 
 const SEMVER = /^v?((?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)$/
 
+/** What a Dagger version may be, in the dagger-version input and in dagger.json's engineVersion alike. */
+export const DAGGER_VERSION_ALLOWED = 'expected X.Y.Z, vX.Y.Z (e.g. 0.21.8) or latest'
+
+/** `X.Y.Z`, `vX.Y.Z`, `X.Y.Z-rc.1` or `latest` → `X.Y.Z[-pre]` or `latest`; undefined for anything else. */
+export function normalizeDaggerVersion(raw: string): string | undefined {
+  const value = raw.trim()
+  if (value === 'latest') return value
+  return SEMVER.exec(value)?.[1]
+}
+
 /** `X.Y.Z`, `vX.Y.Z`, `X.Y.Z-rc.1`, `latest` or '' (the SDK's version) → `X.Y.Z[-pre]` or `latest`. */
 export function parseDaggerVersion(raw: string): string {
   const value = raw.trim()
   if (value === '') return SDK_CLI_VERSION
-  if (value === 'latest') return value
-  const match = SEMVER.exec(value)
-  if (!match) {
-    throw new InputError('dagger-version', value, 'expected X.Y.Z, vX.Y.Z (e.g. 0.21.8) or latest')
-  }
-  return match[1]
+  const version = normalizeDaggerVersion(value)
+  if (!version) throw new InputError('dagger-version', value, DAGGER_VERSION_ALLOWED)
+  return version
 }
 
 /** An http(s) URL without query or fragment, trailing slashes trimmed; '' gives dl.dagger.io. */
@@ -66,6 +73,11 @@ export interface InstallOptions {
   platform?: NodeJS.Platform
   /** Node's names (`x64`, `arm64`); also the tool cache's arch key. */
   arch?: string
+  /**
+   * Called with the version `latest` resolved to, before the tool cache or any archive: it throws to
+   * refuse it. A pinned version is judged while the inputs are read, before anything is fetched.
+   */
+  checkVersion?: (version: string) => void
 }
 
 export interface InstalledCli {
@@ -80,6 +92,7 @@ export async function installDaggerCli(opts: InstallOptions): Promise<InstalledC
   const arch = opts.arch ?? process.arch
   const target = releaseTarget(platform, arch)
   const version = opts.version === 'latest' ? await resolveLatestVersion(opts.baseUrl) : opts.version
+  if (opts.version === 'latest') opts.checkVersion?.(version)
   const binaryName = platform === 'win32' ? 'dagger.exe' : 'dagger'
 
   const cachedDir = tc.find(TOOL_NAME, version, arch)

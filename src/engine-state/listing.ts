@@ -158,7 +158,7 @@ function archivedBytes(entry: ListingEntry): number {
  */
 export function splitState(entries: readonly ListingEntry[]): StateSplit {
   const REMAINDER = -1
-  const owner: number[] = new Array(entries.length)
+  const owner = new Array<number>(entries.length)
   const unitEntries: ListingEntry[][] = []
   let currentRoot: string | undefined
   for (let i = 0; i < entries.length; i++) {

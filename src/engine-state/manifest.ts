@@ -1,6 +1,7 @@
 // The manifest of a saved engine state and the plan of a save: which stored parts to reuse, which
 // to repack, and how new units are packed into part archives. Pure: no I/O here.
 import { createHash } from 'node:crypto'
+import { STAGES, type Stage } from '../inputs/pipeline-config.js'
 import type { StateSplit, StateUnit } from './listing.js'
 
 export const MANIFEST_FORMAT = 1
@@ -36,7 +37,20 @@ export interface Manifest {
   parts: ManifestPart[]
   /** Every unit of the saved state by id. Units of a part missing here are dead and not extracted. */
   units: Record<string, ManifestUnit>
+  /** The durations of the cold run this line of saves began with, which warm runs are measured against. */
+  coldRun?: ColdRun
 }
+
+/** What a cold run took, recorded only when every stage passed: a failed run is no baseline. */
+export interface ColdRun {
+  /** Milliseconds from the session's start to the pipeline's end. */
+  pipelineMs: number
+  /** Milliseconds of each stage. */
+  stages: Partial<Record<Stage, number>>
+}
+
+/** The longest a recorded duration may be: a week, beyond any job GitHub runs. */
+export const MAX_RECORDED_MS = 7 * 24 * 3600 * 1000
 
 /** A part archive a save must produce and upload. */
 export interface NewPart {
@@ -144,7 +158,7 @@ function remainderPart(split: StateSplit, options: PlanOptions): NewPart {
 export function buildManifest(
   plan: SavePlan,
   stored: ReadonlyArray<{ key: string; path: string; bytes: number }>,
-  meta: { engineVersion: string; fingerprint: string }
+  meta: { engineVersion: string; fingerprint: string; coldRun?: ColdRun }
 ): Manifest {
   const parts: ManifestPart[] = []
   const units: Record<string, ManifestUnit> = {}
@@ -173,7 +187,8 @@ export function buildManifest(
     fingerprint: meta.fingerprint,
     savedAt: new Date().toISOString(),
     parts,
-    units
+    units,
+    ...(meta.coldRun ? { coldRun: meta.coldRun } : {})
   }
 }
 
@@ -184,6 +199,8 @@ export interface ManifestExpectations {
   partPrefix: string
   /** The path the store gives a part's archive for the key partKey made (before any run suffix). */
   partPath: (key: string) => string
+  /** Told why an optional field was dropped: one that is bad costs the report, never the restore. */
+  warn?: (message: string) => void
 }
 
 type Fields = Record<string, unknown>
@@ -200,6 +217,29 @@ function shown(value: unknown): string {
 
 function isSize(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0
+}
+
+function isDuration(value: unknown): value is number {
+  return isSize(value) && value <= MAX_RECORDED_MS
+}
+
+/** Why a manifest's coldRun is not one this code could have written, or undefined. */
+export function coldRunProblem(value: unknown): string | undefined {
+  if (!isFields(value)) return `${shown(value)} is not an object`
+  if (!isDuration(value.pipelineMs))
+    return `pipelineMs ${shown(value.pipelineMs)} is not a whole number of 0 to ${MAX_RECORDED_MS} ms`
+  const { stages } = value
+  if (!isFields(stages)) return `stages ${shown(stages)} is not an object keyed by stage`
+  const entries = Object.entries(stages)
+  if (entries.length === 0) return 'stages is empty'
+  for (const [stage, ms] of entries) {
+    if (!(STAGES as readonly string[]).includes(stage))
+      return `stage ${shown(stage)} is not one of ${STAGES.join(', ')}`
+    if (!isDuration(ms)) return `stage ${stage}: ${shown(ms)} is not a whole number of 0 to ${MAX_RECORDED_MS} ms`
+  }
+  const extra = Object.keys(value).filter(key => key !== 'pipelineMs' && key !== 'stages')
+  if (extra.length > 0) return `unknown field ${shown(extra[0])}`
+  return undefined
 }
 
 function escapeRegExp(text: string): string {
@@ -292,6 +332,13 @@ export function validateManifest(value: unknown, expected: ManifestExpectations)
   for (const [index, count] of live) {
     const held = (parts[index] as Fields).units as number
     if (count > held) throw new Error(`manifest part ${index}: ${count} live units, but it holds ${held} units`)
+  }
+  const coldRunBad = value.coldRun === undefined ? undefined : coldRunProblem(value.coldRun)
+  if (coldRunBad) {
+    // Only the summary's time-saved figures read it: the state restores without them.
+    expected.warn?.(`The manifest's cold-run durations are ignored: ${coldRunBad}`)
+    const { coldRun: _dropped, ...rest } = value
+    return rest as unknown as Manifest
   }
   return value as unknown as Manifest
 }

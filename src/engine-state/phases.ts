@@ -18,7 +18,7 @@ export function collectStatePhases(spans: PhaseSpan[] | undefined): void {
   collector = spans
 }
 
-export async function phase<T>(name: string, subject: string | undefined, body: () => Promise<T>): Promise<T> {
+export async function phase<T>(name: string, subject: string | undefined, body: () => T | Promise<T>): Promise<T> {
   const start = performance.now()
   try {
     return await body()

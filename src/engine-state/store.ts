@@ -15,6 +15,7 @@ import {
   packUnits,
   planSave,
   validateManifest,
+  type ColdRun,
   type Manifest,
   type ManifestPart,
   type NewPart
@@ -183,7 +184,7 @@ async function restoreInCacheRoot(options: RestoreOptions): Promise<RestoreResul
       core.info(`No saved engine state for ${keys.restoreKeys[0]}* or ${keys.restoreKeys[1]}*: starting cold`)
       return await cold(undefined)
     }
-    const expected = { engineVersion: options.engineVersion, partPrefix: keys.partPrefix, partPath }
+    const expected = { engineVersion: options.engineVersion, partPrefix: keys.partPrefix, partPath, warn: core.warning }
     manifest = validateManifest(JSON.parse(await readFile(MANIFEST_PATH, 'utf8')), expected)
   } catch (error) {
     core.warning(`Engine state not restored (${errorMessage(error)}): starting cold`)
@@ -300,6 +301,8 @@ export interface SaveOptions {
   runAttempt: string
   /** What restoreEngineState returned: an unchanged fingerprint skips the save, its manifest's parts are reused. */
   restored?: { fingerprint: string; manifest?: Manifest }
+  /** The cold run's durations for the new manifest (see Manifest.coldRun). */
+  coldRun?: ColdRun
 }
 
 export interface SaveResult {
@@ -354,7 +357,7 @@ async function saveInCacheRoot(options: SaveOptions, access: CacheAccess): Promi
       StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR))
     )
     const listing = await phase('list', undefined, () => helper!.listing())
-    const { entries, fingerprint, unchanged } = await phase('compare', undefined, async () => {
+    const { entries, fingerprint, unchanged } = await phase('compare', undefined, () => {
       const entries = parseListing(listing)
       const fingerprint = fingerprintOf(entries)
       return {
@@ -410,7 +413,11 @@ async function saveInCacheRoot(options: SaveOptions, access: CacheAccess): Promi
       plan.created.unshift(...again)
       uploads.unshift(...(await store(again)))
     }
-    const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint })
+    const manifest = buildManifest(plan, uploads, {
+      engineVersion: options.engineVersion,
+      fingerprint,
+      coldRun: options.coldRun
+    })
     await mkdir(path.dirname(MANIFEST_PATH), { recursive: true })
     await writeFile(MANIFEST_PATH, JSON.stringify(manifest))
     const stored = await saveEntry(MANIFEST_PATH, keys.primary, access)
@@ -631,20 +638,21 @@ function limiter(slots: number): Limiter {
 }
 
 async function mapConcurrently<T, R>(items: readonly T[], limit: number, body: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length)
+  const results = new Array<R>(items.length)
   let next = 0
-  let failure: unknown
+  // Boxed, so that a body that throws undefined still stops the others and is rethrown.
+  let failure: { error: unknown } | undefined
   const worker = async (): Promise<void> => {
     while (next < items.length && failure === undefined) {
       const index = next++
       try {
         results[index] = await body(items[index])
       } catch (error) {
-        failure ??= error
+        failure ??= { error }
       }
     }
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  if (failure !== undefined) throw failure
+  if (failure) throw failure.error
   return results
 }

@@ -23,6 +23,13 @@ import { DEFAULT_STOP_TIMEOUT_SECONDS, ENGINE_CONFIG_PATH, ENGINE_STATE_DIR } fr
 export { ENGINE_STATE_DIR }
 
 const ENGINE_LABEL = 'io.github.go-dagger-action.engine'
+/**
+ * A digest of what the container was created with (engine.json and the run flags), so that a later
+ * start that finds it running can tell whether it runs on the settings asked for now.
+ */
+const SPEC_LABEL = 'io.github.go-dagger-action.engine.spec'
+/** The image reference asked for: the container is created from the image's ID, which `docker ps` shows instead. */
+const IMAGE_LABEL = 'io.github.go-dagger-action.engine.image'
 
 export interface EngineNames {
   container: string
@@ -50,6 +57,8 @@ export function engineNames({ engineVersion, scope }: { engineVersion: string; s
 
 export interface StartEngineOptions {
   image: string
+  /** The local ID of `image`, when the caller already has it. */
+  imageId?: string
   names: EngineNames
   /** Contents of /etc/dagger/engine.json (see engineConfigJson). */
   engineConfig: string
@@ -69,6 +78,11 @@ export interface StartedEngine {
    */
   runnerHost: string
   reusedContainer: boolean
+  /**
+   * Set when an engine of that name was running on other settings or another image: it was stopped
+   * and started anew on the same state volume. The line to log, which says whether it stopped cleanly.
+   */
+  replaced?: string
   /**
    * Set when the engine threw away the state it found at start-up (an unclean stop before, a
    * schema change, a failed import): the reason it gave. The run is then cold whatever was restored.
@@ -100,20 +114,11 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
   const { container, volume } = names
   const runnerHost = `docker-container://${container}`
   await assertDockerReachable()
+  const imageId = options.imageId ?? (await dockerOk(['image', 'inspect', '--format', '{{.Id}}', image])).trim()
 
-  const existing = await inspectContainer(container)
-  if (existing?.running && !existing.restarting) return { runnerHost, reusedContainer: true }
-  if (existing) await removeContainer(container, existing, stopTimeoutSeconds)
-
-  await dockerOk(['volume', 'create', '--label', ENGINE_LABEL, volume])
   // The flags the Dagger CLI itself uses for its engine container, except that `--restart always`
   // is set once the engine serves: a restart during start-up would hide its exit code.
-  await dockerOk([
-    'create',
-    '--name',
-    container,
-    '--label',
-    ENGINE_LABEL,
+  const runFlags = [
     '--privileged',
     // Any `docker stop` without -t (another step, the daemon's own shutdown) gets the same grace
     // period as ours, instead of Docker's 10 s and a SIGKILL that wipes the cache.
@@ -122,8 +127,45 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
     '--restart',
     'no',
     '--volume',
-    `${volume}:${ENGINE_STATE_DIR}`,
-    image
+    `${volume}:${ENGINE_STATE_DIR}`
+  ]
+  const spec = createHash('sha256').update(JSON.stringify({ runFlags, engineConfig })).digest('hex')
+
+  let replaced: string | undefined
+  const existing = await inspectContainer(container)
+  if (existing?.running && !existing.restarting) {
+    // Docker records the image each container was created from; the settings are in the label.
+    const changes = [
+      ...(existing.labels[SPEC_LABEL] === spec ? [] : ['another engine.json or other run flags']),
+      ...(existing.image === imageId ? [] : [`another image (${existing.image.slice(0, 19)})`])
+    ]
+    if (changes.length === 0) return { runnerHost, reusedContainer: true }
+    // The engine reads engine.json only as it starts. Stopped as post stops it, so that the new
+    // engine finds a state closed cleanly rather than wiping it.
+    const stop = await stopEngine({ container, timeoutSeconds: stopTimeoutSeconds })
+    const how = stop.clean
+      ? 'stopped it cleanly'
+      : `stopped it, not cleanly (${stop.reason ?? `exit code ${stop.exitCode}`}),`
+    replaced = `The engine ${container} was running with ${changes.join(' and ')}: ${how} and started it again on the same state volume`
+  } else if (existing) {
+    await removeContainer(container, existing, stopTimeoutSeconds)
+  }
+
+  await dockerOk(['volume', 'create', '--label', ENGINE_LABEL, volume])
+  await dockerOk([
+    'create',
+    '--name',
+    container,
+    '--label',
+    ENGINE_LABEL,
+    '--label',
+    `${SPEC_LABEL}=${spec}`,
+    '--label',
+    `${IMAGE_LABEL}=${image}`,
+    ...runFlags,
+    // By ID: a tag that moves meanwhile (another runner's pull) must not put another build on a
+    // state keyed to this one.
+    imageId
   ])
   // Streamed through the CLI, so the file never needs a path the daemon can see: the file and the
   // directory holding it, unpacked into that directory's parent.
@@ -149,7 +191,12 @@ export async function startEngine(options: StartEngineOptions): Promise<StartedE
   }
   await dockerOk(['update', '--restart', 'always', container])
   const discardedState = discardedStateReason(ready.log)
-  return { runnerHost, reusedContainer: false, ...(discardedState ? { discardedState } : {}) }
+  return {
+    runnerHost,
+    reusedContainer: false,
+    ...(replaced ? { replaced } : {}),
+    ...(discardedState ? { discardedState } : {})
+  }
 }
 
 /** Polls until the engine's log says its API is served (then returns that log), or says what went wrong. */

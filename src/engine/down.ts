@@ -56,7 +56,8 @@ export async function engineDown(state: PostState | undefined): Promise<EngineDo
     tempDir: cache.tempDir,
     runId: cache.runId,
     runAttempt: cache.runAttempt,
-    restored: cache.fingerprint ? { fingerprint: cache.fingerprint, manifest } : undefined
+    restored: cache.fingerprint ? { fingerprint: cache.fingerprint, manifest } : undefined,
+    coldRun: cache.coldRun
   })
   core.info(
     save.saved

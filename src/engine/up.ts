@@ -13,7 +13,7 @@ import type { RestoreResult } from '../engine-state/store.js'
 import { decideSave } from '../engine-state/save-policy.js'
 import type { Config } from '../inputs/action-config.js'
 import { stateScopeForStages } from '../inputs/pipeline-config.js'
-import { ensureImage, volumeExists } from '../shared/docker.js'
+import { ensureImage, pullImage, volumeExists } from '../shared/docker.js'
 import { errorMessage } from '../shared/errors.js'
 import { engineNames, removeVolume, startEngine, volumeHasState } from './container.js'
 import { engineConfigJson } from './engine-json.js'
@@ -38,6 +38,36 @@ function engineStateVersion(cliVersion: string, customImageId: string | undefine
   return `${cliVersion}-${createHash('sha256').update(customImageId).digest('hex').slice(0, 12)}`
 }
 
+/**
+ * Whether an engine image the daemon already has is checked against its registry for a newer build
+ * under the same tag. The default image is a release tag and a digest names one build for good, so
+ * neither costs a registry round trip; any other tag (`:main`, `:latest`, a team's `:stable`) can move.
+ */
+export function checksForNewerImage(configured: string | undefined, defaultImage: string): boolean {
+  if (configured === undefined || configured === defaultImage) return false
+  return !/@sha256:[0-9a-f]{64}$/.test(configured)
+}
+
+/**
+ * Pulls a tag that can move, and returns the ID of the image to run. Without a registry (an
+ * air-gapped runner, an outage) the image the daemon has serves: a warning, never a failed job.
+ */
+async function latestImage(image: string): Promise<string> {
+  const pulled = await pullImage(image)
+  const short = (id: string) => id.slice(0, 19)
+  if (pulled.checkFailed) {
+    core.warning(
+      `Could not check ${image} for a newer build (${pulled.checkFailed}): using the one this Docker daemon has, ` +
+        `${short(pulled.id)}. Pin engine-image by digest to skip this check.`
+    )
+  } else if (pulled.replaced) {
+    core.info(
+      `Pulled a newer ${image}: ${short(pulled.id)} replaces ${short(pulled.replaced)}, with a state of its own`
+    )
+  }
+  return pulled.id
+}
+
 /** The fingerprint of state already on the daemon; '' (post then saves) when it cannot be taken. */
 async function localFingerprint(volume: string, helperImage: string): Promise<string> {
   try {
@@ -58,10 +88,11 @@ export async function engineUp(cfg: Config, cliVersion: string): Promise<EngineU
     core.info(`Using the engine at ${cfg.engine.runnerHost}: no local engine, no state cache`)
     return { runnerHost: cfg.engine.runnerHost }
   }
-  const image = cfg.engine.image ?? `registry.dagger.io/engine:v${cliVersion}`
+  const defaultImage = `registry.dagger.io/engine:v${cliVersion}`
+  const image = cfg.engine.image ?? defaultImage
   // The engine image downloads while the state is restored. A custom image must be there first:
   // its ID is part of the state keys.
-  const enginePulled = ensureImage(image)
+  const enginePulled = checksForNewerImage(cfg.engine.image, defaultImage) ? latestImage(image) : ensureImage(image)
   enginePulled.catch(() => undefined)
   const engineVersion = engineStateVersion(cliVersion, cfg.engine.image ? await enginePulled : undefined)
   const scope = [cfg.cache.keyScope, stateScopeForStages(cfg.pipeline)].filter(Boolean).join('-')
@@ -103,7 +134,7 @@ export async function engineUp(cfg: Config, cliVersion: string): Promise<EngineU
     stateBeforeStart = restore.cacheHit !== 'false'
   }
   // A failed pull is reported as such, not taken for an engine that cannot start on the restored state.
-  await enginePulled
+  const imageId = await enginePulled
 
   let manifestPath: string | undefined
   if (restore?.manifest) {
@@ -134,12 +165,13 @@ export async function engineUp(cfg: Config, cliVersion: string): Promise<EngineU
   savePostState(handoff(restore?.fingerprint, manifestPath))
 
   const engineConfig = engineConfigJson({ maxUsedSpaceBytes: cfg.cache.maxSizeBytes, overrides: cfg.engine.config })
-  const startOptions = { image, names, engineConfig, stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds }
+  const startOptions = { image, imageId, names, engineConfig, stopTimeoutSeconds: cfg.engine.stopTimeoutSeconds }
   const coldAfter = (previous: RestoreResult | undefined): RestoreResult | undefined =>
     previous && { ...COLD, durationMs: previous.durationMs }
   let started
   try {
     started = await startEngine(startOptions)
+    if (started.replaced) core.info(started.replaced)
   } catch (error) {
     if (!stateBeforeStart) throw error
     core.warning(

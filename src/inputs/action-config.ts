@@ -4,12 +4,15 @@
 
 import * as core from '@actions/core'
 import { readFile } from 'node:fs/promises'
+import { posix } from 'node:path'
 import { parseBaseUrl, parseDaggerVersion } from '../dagger-cli/install.js'
 import { DEFAULT_STOP_TIMEOUT_SECONDS, type EngineConfigOverrides } from '../engine/engine-json.js'
 import type { CacheSaveSetting, TriggerEvent } from '../engine-state/save-policy.js'
+import { chooseDaggerVersion, DAGGER_JSON, type DaggerVersionChoice } from './dagger-json.js'
 import { parseEngineConfig } from './engine-config.js'
+import { readGoMod } from './gomod.js'
 import { InputError, parseBoolean, parseImageReference, parseInteger, parseSize, type InputReader } from './parse.js'
-import { parsePipelineInputs, type PipelineConfig } from './pipeline-config.js'
+import { DEFAULT_GOLANGCI_LINT_VERSION, parsePipelineInputs, type PipelineConfig } from './pipeline-config.js'
 
 export interface ActionConfig {
   dagger: {
@@ -41,10 +44,20 @@ export interface ActionConfig {
   }
 }
 
+/** Where each tool's version came from, for the job summary. */
+export interface VersionSources {
+  dagger: DaggerVersionChoice
+  /** The go.mod line that gave the Go version (`toolchain go1.23.4`, `go 1.23`); absent when go-version did. */
+  goModLine?: string
+  golangciLint: 'input' | 'default'
+  scanner: 'input' | 'default'
+}
+
 export interface Config extends ActionConfig {
   pipeline: PipelineConfig
   /** What triggered the run, for the cache-save policy. */
   event: TriggerEvent
+  versionSources: VersionSources
 }
 
 /** Compressed, 5 GB of engine state stays well under GitHub's 10 GB Actions cache per repository. */
@@ -52,6 +65,8 @@ export const DEFAULT_CACHE_MAX_SIZE = '5GB'
 const MIN_CACHE_MAX_SIZE = 100e6
 export const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = DEFAULT_STOP_TIMEOUT_SECONDS
 export const DEFAULT_STATE_HELPER_IMAGE = 'debian:bookworm-slim'
+/** The scanner an empty `scanner` input gives (parsePipelineInputs), and action.yml's default. */
+const DEFAULT_SCANNER = 'trivy'
 
 /** The schemes `_EXPERIMENTAL_DAGGER_RUNNER_HOST` accepts in the Dagger CLI. */
 export const RUNNER_HOST_SCHEMES = [
@@ -209,6 +224,28 @@ export async function readConfig(
   }
   const action = readActionInputs(read)
   const pipeline = await parsePipelineInputs(read, env, cwd)
+  // After the pipeline inputs: the source directory holds the dagger.json that may pin the version.
+  const dagger = await chooseDaggerVersion({
+    input: read('dagger-version'),
+    parsed: action.dagger.version,
+    dir: pipeline.source,
+    shownAs: posix.join(pipeline.sourceFromRepo, DAGGER_JSON),
+    sdkStages: pipeline.stages.length > 0
+  })
   const event = await readTriggerEvent(env)
-  return { ...action, pipeline, event }
+  const versionSources: VersionSources = {
+    dagger: dagger.choice,
+    ...(pipeline.goVersionFrom === 'go.mod' ? { goModLine: await goModLine(pipeline) } : {}),
+    // The runner hands action.yml's default for an input left unset: a value equal to the default
+    // counts as the default (the same version either way).
+    golangciLint: pipeline.golangciLintVersion === DEFAULT_GOLANGCI_LINT_VERSION ? 'default' : 'input',
+    scanner: pipeline.scanner === DEFAULT_SCANNER ? 'default' : 'input'
+  }
+  return { ...action, dagger: { ...action.dagger, version: dagger.version }, pipeline, event, versionSources }
+}
+
+/** The go.mod line that gave the Go version: its toolchain line when that names it, else its go line. */
+async function goModLine(pipeline: PipelineConfig): Promise<string> {
+  const mod = await readGoMod(pipeline.source)
+  return mod.toolchain?.startsWith(`go${pipeline.goVersion}`) ? `toolchain ${mod.toolchain}` : `go ${mod.go}`
 }

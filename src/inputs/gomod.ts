@@ -1,6 +1,6 @@
 // Reads the few go.mod directives the pipeline needs: the module path (binary name, package
 // checks), the Go version to pin the toolchain image to, and replacements by local directories.
-import { readFile } from 'node:fs/promises'
+import { access, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError } from './parse.js'
 
@@ -29,7 +29,8 @@ function tokenize(line: string): string[] {
     } else if (c === '"' || c === '`') {
       let end = i + 1
       while (end < line.length && line[end] !== c) end += c === '"' && line[end] === '\\' ? 2 : 1
-      tokens.push(c === '"' ? JSON.parse(line.slice(i, end + 1)) : line.slice(i + 1, end))
+      // A JSON string literal parses to a string.
+      tokens.push(c === '"' ? (JSON.parse(line.slice(i, end + 1)) as string) : line.slice(i + 1, end))
       i = end + 1
     } else if (c === '(' || c === ')') {
       tokens.push(c)
@@ -90,6 +91,23 @@ export async function readGoMod(dir: string): Promise<GoMod> {
     throw new InputError('source', dir, `expected the directory of a Go module, but ${file} cannot be read (${code})`)
   }
   return parseGoMod(text, file)
+}
+
+/**
+ * readGoMod for the setup-only stage, whose source need not be a Go module: undefined when the
+ * directory has no go.mod. The directory itself must exist, and a go.mod that is there must parse.
+ */
+export async function readGoModIfPresent(dir: string): Promise<GoMod | undefined> {
+  const info = await stat(dir).catch(() => undefined)
+  if (!info?.isDirectory()) throw new InputError('source', dir, 'expected a directory of the repository')
+  if (
+    !(await access(join(dir, 'go.mod')).then(
+      () => true,
+      () => false
+    ))
+  )
+    return undefined
+  return readGoMod(dir)
 }
 
 /** A Go release as go.mod and the go-version input spell it: 1.23, 1.23.4, 1.24rc1. */

@@ -12,7 +12,7 @@ import {
   REGISTRY_HOST,
   type InputReader
 } from './parse.js'
-import { GO_VERSION, goVersionFromGoMod, readGoMod } from './gomod.js'
+import { GO_VERSION, goVersionFromGoMod, readGoMod, readGoModIfPresent } from './gomod.js'
 import { SEVERITIES, type Severity } from '../pipeline/results.js'
 import { defaultTags, imageVersion, TAG_PATTERN } from './tags.js'
 
@@ -58,8 +58,11 @@ export interface PipelineConfig {
   sourceFromRepo: string
   modulePath: string
   goVersion: string
-  /** Where goVersion came from: the input, or the go.mod `toolchain`/`go` directive. */
-  goVersionFrom: 'input' | 'go.mod'
+  /**
+   * Where goVersion came from: the input, or the go.mod `toolchain`/`go` directive; `none` (and an
+   * empty goVersion) for stage none on a source without go.mod.
+   */
+  goVersionFrom: 'input' | 'go.mod' | 'none'
   hasGoSum: boolean
   /** go.mod replaces a module by a local directory, which `go mod download` needs the source for. */
   hasLocalReplace: boolean
@@ -134,12 +137,25 @@ export function parsePlatforms(raw: string): Platform[] {
   return platforms
 }
 
+/** The `stage` value that runs no built-in stage: the engine is set up for the job's later steps. */
+export const SETUP_ONLY_STAGE = 'none'
+
 export function parseStages(raw: string, imageSet: boolean): { stages: Stage[]; allStages: boolean } {
   const names = parseList(raw || 'all')
   for (const name of names) {
-    if (name !== 'all' && !(STAGES as readonly string[]).includes(name)) {
-      throw new InputError('stage', name, `expected one or more of ${STAGES.join(', ')}, all`)
+    if (name !== 'all' && name !== SETUP_ONLY_STAGE && !(STAGES as readonly string[]).includes(name)) {
+      throw new InputError(
+        'stage',
+        name,
+        `expected one or more of ${STAGES.join(', ')}, all, or ${SETUP_ONLY_STAGE} alone`
+      )
     }
+  }
+  if (names.includes(SETUP_ONLY_STAGE)) {
+    if (names.length > 1) {
+      throw new InputError('stage', raw, `${SETUP_ONLY_STAGE} runs no stage, so it cannot be listed with others`)
+    }
+    return { stages: [], allStages: false }
   }
   const allStages = names.includes('all')
   // `all` pushes only when there is somewhere to push to.
@@ -321,12 +337,15 @@ export async function parsePipelineInputs(
 
   const sourceRaw = read('source') || '.'
   const source = resolve(cwd, sourceRaw)
-  const goMod = await readGoMod(source)
+  // Stage none runs no Go stage: its source may be any directory, a Dagger module for instance.
+  const setupOnly = stages.length === 0
+  const goMod = setupOnly ? await readGoModIfPresent(source) : await readGoMod(source)
   const goVersionRaw = read('go-version')
   if (goVersionRaw && !GO_VERSION.test(goVersionRaw)) {
     throw new InputError('go-version', goVersionRaw, 'expected a Go release such as 1.23, 1.23.4 or 1.24rc1')
   }
-  const goVersion = goVersionRaw || goVersionFromGoMod(goMod)
+  const goVersion = goVersionRaw || (goMod ? goVersionFromGoMod(goMod) : '')
+  const modulePath = goMod?.module ?? ''
 
   const platforms = parsePlatforms(read('platforms'))
   const imageStage = stages.find(s => s === 'image' || s === 'scan' || s === 'publish')
@@ -338,8 +357,8 @@ export async function parsePipelineInputs(
     )
   }
 
-  const binaryName = read('binary-name') || defaultBinaryName(goMod.module)
-  if (!BINARY_NAME.test(binaryName)) {
+  const binaryName = read('binary-name') || (goMod ? defaultBinaryName(goMod.module) : '')
+  if (binaryName && !BINARY_NAME.test(binaryName)) {
     throw new InputError('binary-name', binaryName, 'expected a file name of letters, digits, ., _ and -')
   }
 
@@ -420,13 +439,13 @@ export async function parsePipelineInputs(
     allStages,
     source,
     sourceFromRepo: fromRepo.split(sep).join('/'),
-    modulePath: goMod.module,
+    modulePath,
     goVersion,
-    goVersionFrom: goVersionRaw ? 'input' : 'go.mod',
+    goVersionFrom: goVersionRaw ? 'input' : goMod ? 'go.mod' : 'none',
     hasGoSum: await exists(join(source, 'go.sum')),
-    hasLocalReplace: goMod.localReplaces.length > 0,
+    hasLocalReplace: (goMod?.localReplaces.length ?? 0) > 0,
     platforms,
-    package: await parsePackage(read('package'), source, goMod.module),
+    package: await parsePackage(read('package'), source, modulePath),
     binaryName,
     ldflags: read('ldflags') || '-s -w',
     output: normalize(resolve(cwd, read('output') || 'bin')),
@@ -454,7 +473,7 @@ export function imagePlatforms(cfg: PipelineConfig): Platform[] {
 
 /** A short name of the stages a job runs, for the engine-state cache key (`all`, `build+lint`). */
 export function stateScopeForStages(cfg: Pick<PipelineConfig, 'stages' | 'allStages'>): string {
-  return cfg.allStages ? 'all' : cfg.stages.join('+')
+  return cfg.allStages ? 'all' : cfg.stages.join('+') || SETUP_ONLY_STAGE
 }
 
 /** Where the scan stage writes its SARIF report and the image stage its OCI tarball. */

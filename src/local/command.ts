@@ -21,7 +21,7 @@ import { parseEngineConfig } from '../inputs/engine-config.js'
 import { DockerUnavailableError, assertDockerReachable, ensureImage } from '../shared/docker.js'
 import { errorMessage } from '../shared/errors.js'
 import { InputError, parseSize, type InputReader } from '../inputs/parse.js'
-import { parsePipelineInputs } from '../inputs/pipeline-config.js'
+import { parsePipelineInputs, SETUP_ONLY_STAGE } from '../inputs/pipeline-config.js'
 import { describePlan } from '../pipeline/plan.js'
 import { renderPipelineText } from '../report/log.js'
 import { runInEngine } from '../pipeline/run.js'
@@ -154,6 +154,7 @@ async function startOwnEngine(overrides: EngineConfigOverrides, io: CliIo): Prom
     engineConfig: engineConfigJson({ maxUsedSpaceBytes, overrides }),
     stopTimeoutSeconds: LOCAL_STOP_TIMEOUT_SECONDS
   })
+  if (started.replaced) io.err(`${COMMAND}: ${started.replaced}\n`)
   if (started.discardedState)
     io.err(`${COMMAND}: the engine discarded its earlier state (${started.discardedState}): this run starts cold\n`)
   process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = started.runnerHost
@@ -225,6 +226,13 @@ export async function main(
     throw error
   }
 
+  if (cfg.stages.length === 0) {
+    // Stage none leaves an engine up for a job's later steps; here there are no later steps.
+    return fail(
+      `--stage ${SETUP_ONLY_STAGE} is for the action, which keeps the engine for the job's later steps; locally, run dagger against your own engine`,
+      2
+    )
+  }
   if (cfg.dryRun) {
     io.out(describePlan(cfg))
     return 0

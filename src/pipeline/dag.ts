@@ -108,7 +108,7 @@ export async function runPipeline(
       report = { stage, status: 'failed', durationMs: performance.now() - started, failure: failureFromError(error) }
     }
     if (!report.failure) delete report.failure
-    hooks.onStageEnd?.(report as StageReport)
+    hooks.onStageEnd?.(report)
     return report
   }
 

@@ -41,6 +41,11 @@ export function describePlan(cfg: PipelineConfig): string {
   const platforms = imagePlatforms(cfg).map(p => p.name)
 
   lines.push('Plan (dry run: no engine is started and nothing is pulled, built or pushed)')
+  if (cfg.stages.length === 0) {
+    row('stages', `none: the CLI is installed and the engine started, with its cached state, for later steps`)
+    more(`source: ${cfg.sourceFromRepo || '.'}; no built-in stage runs`)
+    return lines.join('\n') + '\n'
+  }
   row(
     'module',
     `${cfg.modulePath} in ${cfg.sourceFromRepo || '.'} (Go ${cfg.goVersion} from ${cfg.goVersionFrom === 'input' ? 'go-version' : 'go.mod'})`

@@ -169,7 +169,8 @@ export function parseGoTestJson(stream: string, modulePath: string, paths: PathM
     }
     let event: TestEvent
     try {
-      event = JSON.parse(line)
+      // A line that starts with { and parses is an object, one of test2json's events.
+      event = JSON.parse(line) as TestEvent
     } catch {
       continue
     }

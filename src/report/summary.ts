@@ -1,11 +1,16 @@
 // The job summary: what ran, how long it took, what it produced and why it failed, one section per
-// stage, plus what the engine cache did. Rendering is pure (text in, text out) so tests compare it
-// as text; writeSummary and writeCacheSaveSummary hand the text to core.summary.
+// stage, which tool versions ran and where each came from, plus what the engine cache did and what
+// it bought: the restore next to the stages, and the time saved against the cold run the restored
+// manifest recorded. Rendering is pure (text in, text out) so tests compare it as text;
+// writeSummary and writeCacheSaveSummary hand the text to core.summary.
 
 import * as core from '@actions/core'
+import { posix } from 'node:path'
+import type { ColdRun } from '../engine-state/manifest.js'
 import type { SaveDecision } from '../engine-state/save-policy.js'
 import type { RestoreResult, SaveResult } from '../engine-state/store.js'
-import type { Stage } from '../inputs/pipeline-config.js'
+import type { Config } from '../inputs/action-config.js'
+import { SCANNER_IMAGES, type Stage } from '../inputs/pipeline-config.js'
 import type { PipelineResult, StageReport, StageResults, StageStatus } from '../pipeline/dag.js'
 import { SEVERITIES, type StageFailure } from '../pipeline/results.js'
 import { errorMessage } from '../shared/errors.js'
@@ -24,7 +29,7 @@ import {
 } from './format.js'
 
 export interface EngineSummary {
-  restore?: Pick<RestoreResult, 'cacheHit' | 'matchedKey' | 'bytes' | 'durationMs'>
+  restore?: Pick<RestoreResult, 'cacheHit' | 'matchedKey' | 'bytes' | 'durationMs' | 'manifest'>
   runnerHost?: string
   /** The state was already on this Docker daemon (a self-hosted runner's earlier job). */
   stateOnDaemon?: boolean
@@ -32,9 +37,19 @@ export interface EngineSummary {
   discardedState?: string
 }
 
+/** One row of the versions table; `from` is summary markup already (code spans, escaped text). */
+export interface ToolVersion {
+  tool: string
+  version: string
+  from: string
+}
+
 export interface SummaryInput {
   pipeline?: PipelineResult
+  /** The pipeline's session, start to end, as main timed it. */
+  pipelineMs?: number
   engine?: EngineSummary
+  versions?: ToolVersion[]
   annotations?: AnnotationTally
   /** Host paths inside it are shown relative to it (the repository checkout). */
   workspace?: string
@@ -50,18 +65,166 @@ function andMore(shown: number, total: number): string[] {
   return total > shown ? ['', `… and ${total - shown} more, ${total} in all.`] : []
 }
 
-function overview(pipeline: PipelineResult): string {
+/** What the cache bought this run, against the cold run that the restored manifest recorded. */
+export interface CacheBought {
+  cold: ColdRun
+  /** Cold minus this run, for each stage that passed here and has a cold duration. */
+  stagesSavedMs: Partial<Record<Stage, number>>
+  /** The pipeline end to end, compared only when this run ran the cold run's stages and all passed. */
+  pipeline?: { coldMs: number; thisMs: number }
+  /** The restore's duration: a cost against the time saved. */
+  restoreMs: number
+}
+
+/** Undefined without a cold run to compare with, or without a pipeline that ran. */
+export function cacheBought(
+  cold: ColdRun | undefined,
+  run: { result: PipelineResult; pipelineMs?: number } | undefined,
+  restoreMs: number
+): CacheBought | undefined {
+  if (!cold || !run) return undefined
+  const stagesSavedMs: CacheBought['stagesSavedMs'] = {}
+  for (const stage of run.result.order) {
+    const report = run.result.stages[stage]
+    const coldMs = cold.stages[stage]
+    if (report?.status === 'passed' && coldMs !== undefined) stagesSavedMs[stage] = coldMs - report.durationMs
+  }
+  const coldStages = Object.keys(cold.stages).sort().join(',')
+  const sameStages = coldStages === [...run.result.order].sort().join(',')
+  return {
+    cold,
+    stagesSavedMs,
+    ...(sameStages && run.result.ok && run.pipelineMs !== undefined
+      ? { pipeline: { coldMs: cold.pipelineMs, thisMs: run.pipelineMs } }
+      : {}),
+    restoreMs
+  }
+}
+
+/** A duration that may be negative (slower than the cold run): `−2.0 s`. */
+function signedDuration(ms: number): string {
+  return ms < 0 ? `−${formatDuration(-ms)}` : formatDuration(ms)
+}
+
+function restoreRow(engine: EngineSummary | undefined): string[] | undefined {
+  const restore = engine?.restore
+  // State found on the daemon was not restored, so it took nothing to compare.
+  if (!restore || engine.stateOnDaemon) return undefined
+  const what = engine.discardedState
+    ? 'discarded at start-up'
+    : restore.cacheHit === 'false'
+      ? 'nothing to restore'
+      : `${formatBytes(restore.bytes)} restored`
+  return ['engine state restore', what, formatDuration(restore.durationMs)]
+}
+
+function overview(
+  pipeline: PipelineResult,
+  pipelineMs: number | undefined,
+  engine: EngineSummary | undefined,
+  bought: CacheBought | undefined
+): string {
+  const compared = (cold: string, saved: string): string[] => (bought ? [cold, saved] : [])
   const rows = pipeline.order.map(stage => {
     const report = pipeline.stages[stage]
-    if (!report) return [stage, '–', '–']
+    const coldMs = bought?.cold.stages[stage]
+    const saved = bought?.stagesSavedMs[stage]
+    const coldCells = compared(
+      coldMs === undefined ? '–' : formatDuration(coldMs),
+      saved === undefined ? '–' : signedDuration(saved)
+    )
+    if (!report) return [stage, '–', '–', ...coldCells]
     const note = report.blockedBy?.length ? ` (${report.blockedBy.join(', ')} did not pass)` : ''
     return [
       stage,
       `${STATUS_ICON[report.status]} ${report.status}${note}`,
-      report.status === 'skipped' ? '–' : formatDuration(report.durationMs)
+      report.status === 'skipped' ? '–' : formatDuration(report.durationMs),
+      ...coldCells
     ]
   })
-  return table(['stage', 'status', 'duration'], rows)
+  if (pipelineMs !== undefined) {
+    const whole = bought?.pipeline
+    rows.push([
+      'pipeline, end to end',
+      pipeline.ok ? 'all passed' : 'not all passed',
+      formatDuration(pipelineMs),
+      ...compared(whole ? formatDuration(whole.coldMs) : '–', whole ? signedDuration(whole.coldMs - whole.thisMs) : '–')
+    ])
+  }
+  const restore = restoreRow(engine)
+  if (restore) rows.push([...restore, ...compared('–', bought ? signedDuration(-bought.restoreMs) : '–')])
+  if (bought?.pipeline) {
+    const net = bought.pipeline.coldMs - bought.pipeline.thisMs - bought.restoreMs
+    rows.push(['**time saved, net of the restore**', '', '', '', `**${signedDuration(net)}**`])
+  }
+  return table(['stage', 'status', 'duration', ...compared('cold run', 'saved')], rows)
+}
+
+function boughtNote(restore: EngineSummary['restore']): string[] {
+  const scope =
+    restore?.cacheHit === 'partial' ? ' It was recorded under another scope, whose run may have had other stages.' : ''
+  return [
+    `Cold run: what the restored state's manifest recorded of the cold run its line of saves began with.${scope} ` +
+      "Saved: the cold run's duration minus this run's; the restore counts against it, and the post step's section adds the save.",
+    ''
+  ]
+}
+
+/** Each tool version this run used, and where it came from. */
+export function toolVersions(
+  cfg: Pick<Config, 'dagger' | 'pipeline' | 'versionSources'>,
+  daggerVersion: string
+): ToolVersion[] {
+  const sources = cfg.versionSources
+  const fromDagger = {
+    input: `${code('dagger-version')} input${cfg.dagger.version === 'latest' ? ' (latest)' : ''}`,
+    'dagger.json': sources.dagger.pin
+      ? `${code(sources.dagger.pin.file)} engineVersion ${code(sources.dagger.pin.raw)}`
+      : 'dagger.json',
+    sdk: "the bundled Dagger SDK's default"
+  }[sources.dagger.from]
+  const versions: ToolVersion[] = [{ tool: 'Dagger', version: daggerVersion, from: fromDagger }]
+  const { pipeline } = cfg
+  if (pipeline.stages.length > 0 && pipeline.goVersion) {
+    const goMod = posix.join(pipeline.sourceFromRepo, 'go.mod')
+    versions.push({
+      tool: 'Go',
+      version: pipeline.goVersion,
+      from:
+        pipeline.goVersionFrom === 'input'
+          ? `${code('go-version')} input`
+          : `${code(goMod)}${sources.goModLine ? ` ${code(sources.goModLine)}` : ''}`
+    })
+  }
+  const inputOrDefault = (input: string, source: 'input' | 'default'): string =>
+    source === 'input' ? `${code(input)} input` : "the action's default"
+  if (pipeline.stages.includes('lint')) {
+    versions.push({
+      tool: 'golangci-lint',
+      version: pipeline.golangciLintVersion,
+      from: inputOrDefault('golangci-lint-version', sources.golangciLint)
+    })
+  }
+  if (pipeline.stages.includes('scan')) {
+    versions.push({
+      tool: pipeline.scanner,
+      version: SCANNER_IMAGES[pipeline.scanner],
+      from: `${inputOrDefault('scanner', sources.scanner)}; the image is the action's pin`
+    })
+  }
+  return versions
+}
+
+function versionsSection(versions: readonly ToolVersion[]): string[] {
+  return [
+    '### Versions',
+    '',
+    table(
+      ['tool', 'version', 'from'],
+      versions.map(v => [escapeCell(v.tool), code(v.version), v.from])
+    ),
+    ''
+  ]
 }
 
 function failureSection(failure: StageFailure): string[] {
@@ -259,11 +422,30 @@ export function renderCacheRestore(
   return lines.join('\n') + '\n'
 }
 
+/** What main measured of the cache's worth, handed to post to weigh against the save. */
+export interface CacheBalance {
+  /** The cold run's pipeline minus this run's. */
+  savedMs: number
+  restoreMs: number
+}
+
+function balanceLine(balance: CacheBalance, saveMs: number): string {
+  const ran =
+    balance.savedMs >= 0
+      ? `ran ${formatDuration(balance.savedMs)} faster than its cold run`
+      : `ran ${formatDuration(-balance.savedMs)} slower than its cold run`
+  const net = balance.savedMs - balance.restoreMs - saveMs
+  const outcome =
+    net >= 0 ? `the cache saved this job ${formatDuration(net)}` : `the cache cost this job ${formatDuration(-net)}`
+  return `Balance: the pipeline ${ran}; the restore took ${formatDuration(balance.restoreMs)} and the save ${formatDuration(saveMs)}, so ${outcome}.`
+}
+
 /**
  * The post step's section: what it saved of the engine state, or why it saved nothing. A
- * SaveDecision stands for a save that cache-save ruled out before anything was tried.
+ * SaveDecision stands for a save that cache-save ruled out before anything was tried. With main's
+ * balance, the time the cache saved this job, net of the restore and the save.
  */
-export function renderCacheSaveSummary(save: SaveResult | SaveDecision): string {
+export function renderCacheSaveSummary(save: SaveResult | SaveDecision, balance?: CacheBalance): string {
   const lines = ['### Engine cache saved', '']
   if (!('saved' in save)) {
     lines.push(`${escapeText(save.reason.charAt(0).toUpperCase() + save.reason.slice(1))}.`)
@@ -276,20 +458,34 @@ export function renderCacheSaveSummary(save: SaveResult | SaveDecision): string 
   } else {
     lines.push(`Nothing saved (${formatDuration(save.durationMs)}): ${escapeText(save.reason)}.`)
   }
+  if (balance) lines.push('', balanceLine(balance, 'durationMs' in save ? save.durationMs : 0))
   return lines.join('\n') + '\n'
 }
 
 export function renderSummary(input: SummaryInput): string {
   const lines: string[] = []
-  const { pipeline } = input
+  const { pipeline, engine } = input
   if (pipeline) {
-    lines.push(`## Go pipeline ${pipeline.ok ? '✅ passed' : '❌ failed'}`, '', overview(pipeline), '')
+    const restore = engine?.restore
+    const bought = cacheBought(
+      restore?.manifest?.coldRun,
+      { result: pipeline, pipelineMs: input.pipelineMs },
+      restore?.durationMs ?? 0
+    )
+    lines.push(
+      `## Go pipeline ${pipeline.ok ? '✅ passed' : '❌ failed'}`,
+      '',
+      overview(pipeline, input.pipelineMs, engine, bought),
+      ''
+    )
+    if (bought) lines.push(...boughtNote(restore))
     if (input.annotations) lines.push(...annotationNote(input.annotations))
     for (const stage of pipeline.order) {
       const report = pipeline.stages[stage]
-      if (report) lines.push(...stageSection(report as StageReport, input.workspace))
+      if (report) lines.push(...stageSection(report, input.workspace))
     }
   }
+  if (input.versions?.length) lines.push(...versionsSection(input.versions))
   if (input.engine) lines.push(renderCacheRestore(input.engine.restore, input.engine.runnerHost, input.engine))
   return (
     lines
@@ -324,6 +520,6 @@ export async function writeSummaryOrWarn(input: SummaryInput): Promise<void> {
   }
 }
 
-export function writeCacheSaveSummary(save: SaveResult | SaveDecision): Promise<boolean> {
-  return appendToSummary(renderCacheSaveSummary(save))
+export function writeCacheSaveSummary(save: SaveResult | SaveDecision, balance?: CacheBalance): Promise<boolean> {
+  return appendToSummary(renderCacheSaveSummary(save, balance))
 }

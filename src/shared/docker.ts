@@ -112,6 +112,9 @@ export async function assertDockerReachable(): Promise<void> {
 }
 
 export interface ContainerState {
+  /** The ID of the image the container was created from. */
+  image: string
+  labels: Record<string, string>
   status: string
   running: boolean
   restarting: boolean
@@ -123,6 +126,8 @@ export interface ContainerState {
 }
 
 interface InspectedContainer {
+  Image: string
+  Config: { Labels: Record<string, string> | null }
   State: {
     Status: string
     Running: boolean
@@ -146,6 +151,8 @@ export async function inspectContainer(name: string): Promise<ContainerState | n
   const [inspected] = JSON.parse(result.stdout) as InspectedContainer[]
   const { State: state } = inspected
   return {
+    image: inspected.Image,
+    labels: inspected.Config.Labels ?? {},
     status: state.Status,
     running: state.Running,
     restarting: state.Restarting,
@@ -157,16 +164,16 @@ export async function inspectContainer(name: string): Promise<ContainerState | n
   }
 }
 
-/**
- * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
- * the two streams, so both are read with timestamps and merged.
- */
 /** A container's whole log, stdout then stderr ('' when the daemon has none for it). */
 export async function containerLog(name: string): Promise<string> {
   const result = await docker(['logs', name])
   return result.exitCode === 0 ? `${result.stdout}${result.stderr}` : ''
 }
 
+/**
+ * The last `lines` lines the container wrote to stdout and stderr, in order: docker logs splits
+ * the two streams, so both are read with timestamps and merged.
+ */
 export async function containerLogTail(name: string, lines = 30): Promise<string> {
   const result = await docker(['logs', '--timestamps', '--tail', String(lines), name])
   if (result.exitCode !== 0) return `(no log: ${firstLine(result.stderr)})`
@@ -199,11 +206,82 @@ export async function volumeExists(name: string): Promise<boolean> {
  * config): what a tag pointed at when it was pulled.
  */
 export async function ensureImage(image: string): Promise<string> {
-  const inspect = ['image', 'inspect', '--format', '{{.Id}}', image]
-  const present = await docker(inspect)
-  if (present.exitCode === 0) return present.stdout.trim()
+  const present = await localImageId(image)
+  if (present !== undefined) return present
   await dockerOk(['pull', '--quiet', image])
-  return (await dockerOk(inspect)).trim()
+  return (await dockerOk(imageInspect(image))).trim()
+}
+
+export interface PulledImage {
+  /** The image's local ID: the pulled one, or the one the daemon already had. */
+  id: string
+  /** The daemon has the image but not from this repository's registry (built or loaded here): not pulled. */
+  localBuild?: boolean
+  /** The ID the tag pointed at before, when the pull moved it. */
+  replaced?: string
+  /** Why the registry could not be asked (the daemon had the image, so this is no error). */
+  checkFailed?: string
+}
+
+/**
+ * Pulls the image even when the daemon has it, for a tag that can move; an unchanged image costs
+ * the registry one manifest request. A registry that cannot be reached fails only an image the
+ * daemon does not have: otherwise the local one is used, and the reason returned. An image the
+ * daemon did not pull from that repository (built or loaded here) is left as it is: a pull would
+ * ask a registry that may not know it, or replace it with another image of the same name.
+ */
+export async function pullImage(image: string): Promise<PulledImage> {
+  const local = await docker(['image', 'inspect', '--format', '{{.Id}} {{json .RepoDigests}}', image])
+  let before: string | undefined
+  if (local.exitCode === 0) {
+    const [id, digests] = splitOnce(local.stdout.trim(), ' ')
+    const repository = normalRepository(image)
+    const pulledFromIt = (JSON.parse(digests || '[]') as string[] | null)?.some(
+      digest => normalRepository(digest) === repository
+    )
+    if (!pulledFromIt) return { id, localBuild: true }
+    before = id
+  }
+  const args = ['pull', '--quiet', image]
+  const pulled = await docker(args)
+  if (pulled.exitCode !== 0) {
+    if (before === undefined) throw new DockerCommandError(args, pulled)
+    return { id: before, checkFailed: firstLine(pulled.stderr) || `docker pull exited with code ${pulled.exitCode}` }
+  }
+  const id = (await dockerOk(imageInspect(image))).trim()
+  return { id, ...(before !== undefined && before !== id ? { replaced: before } : {}) }
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator)
+  return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + separator.length)]
+}
+
+/**
+ * The repository of an image reference, spelled one way: Docker lists `ubuntu@sha256:…` for what
+ * `docker.io/library/ubuntu:24.04` pulled.
+ */
+export function normalRepository(reference: string): string {
+  let name = reference.replace(/@sha256:[0-9a-f]{64}$/, '')
+  const tag = name.lastIndexOf(':')
+  if (tag > name.lastIndexOf('/')) name = name.slice(0, tag)
+  const [first, ...rest] = name.split('/')
+  const hasRegistry = rest.length > 0 && (/[.:]/.test(first) || first === 'localhost')
+  let registry = hasRegistry ? first : 'docker.io'
+  let path = hasRegistry ? rest.join('/') : name
+  if (registry === 'index.docker.io') registry = 'docker.io'
+  if (registry === 'docker.io' && !path.includes('/')) path = `library/${path}`
+  return `${registry}/${path}`
+}
+
+function imageInspect(image: string): string[] {
+  return ['image', 'inspect', '--format', '{{.Id}}', image]
+}
+
+/** The local ID (the digest of its config) of an image the daemon has, or undefined. */
+async function localImageId(image: string): Promise<string | undefined> {
+  const present = await docker(imageInspect(image))
+  return present.exitCode === 0 ? present.stdout.trim() : undefined
 }
 
 export interface TarEntry {

@@ -4,11 +4,11 @@ import { dirname as __preludeDirname } from 'node:path';
 const require = __preludeCreateRequire(import.meta.url);
 const __filename = __preludeFileURLToPath(import.meta.url);
 const __dirname = __preludeDirname(__filename);
-export const id = 13;
-export const ids = [13];
+export const id = 720;
+export const ids = [720];
 export const modules = {
 
-/***/ 31223:
+/***/ 12855:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -25,7 +25,7 @@ exports.execAsync = util.promisify(child_process.exec);
 
 /***/ }),
 
-/***/ 80013:
+/***/ 45720:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -35,20 +35,20 @@ exports.execAsync = util.promisify(child_process.exec);
  */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getMachineId = void 0;
-const process = __webpack_require__(932);
-const execAsync_1 = __webpack_require__(31223);
-const api_1 = __webpack_require__(63914);
+const execAsync_1 = __webpack_require__(12855);
+const api_1 = __webpack_require__(29418);
 async function getMachineId() {
-    const args = 'QUERY HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography /v MachineGuid';
-    let command = '%windir%\\System32\\REG.exe';
-    if (process.arch === 'ia32' && 'PROCESSOR_ARCHITEW6432' in process.env) {
-        command = '%windir%\\sysnative\\cmd.exe /c ' + command;
-    }
     try {
-        const result = await (0, execAsync_1.execAsync)(`${command} ${args}`);
-        const parts = result.stdout.split('REG_SZ');
+        const result = await (0, execAsync_1.execAsync)('ioreg -rd1 -c "IOPlatformExpertDevice"');
+        const idLine = result.stdout
+            .split('\n')
+            .find(line => line.includes('IOPlatformUUID'));
+        if (!idLine) {
+            return undefined;
+        }
+        const parts = idLine.split('" = "');
         if (parts.length === 2) {
-            return parts[1].trim();
+            return parts[1].slice(0, -1);
         }
     }
     catch (e) {
@@ -57,7 +57,7 @@ async function getMachineId() {
     return undefined;
 }
 exports.getMachineId = getMachineId;
-//# sourceMappingURL=getMachineId-win.js.map
+//# sourceMappingURL=getMachineId-darwin.js.map
 
 /***/ })
 

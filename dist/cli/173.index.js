@@ -4,18 +4,18 @@ import { dirname as __preludeDirname } from 'node:path';
 const require = __preludeCreateRequire(import.meta.url);
 const __filename = __preludeFileURLToPath(import.meta.url);
 const __dirname = __preludeDirname(__filename);
-export const id = 101;
-export const ids = [101];
+export const id = 173;
+export const ids = [173];
 export const modules = {
 
-/***/ 29101:
+/***/ 49173:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   toFormData: () => (/* binding */ toFormData)
 /* harmony export */ });
-/* harmony import */ var fetch_blob_from_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(90995);
-/* harmony import */ var formdata_polyfill_esm_min_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(83018);
+/* harmony import */ var fetch_blob_from_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(92699);
+/* harmony import */ var formdata_polyfill_esm_min_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(51634);
 
 
 

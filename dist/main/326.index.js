@@ -4,11 +4,11 @@ import { dirname as __preludeDirname } from 'node:path';
 const require = __preludeCreateRequire(import.meta.url);
 const __filename = __preludeFileURLToPath(import.meta.url);
 const __dirname = __preludeDirname(__filename);
-export const id = 830;
-export const ids = [830];
+export const id = 326;
+export const ids = [326];
 export const modules = {
 
-/***/ 6110:
+/***/ 21438:
 /***/ ((module, exports, __webpack_require__) => {
 
 /* eslint-env browser */
@@ -268,7 +268,7 @@ function localstorage() {
 	}
 }
 
-module.exports = __webpack_require__(40897)(exports);
+module.exports = __webpack_require__(64993)(exports);
 
 const {formatters} = module.exports;
 
@@ -287,7 +287,7 @@ formatters.j = function (v) {
 
 /***/ }),
 
-/***/ 40897:
+/***/ 64993:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -303,7 +303,7 @@ function setup(env) {
 	createDebug.disable = disable;
 	createDebug.enable = enable;
 	createDebug.enabled = enabled;
-	createDebug.humanize = __webpack_require__(70744);
+	createDebug.humanize = __webpack_require__(55320);
 	createDebug.destroy = destroy;
 
 	Object.keys(env).forEach(key => {
@@ -586,7 +586,7 @@ module.exports = setup;
 
 /***/ }),
 
-/***/ 2830:
+/***/ 93326:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 /**
@@ -595,15 +595,15 @@ module.exports = setup;
  */
 
 if (typeof process === 'undefined' || process.type === 'renderer' || process.browser === true || process.__nwjs) {
-	module.exports = __webpack_require__(6110);
+	module.exports = __webpack_require__(21438);
 } else {
-	module.exports = __webpack_require__(95108);
+	module.exports = __webpack_require__(15076);
 }
 
 
 /***/ }),
 
-/***/ 95108:
+/***/ 15076:
 /***/ ((module, exports, __webpack_require__) => {
 
 /**
@@ -637,7 +637,7 @@ exports.colors = [6, 2, 3, 4, 5, 1];
 try {
 	// Optional dependency (as in, doesn't need to be installed, NOT like optionalDependencies in package.json)
 	// eslint-disable-next-line import/no-extraneous-dependencies
-	const supportsColor = __webpack_require__(21450);
+	const supportsColor = __webpack_require__(10986);
 
 	if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
 		exports.colors = [
@@ -845,7 +845,7 @@ function init(debug) {
 	}
 }
 
-module.exports = __webpack_require__(40897)(exports);
+module.exports = __webpack_require__(64993)(exports);
 
 const {formatters} = module.exports;
 
@@ -873,7 +873,7 @@ formatters.O = function (v) {
 
 /***/ }),
 
-/***/ 83813:
+/***/ 72389:
 /***/ ((module) => {
 
 
@@ -888,7 +888,7 @@ module.exports = (flag, argv = process.argv) => {
 
 /***/ }),
 
-/***/ 70744:
+/***/ 55320:
 /***/ ((module) => {
 
 /**
@@ -1057,13 +1057,13 @@ function plural(ms, msAbs, n, name) {
 
 /***/ }),
 
-/***/ 21450:
+/***/ 10986:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 const os = __webpack_require__(70857);
 const tty = __webpack_require__(52018);
-const hasFlag = __webpack_require__(83813);
+const hasFlag = __webpack_require__(72389);
 
 const {env} = process;
 

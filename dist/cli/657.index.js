@@ -4,17 +4,17 @@ import { dirname as __preludeDirname } from 'node:path';
 const require = __preludeCreateRequire(import.meta.url);
 const __filename = __preludeFileURLToPath(import.meta.url);
 const __dirname = __preludeDirname(__filename);
-export const id = 473;
-export const ids = [473];
+export const id = 657;
+export const ids = [657];
 export const modules = {
 
-/***/ 71316:
+/***/ 86004:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const Utils = __webpack_require__(55391);
+const Utils = __webpack_require__(60191);
 const pth = __webpack_require__(16928);
-const ZipEntry = __webpack_require__(52609);
-const ZipFile = __webpack_require__(26991);
+const ZipEntry = __webpack_require__(16097);
+const ZipFile = __webpack_require__(57487);
 
 const get_Bool = (...val) => Utils.findLast(val, (c) => typeof c === "boolean");
 const get_Str = (...val) => Utils.findLast(val, (c) => typeof c === "string");
@@ -965,10 +965,10 @@ module.exports = function (/**String*/ input, /** object */ options) {
 
 /***/ }),
 
-/***/ 3746:
+/***/ 24962:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-var Utils = __webpack_require__(55391),
+var Utils = __webpack_require__(60191),
     Constants = Utils.Constants;
 
 /* The central directory file header */
@@ -1356,19 +1356,19 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 71907:
+/***/ 55843:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
-exports.EntryHeader = __webpack_require__(3746);
-exports.MainHeader = __webpack_require__(9311);
+exports.EntryHeader = __webpack_require__(24962);
+exports.MainHeader = __webpack_require__(96575);
 
 
 /***/ }),
 
-/***/ 9311:
+/***/ 96575:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-var Utils = __webpack_require__(55391),
+var Utils = __webpack_require__(60191),
     Constants = Utils.Constants;
 
 /* The entries in the end of central directory */
@@ -1549,7 +1549,7 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 35120:
+/***/ 27632:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 module.exports = function (/*Buffer*/ inbuf) {
@@ -1589,17 +1589,17 @@ module.exports = function (/*Buffer*/ inbuf) {
 
 /***/ }),
 
-/***/ 53667:
+/***/ 33027:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
-exports.Deflater = __webpack_require__(35120);
-exports.Inflater = __webpack_require__(79540);
-exports.ZipCrypto = __webpack_require__(62689);
+exports.Deflater = __webpack_require__(27632);
+exports.Inflater = __webpack_require__(37556);
+exports.ZipCrypto = __webpack_require__(15489);
 
 
 /***/ }),
 
-/***/ 79540:
+/***/ 37556:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const version = +(process?.versions?.node ?? "").split(".")[0] || 0;
@@ -1640,7 +1640,7 @@ module.exports = function (/*Buffer*/ inbuf, /*number*/ expectedLength) {
 
 /***/ }),
 
-/***/ 62689:
+/***/ 15489:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -1648,7 +1648,7 @@ module.exports = function (/*Buffer*/ inbuf, /*number*/ expectedLength) {
 // node crypt, we use it for generate salt
 // eslint-disable-next-line node/no-unsupported-features/node-builtins
 const { randomFillSync } = __webpack_require__(76982);
-const Errors = __webpack_require__(36232);
+const Errors = __webpack_require__(37448);
 
 // generate CRC32 lookup table
 const crctable = new Uint32Array(256).map((t, crc) => {
@@ -1822,7 +1822,7 @@ module.exports = { decrypt, encrypt, _salter };
 
 /***/ }),
 
-/***/ 52834:
+/***/ 97986:
 /***/ ((module) => {
 
 module.exports = {
@@ -1971,7 +1971,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 81579:
+/***/ 76875:
 /***/ ((module) => {
 
 module.exports = {
@@ -1983,7 +1983,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 36232:
+/***/ 37448:
 /***/ ((__unused_webpack_module, exports) => {
 
 const errors = {
@@ -2053,7 +2053,7 @@ for (const msg of Object.keys(errors)) {
 
 /***/ }),
 
-/***/ 70038:
+/***/ 43990:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const pth = __webpack_require__(16928);
@@ -2136,25 +2136,25 @@ module.exports = function (/*String*/ path, /*Utils object*/ { fs }) {
 
 /***/ }),
 
-/***/ 55391:
+/***/ 60191:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-module.exports = __webpack_require__(19066);
-module.exports.Constants = __webpack_require__(52834);
-module.exports.Errors = __webpack_require__(36232);
-module.exports.FileAttr = __webpack_require__(70038);
-module.exports.decoder = __webpack_require__(81579);
+module.exports = __webpack_require__(35546);
+module.exports.Constants = __webpack_require__(97986);
+module.exports.Errors = __webpack_require__(37448);
+module.exports.FileAttr = __webpack_require__(43990);
+module.exports.decoder = __webpack_require__(76875);
 
 
 /***/ }),
 
-/***/ 19066:
+/***/ 35546:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const fsystem = __webpack_require__(79896);
 const pth = __webpack_require__(16928);
-const Constants = __webpack_require__(52834);
-const Errors = __webpack_require__(36232);
+const Constants = __webpack_require__(97986);
+const Errors = __webpack_require__(37448);
 const isWin = typeof process === "object" && "win32" === process.platform;
 
 const is_Obj = (obj) => typeof obj === "object" && obj !== null;
@@ -2501,13 +2501,13 @@ Utils.crcTable = crcTable;
 
 /***/ }),
 
-/***/ 52609:
+/***/ 16097:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-var Utils = __webpack_require__(55391),
-    Headers = __webpack_require__(71907),
+var Utils = __webpack_require__(60191),
+    Headers = __webpack_require__(55843),
     Constants = Utils.Constants,
-    Methods = __webpack_require__(53667);
+    Methods = __webpack_require__(33027);
 
 module.exports = function (/** object */ options, /*Buffer*/ input) {
     var _centralHeader = new Headers.EntryHeader(),
@@ -2913,12 +2913,12 @@ module.exports = function (/** object */ options, /*Buffer*/ input) {
 
 /***/ }),
 
-/***/ 26991:
+/***/ 57487:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const ZipEntry = __webpack_require__(52609);
-const Headers = __webpack_require__(71907);
-const Utils = __webpack_require__(55391);
+const ZipEntry = __webpack_require__(16097);
+const Headers = __webpack_require__(55843);
+const Utils = __webpack_require__(60191);
 
 module.exports = function (/*Buffer|null*/ inBuffer, /** object */ options) {
     var entryList = [],
@@ -3366,14 +3366,14 @@ module.exports = function (/*Buffer|null*/ inBuffer, /** object */ options) {
 
 /***/ }),
 
-/***/ 80546:
+/***/ 83074:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const cp = __webpack_require__(35317);
-const parse = __webpack_require__(97877);
-const enoent = __webpack_require__(16469);
+const parse = __webpack_require__(72341);
+const enoent = __webpack_require__(46709);
 
 function spawn(command, args, options) {
     // Parse the arguments
@@ -3412,7 +3412,7 @@ module.exports._enoent = enoent;
 
 /***/ }),
 
-/***/ 16469:
+/***/ 46709:
 /***/ ((module) => {
 
 
@@ -3478,15 +3478,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 97877:
+/***/ 72341:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const path = __webpack_require__(16928);
-const resolveCommand = __webpack_require__(64866);
-const escape = __webpack_require__(2164);
-const readShebang = __webpack_require__(70599);
+const resolveCommand = __webpack_require__(13666);
+const escape = __webpack_require__(11060);
+const readShebang = __webpack_require__(46503);
 
 const isWin = process.platform === 'win32';
 const isExecutableRegExp = /\.(?:com|exe)$/i;
@@ -3576,7 +3576,7 @@ module.exports = parse;
 
 /***/ }),
 
-/***/ 2164:
+/***/ 11060:
 /***/ ((module) => {
 
 
@@ -3630,13 +3630,13 @@ module.exports.argument = escapeArgument;
 
 /***/ }),
 
-/***/ 70599:
+/***/ 46503:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const fs = __webpack_require__(79896);
-const shebangCommand = __webpack_require__(79152);
+const shebangCommand = __webpack_require__(71696);
 
 function readShebang(command) {
     // Read the first 150 bytes from the file
@@ -3660,14 +3660,14 @@ module.exports = readShebang;
 
 /***/ }),
 
-/***/ 64866:
+/***/ 13666:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
 
 const path = __webpack_require__(16928);
-const which = __webpack_require__(26848);
-const getPathKey = __webpack_require__(56689);
+const which = __webpack_require__(49024);
+const getPathKey = __webpack_require__(17937);
 
 function resolveCommandAttempt(parsed, withoutPathExt) {
     const env = parsed.options.env || process.env;
@@ -3719,15 +3719,15 @@ module.exports = resolveCommand;
 
 /***/ }),
 
-/***/ 72940:
+/***/ 52140:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 var fs = __webpack_require__(79896)
 var core
 if (process.platform === 'win32' || global.TESTING_WINDOWS) {
-  core = __webpack_require__(59225)
+  core = __webpack_require__(48857)
 } else {
-  core = __webpack_require__(81025)
+  core = __webpack_require__(44769)
 }
 
 module.exports = isexe
@@ -3783,7 +3783,7 @@ function sync (path, options) {
 
 /***/ }),
 
-/***/ 81025:
+/***/ 44769:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 module.exports = isexe
@@ -3831,7 +3831,7 @@ function checkMode (stat, options) {
 
 /***/ }),
 
-/***/ 59225:
+/***/ 48857:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 module.exports = isexe
@@ -3880,7 +3880,7 @@ function sync (path, options) {
 
 /***/ }),
 
-/***/ 56689:
+/***/ 17937:
 /***/ ((module) => {
 
 
@@ -3903,11 +3903,11 @@ module.exports["default"] = pathKey;
 
 /***/ }),
 
-/***/ 79152:
+/***/ 71696:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
-const shebangRegex = __webpack_require__(77334);
+const shebangRegex = __webpack_require__(5398);
 
 module.exports = (string = '') => {
 	const match = string.match(shebangRegex);
@@ -3929,7 +3929,7 @@ module.exports = (string = '') => {
 
 /***/ }),
 
-/***/ 77334:
+/***/ 5398:
 /***/ ((module) => {
 
 
@@ -3938,7 +3938,7 @@ module.exports = /^#!(.*)/;
 
 /***/ }),
 
-/***/ 26848:
+/***/ 49024:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 const isWindows = process.platform === 'win32' ||
@@ -3947,7 +3947,7 @@ const isWindows = process.platform === 'win32' ||
 
 const path = __webpack_require__(16928)
 const COLON = isWindows ? ';' : ':'
-const isexe = __webpack_require__(72940)
+const isexe = __webpack_require__(52140)
 
 const getNotFoundError = (cmd) =>
   Object.assign(new Error(`not found: ${cmd}`), { code: 'ENOENT' })
@@ -4070,7 +4070,7 @@ which.sync = whichSync
 
 /***/ }),
 
-/***/ 27473:
+/***/ 5657:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -4081,8 +4081,8 @@ __webpack_require__.d(__webpack_exports__, {
   withEngineSession: () => (/* binding */ withEngineSession)
 });
 
-// EXTERNAL MODULE: ./node_modules/adm-zip/adm-zip.js
-var adm_zip = __webpack_require__(71316);
+// EXTERNAL MODULE: ../../work/main/node_modules/adm-zip/adm-zip.js
+var adm_zip = __webpack_require__(86004);
 // EXTERNAL MODULE: external "crypto"
 var external_crypto_ = __webpack_require__(76982);
 // EXTERNAL MODULE: external "node:path"
@@ -4091,7 +4091,7 @@ var external_node_path_ = __webpack_require__(76760);
 var external_node_os_ = __webpack_require__(48161);
 // EXTERNAL MODULE: external "node:process"
 var external_node_process_ = __webpack_require__(1708);
-;// CONCATENATED MODULE: ./node_modules/is-safe-filename/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/is-safe-filename/index.js
 const unsafeFilenameFixtures = Object.freeze([
 	'',
 	'   ',
@@ -4134,7 +4134,7 @@ function assertSafeFilename(filename) {
 	}
 }
 
-;// CONCATENATED MODULE: ./node_modules/env-paths/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/env-paths/index.js
 
 
 
@@ -4205,7 +4205,7 @@ function envPaths(name, {suffix = 'nodejs'} = {}) {
 	return linux(name);
 }
 
-;// CONCATENATED MODULE: ./node_modules/is-plain-obj/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
 	if (typeof value !== 'object' || value === null) {
 		return false;
@@ -4217,7 +4217,7 @@ function isPlainObject(value) {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __webpack_require__(73136);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/file-url.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/arguments/file-url.js
 
 
 // Allow some arguments/options to be either a file path string or a file URL
@@ -4244,7 +4244,7 @@ const isDenoExecPath = file => typeof file !== 'string'
 // Same but also allows other values, e.g. `boolean` for the `shell` option
 const normalizeFileUrl = file => file instanceof URL ? (0,external_node_url_.fileURLToPath)(file) : file;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/parameters.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/methods/parameters.js
 
 
 
@@ -4281,7 +4281,7 @@ const normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
 var external_node_child_process_ = __webpack_require__(31421);
 // EXTERNAL MODULE: external "node:string_decoder"
 var external_node_string_decoder_ = __webpack_require__(46193);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/uint-array.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/utils/uint-array.js
 
 
 const {toString: objectToString} = Object.prototype;
@@ -4352,7 +4352,7 @@ const getJoinLength = uint8Arrays => {
 	return joinLength;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/template.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/methods/template.js
 
 
 
@@ -4509,7 +4509,7 @@ const getSubprocessResult = ({stdout}) => {
 
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __webpack_require__(57975);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/standard-stream.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/utils/standard-stream.js
 
 
 const isStandardStream = stream => STANDARD_STREAMS.includes(stream);
@@ -4517,7 +4517,7 @@ const STANDARD_STREAMS = [external_node_process_.stdin, external_node_process_.s
 const STANDARD_STREAMS_ALIASES = ['stdin', 'stdout', 'stderr'];
 const getStreamName = fdNumber => STANDARD_STREAMS_ALIASES[fdNumber] ?? `stdio[${fdNumber}]`;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/specific.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/arguments/specific.js
 
 
 
@@ -4630,7 +4630,7 @@ const getFdSpecificValue = (optionArray, fdNumber) => fdNumber === 'ipc'
 	? optionArray.at(-1)
 	: optionArray[fdNumber];
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/values.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/verbose/values.js
 
 
 // The `verbose` option can have different values for `stdout`/`stderr`
@@ -4665,7 +4665,7 @@ const isVerboseFunction = fdVerbose => typeof fdVerbose === 'function';
 
 const VERBOSE_VALUES = ['none', 'short', 'full'];
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/escape.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/arguments/escape.js
 
 
 
@@ -4755,7 +4755,7 @@ const quoteString = escapedArgument => {
 
 const NO_ESCAPE_REGEXP = /^[\w./-]+$/;
 
-;// CONCATENATED MODULE: ./node_modules/is-unicode-supported/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/is-unicode-supported/index.js
 
 
 function isUnicodeSupported() {
@@ -4778,7 +4778,7 @@ function isUnicodeSupported() {
 		|| env.TERMINAL_EMULATOR === 'JetBrains-JediTerm';
 }
 
-;// CONCATENATED MODULE: ./node_modules/figures/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/figures/index.js
 
 
 const common = {
@@ -5074,7 +5074,7 @@ const replaceSymbols = (string, {useFallback = !shouldUseMain} = {}) => {
 
 // EXTERNAL MODULE: external "node:tty"
 var external_node_tty_ = __webpack_require__(7066);
-;// CONCATENATED MODULE: ./node_modules/yoctocolors/base.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/yoctocolors/base.js
 
 
 // eslint-disable-next-line no-warning-comments
@@ -5194,7 +5194,7 @@ const underlineMagentaBright = format('58;5;13', 59);
 const underlineCyanBright = format('58;5;14', 59);
 const underlineWhiteBright = format('58;5;15', 59);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/default.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/verbose/default.js
 
 
 
@@ -5245,7 +5245,7 @@ const COLORS = {
 	duration: () => gray,
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/custom.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/verbose/custom.js
 
 
 // Apply the `verbose` function on each line
@@ -5273,7 +5273,7 @@ const appendNewline = printedLine => printedLine.endsWith('\n')
 	? printedLine
 	: `${printedLine}\n`;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/log.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/verbose/log.js
 
 
 
@@ -5329,7 +5329,7 @@ const serializeVerboseMessage = message => {
 // Same as `util.inspect()`
 const TAB_SIZE = 2;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/start.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/verbose/start.js
 
 
 
@@ -5346,7 +5346,7 @@ const logCommand = (escapedCommand, verboseInfo) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/info.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/verbose/info.js
 
 
 // Information computed before spawning, used by the `verbose` option
@@ -5387,7 +5387,7 @@ const validateVerbose = verbose => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/duration.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/return/duration.js
 
 
 // Start counting time before spawning the subprocess
@@ -5397,7 +5397,7 @@ const getStartTime = () => external_node_process_.hrtime.bigint();
 // Printed by the `verbose` option.
 const getDurationMs = startTime => Number(external_node_process_.hrtime.bigint() - startTime) / 1e6;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/command.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/arguments/command.js
 
 
 
@@ -5419,9 +5419,9 @@ const handleCommand = (filePath, rawArguments, rawOptions) => {
 	};
 };
 
-// EXTERNAL MODULE: ./node_modules/cross-spawn/index.js
-var cross_spawn = __webpack_require__(80546);
-;// CONCATENATED MODULE: ./node_modules/npm-run-path/node_modules/path-key/index.js
+// EXTERNAL MODULE: ../../work/main/node_modules/cross-spawn/index.js
+var cross_spawn = __webpack_require__(83074);
+;// CONCATENATED MODULE: ../../work/main/node_modules/npm-run-path/node_modules/path-key/index.js
 function pathKey(options = {}) {
 	const {
 		env = process.env,
@@ -5435,7 +5435,7 @@ function pathKey(options = {}) {
 	return Object.keys(env).reverse().find(key => key.toUpperCase() === 'PATH') || 'Path';
 }
 
-;// CONCATENATED MODULE: ./node_modules/unicorn-magic/node.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/unicorn-magic/node.js
 
 
 
@@ -5486,7 +5486,7 @@ function execFileSync(file, arguments_ = [], options = {}) {
 
 
 
-;// CONCATENATED MODULE: ./node_modules/npm-run-path/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/npm-run-path/index.js
 
 
 
@@ -5545,7 +5545,7 @@ const npmRunPathEnv = ({env = external_node_process_.env, ...options} = {}) => {
 
 // EXTERNAL MODULE: external "node:timers/promises"
 var promises_ = __webpack_require__(58500);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/final-error.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/return/final-error.js
 // When the subprocess fails, this is the error instance being returned.
 // If another error instance is being thrown, it is kept as `error.cause`.
 const getFinalError = (originalError, message, isSync) => {
@@ -5587,7 +5587,7 @@ setErrorName(ExecaError, ExecaError.name);
 class ExecaSyncError extends Error {}
 setErrorName(ExecaSyncError, ExecaSyncError.name);
 
-;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/realtime.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/human-signals/build/src/realtime.js
 
 const getRealtimeSignals=()=>{
 const length=SIGRTMAX-SIGRTMIN+1;
@@ -5604,7 +5604,7 @@ standard:"posix"
 
 const SIGRTMIN=34;
 const SIGRTMAX=64;
-;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/core.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/human-signals/build/src/core.js
 
 
 const SIGNALS=[
@@ -5878,7 +5878,7 @@ action:"terminate",
 description:"Invalid system call",
 standard:"other"
 }];
-;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/signals.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/human-signals/build/src/signals.js
 
 
 
@@ -5913,7 +5913,7 @@ const supported=constantSignal!==undefined;
 const number=supported?constantSignal:defaultNumber;
 return{name,number,description,supported,action,forced,standard}
 };
-;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/main.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/human-signals/build/src/main.js
 
 
 
@@ -5984,7 +5984,7 @@ return signals.find((signalA)=>signalA.number===number)
 };
 
 const signalsByNumber=getSignalsByNumber();
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/signal.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/terminate/signal.js
 
 
 
@@ -6056,7 +6056,7 @@ const getAvailableSignalIntegers = () => [...new Set(Object.values(external_node
 // Human-friendly description of a signal
 const getSignalDescription = signal => signalsByName[signal].description;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/kill.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/terminate/kill.js
 
 
 
@@ -6153,7 +6153,7 @@ const killOnTimeout = async ({kill, forceKillAfterDelay, context, controllerSign
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __webpack_require__(78474);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/abort-signal.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/utils/abort-signal.js
 
 
 // Combines `util.aborted()` and `events.addAbortListener()`: promise-based and cleaned up with a stop signal
@@ -6163,7 +6163,7 @@ const onAbortedSignal = async (mainSignal, stopSignal) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/cancel.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/terminate/cancel.js
 
 
 // Validate the `cancelSignal` option
@@ -6185,7 +6185,7 @@ const terminateOnCancel = async (subprocess, cancelSignal, context, {signal}) =>
 	throw cancelSignal.reason;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/validation.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/validation.js
 // Validate the IPC channel is connected before receiving/sending messages
 const validateIpcMethod = ({methodName, isSubprocess, ipc, isConnected}) => {
 	validateIpcOption(methodName, isSubprocess, ipc);
@@ -6298,7 +6298,7 @@ const disconnect = anyProcess => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/deferred.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/utils/deferred.js
 const createDeferred = () => {
 	const methods = {};
 	const promise = new Promise((resolve, reject) => {
@@ -6307,7 +6307,7 @@ const createDeferred = () => {
 	return Object.assign(promise, methods);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/fd-options.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/arguments/fd-options.js
 
 
 // Retrieve stream targeted by the `to` option
@@ -6417,7 +6417,7 @@ const serializeOptionValue = value => {
 	return typeof value === 'number' ? `${value}` : 'Stream';
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/max-listeners.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/utils/max-listeners.js
 
 
 // Temporarily increase the maximum number of listeners on an eventEmitter
@@ -6433,7 +6433,7 @@ const incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/reference.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/reference.js
 // By default, Node.js keeps the subprocess alive while it has a `message` or `disconnect` listener.
 // We replicate the same logic for the events that we proxy.
 // This ensures the subprocess is kept alive while `getOneMessage()` and `getEachMessage()` are ongoing.
@@ -6479,7 +6479,7 @@ const redoAddedReferences = (channel, isSubprocess) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/incoming.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/incoming.js
 
 
 
@@ -6560,7 +6560,7 @@ const onDisconnect = async ({anyProcess, channel, isSubprocess, ipcEmitter, boun
 
 const INCOMING_MESSAGES = new WeakMap();
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/forward.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/forward.js
 
 
 
@@ -6618,7 +6618,7 @@ const isConnected = anyProcess => {
 		: ipcEmitter.connected;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/strict.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/strict.js
 
 
 
@@ -6733,7 +6733,7 @@ const throwOnDisconnect = async (anyProcess, isSubprocess, {signal}) => {
 const REQUEST_TYPE = 'execa:ipc:request';
 const RESPONSE_TYPE = 'execa:ipc:response';
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/outgoing.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/outgoing.js
 
 
 
@@ -6782,7 +6782,7 @@ const getMinListenerCount = anyProcess => SUBPROCESS_OPTIONS.has(anyProcess)
 	? 1
 	: 0;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/send.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/send.js
 
 
 
@@ -6870,7 +6870,7 @@ const getSendMethod = anyProcess => {
 
 const PROCESS_SEND_METHODS = new WeakMap();
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/graceful.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/graceful.js
 
 
 
@@ -6944,7 +6944,7 @@ const abortOnDisconnect = () => {
 
 const cancelController = new AbortController();
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/graceful.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/terminate/graceful.js
 
 
 
@@ -7017,7 +7017,7 @@ const getReason = ({reason}) => {
 	return error;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/timeout.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/terminate/timeout.js
 
 
 
@@ -7040,7 +7040,7 @@ const killAfterTimeout = async (subprocess, timeout, context, {signal}) => {
 	throw new DiscardedError();
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/node.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/methods/node.js
 
 
 
@@ -7095,7 +7095,7 @@ const handleNodeOption = (file, commandArguments, {
 
 // EXTERNAL MODULE: external "node:v8"
 var external_node_v8_ = __webpack_require__(78877);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/ipc-input.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/ipc-input.js
 
 
 // Validate the `ipcInput` option
@@ -7141,7 +7141,7 @@ const sendIpcInput = async (subprocess, ipcInput) => {
 	await subprocess.sendMessage(ipcInput);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/encoding-option.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/arguments/encoding-option.js
 // Validate `encoding` option
 const validateEncoding = ({encoding}) => {
 	if (ENCODINGS.has(encoding)) {
@@ -7195,7 +7195,7 @@ const serializeEncoding = encoding => typeof encoding === 'string' ? `"${encodin
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(73024);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/cwd.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/arguments/cwd.js
 
 
 
@@ -7236,7 +7236,7 @@ const fixCwdError = (originalMessage, cwd) => {
 	return originalMessage;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/options.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/arguments/options.js
 
 
 
@@ -7334,7 +7334,7 @@ const getEnv = ({env: envOption, extendEnv, preferLocal, node, localDirectory, n
 	return env;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/shell.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/arguments/shell.js
 // When the `shell` option is set, any command argument is concatenated as a single string by Node.js:
 // https://github.com/nodejs/node/blob/e38ce27f3ca0a65f68a31cedd984cddb927d4002/lib/child_process.js#L614-L624
 // However, since Node 24, it also prints a deprecation warning.
@@ -7347,7 +7347,7 @@ const concatenateShell = (file, commandArguments, options) => options.shell && c
 	? [[file, ...commandArguments].join(' '), [], options]
 	: [file, commandArguments, options];
 
-;// CONCATENATED MODULE: ./node_modules/strip-final-newline/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/strip-final-newline/index.js
 function strip_final_newline_stripFinalNewline(input) {
 	if (typeof input === 'string') {
 		return stripFinalNewlineString(input);
@@ -7375,7 +7375,7 @@ const LF_BINARY = LF.codePointAt(0);
 const CR = '\r';
 const CR_BINARY = CR.codePointAt(0);
 
-;// CONCATENATED MODULE: ./node_modules/is-stream/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/is-stream/index.js
 function isStream(stream, {checkOpen = true} = {}) {
 	return stream !== null
 		&& typeof stream === 'object'
@@ -7414,7 +7414,7 @@ function isTransformStream(stream, options) {
 		&& typeof stream._transform === 'function';
 }
 
-;// CONCATENATED MODULE: ./node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
 const a = Object.getPrototypeOf(
   Object.getPrototypeOf(
     /* istanbul ignore next */
@@ -7503,12 +7503,12 @@ function h({ preventCancel: r = !1 } = {}) {
 }
 
 
-;// CONCATENATED MODULE: ./node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
 
 
 
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/stream.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/get-stream/source/stream.js
 
 
 
@@ -7575,7 +7575,7 @@ const handleStreamEnd = async (stream, controller, state) => {
 // This prevents using dynamic imports.
 const nodeImports = {};
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/contents.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/get-stream/source/contents.js
 
 
 const getStreamContents = async (stream, {init, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize}, {maxBuffer = Number.POSITIVE_INFINITY} = {}) => {
@@ -7698,7 +7698,7 @@ class MaxBufferError extends Error {
 	}
 }
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/max-buffer.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/io/max-buffer.js
 
 
 
@@ -7789,7 +7789,7 @@ const truncateMaxBufferSync = (result, isMaxBuffer, maxBuffer) => {
 // `spawnSync()` does not allow differentiating `maxBuffer` per file descriptor, so we always use `stdout`
 const getMaxBufferSync = ([, stdoutMaxBuffer]) => stdoutMaxBuffer;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/message.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/return/message.js
 
 
 
@@ -7948,7 +7948,7 @@ const serializeMessageItem = messageItem => {
 	return '';
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/result.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/return/result.js
 
 
 
@@ -8136,7 +8136,7 @@ const normalizeExitPayload = (rawExitCode, rawSignal) => {
 	return {exitCode, signal, signalDescription};
 };
 
-;// CONCATENATED MODULE: ./node_modules/parse-ms/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/parse-ms/index.js
 const toZeroIfInfinity = value => Number.isFinite(value) ? value : 0;
 
 function parseNumber(milliseconds) {
@@ -8183,7 +8183,7 @@ function parseMilliseconds(milliseconds) {
 	throw new TypeError('Expected a finite number or bigint');
 }
 
-;// CONCATENATED MODULE: ./node_modules/pretty-ms/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/pretty-ms/index.js
 
 
 const isZero = value => value === 0 || value === 0n;
@@ -8335,7 +8335,7 @@ function prettyMilliseconds(milliseconds, options) {
 	return sign + result.join(separator);
 }
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/error.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/verbose/error.js
 
 
 // When `verbose` is `short|full|custom`, print each command's error when it fails
@@ -8350,7 +8350,7 @@ const logError = (result, verboseInfo) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/complete.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/verbose/complete.js
 
 
 
@@ -8376,7 +8376,7 @@ const logDuration = (result, verboseInfo) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/reject.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/return/reject.js
 
 
 // Applies the `reject` option.
@@ -8391,7 +8391,7 @@ const handleResult = (result, verboseInfo, {reject}) => {
 	return result;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/type.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/stdio/type.js
 
 
 
@@ -8566,7 +8566,7 @@ const TYPE_TO_MESSAGE = {
 	uint8Array: 'a Uint8Array',
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/object-mode.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/transform/object-mode.js
 
 
 /*
@@ -8609,7 +8609,7 @@ const getFdObjectMode = (stdioItems, direction) => {
 		: lastTransform.value.readableObjectMode;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/normalize.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/transform/normalize.js
 
 
 
@@ -8722,7 +8722,7 @@ const normalizeGenerator = ({stdioItem, stdioItem: {value}, index, newTransforms
 
 const sortTransforms = (newTransforms, direction) => direction === 'input' ? newTransforms.reverse() : newTransforms;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/direction.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/stdio/direction.js
 
 
 
@@ -8796,13 +8796,13 @@ const getStandardStreamDirection = value => {
 // When the ambiguity remains, we default to `output` since it is the most common use case for additional file descriptors.
 const DEFAULT_DIRECTION = 'output';
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/array.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/array.js
 // The `ipc` option adds an `ipc` item to the `stdio` option
 const normalizeIpcStdioArray = (stdioArray, ipc) => ipc && !stdioArray.includes('ipc')
 	? [...stdioArray, 'ipc']
 	: stdioArray;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/stdio-option.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/stdio/stdio-option.js
 
 
 
@@ -8864,7 +8864,7 @@ const normalizeStdioSync = (stdioArray, buffer, verboseInfo) => stdioArray.map((
 const isOutputPipeOnly = stdioOption => stdioOption === 'pipe'
 	|| (Array.isArray(stdioOption) && stdioOption.every(item => item === 'pipe'));
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/native.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/stdio/native.js
 
 
 
@@ -8972,7 +8972,7 @@ const getStandardStream = (fdNumber, value, optionName) => {
 	return standardStream;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/input-option.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/stdio/input-option.js
 
 
 
@@ -9024,7 +9024,7 @@ const getInputFileType = inputFile => {
 	throw new Error('The `inputFile` option must be a file path string or a file URL.');
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/duplicate.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/stdio/duplicate.js
 
 
 // Duplicates in the same file descriptor is most likely an error.
@@ -9137,7 +9137,7 @@ const throwOnDuplicateStream = (stdioItem, optionName, type) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/handle.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/stdio/handle.js
 
 
 
@@ -9348,7 +9348,7 @@ const forwardStdio = stdioItems => {
 	return type === 'native' ? value : 'pipe';
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/handle-sync.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/stdio/handle-sync.js
 
 
 
@@ -9407,7 +9407,7 @@ const addPropertiesSync = {
 	},
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/strip-newline.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/io/strip-newline.js
 
 
 // Apply `stripFinalNewline` option, which applies to `result.stdout|stderr|all|stdio[*]`.
@@ -9423,7 +9423,7 @@ const getStripFinalNewline = (stripFinalNewline, fdNumber) => fdNumber === 'all'
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __webpack_require__(57075);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/split.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/transform/split.js
 // Split chunks line-wise for generators passed to the `std*` options
 const getSplitLinesGenerator = (binary, preserveNewlines, skipped, state) => binary || skipped
 	? undefined
@@ -9537,7 +9537,7 @@ const linesUint8ArrayInfo = {
 
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __webpack_require__(4573);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/validate.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/transform/validate.js
 
 
 
@@ -9582,7 +9582,7 @@ Instead, \`yield\` should either be called with a value, or not be called at all
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/encoding-transform.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/transform/encoding-transform.js
 
 
 
@@ -9635,7 +9635,7 @@ const encodingStringFinal = function * (stringDecoder) {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/run-async.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/transform/run-async.js
 
 
 // Applies a series of generator functions asynchronously
@@ -9697,7 +9697,7 @@ const identityGenerator = function * (chunk) {
 	yield chunk;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/run-sync.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/transform/run-sync.js
 // Duplicate the code from `run-async.js` but as synchronous functions
 const pushChunksSync = (getChunksSync, getChunksArguments, transformStream, done) => {
 	try {
@@ -9749,7 +9749,7 @@ const run_sync_identityGenerator = function * (chunk) {
 	yield chunk;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/generator.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/transform/generator.js
 
 
 
@@ -9848,7 +9848,7 @@ const addInternalGenerators = (
 	].filter(Boolean);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/input-sync.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/io/input-sync.js
 
 
 
@@ -9894,7 +9894,7 @@ const validateSerializable = newContents => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/output.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/verbose/output.js
 
 
 
@@ -9956,7 +9956,7 @@ const logLine = (line, fdNumber, verboseInfo) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/output-sync.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/io/output-sync.js
 
 
 
@@ -10093,7 +10093,7 @@ const writeToFiles = (serializedResult, stdioItems, outputFiles) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/all-sync.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/resolve/all-sync.js
 
 
 
@@ -10128,7 +10128,7 @@ const getAllSync = ([, stdout, stderr], options) => {
 	return `${stdout}${stderr}`;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/exit-async.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/resolve/exit-async.js
 
 
 
@@ -10184,7 +10184,7 @@ const isSubprocessErrorExit = (exitCode, signal) => exitCode === undefined && si
 // When the subprocess fails due to a non-0 exit code or to a signal termination
 const isFailedExit = (exitCode, signal) => exitCode !== 0 || signal !== null;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/exit-sync.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/resolve/exit-sync.js
 
 
 
@@ -10211,7 +10211,7 @@ const getResultError = (error, exitCode, signal) => {
 	return isFailedExit(exitCode, signal) ? new DiscardedError() : undefined;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/main-sync.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/methods/main-sync.js
 
 
 
@@ -10376,7 +10376,7 @@ const getSyncResult = ({error, exitCode, signal, timedOut, isMaxBuffer, stdio, a
 		isSync: true,
 	});
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/get-one.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/get-one.js
 
 
 
@@ -10442,7 +10442,7 @@ const throwOnStrictError = async (ipcEmitter, isSubprocess, {signal}) => {
 	throw getStrictResponseError(error, isSubprocess);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/get-each.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/get-each.js
 
 
 
@@ -10533,7 +10533,7 @@ const throwIfStrictError = ({error}) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/methods.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/methods.js
 
 
 
@@ -10584,7 +10584,7 @@ const getIpcMethods = (anyProcess, isSubprocess, ipc) => ({
 	}),
 });
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/early-error.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/return/early-error.js
 
 
 
@@ -10641,7 +10641,7 @@ const duplex = () => new external_node_stream_.Duplex({read() {}, write() {}});
 
 const handleDummyPromise = async (error, verboseInfo, options) => handleResult(error, verboseInfo, options);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/handle-async.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/stdio/handle-async.js
 
 
 
@@ -10697,7 +10697,7 @@ const addPropertiesAsync = {
 
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __webpack_require__(46466);
-;// CONCATENATED MODULE: ./node_modules/@sindresorhus/merge-streams/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@sindresorhus/merge-streams/index.js
 
 
 
@@ -10964,7 +10964,7 @@ const PASSTHROUGH_LISTENERS_COUNT = 2;
 //  - once due to `stream.pipe(passThroughStream)`
 const PASSTHROUGH_LISTENERS_PER_STREAM = 1;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/pipeline.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/io/pipeline.js
 
 
 
@@ -11014,7 +11014,7 @@ const abortSourceStream = source => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/output-async.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/io/output-async.js
 
 
 
@@ -11096,7 +11096,7 @@ const setStandardStreamMaxListeners = (stream, {signal}) => {
 // That library also listens for `source` end, which adds 1 more listener.
 const MAX_LISTENERS_INCREMENT = 2;
 
-;// CONCATENATED MODULE: ./node_modules/signal-exit/dist/mjs/signals.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/signal-exit/dist/mjs/signals.js
 /**
  * This is not the set of all possible signals.
  *
@@ -11136,7 +11136,7 @@ if (process.platform === 'linux') {
     signals.push('SIGIO', 'SIGPOLL', 'SIGPWR', 'SIGSTKFLT');
 }
 //# sourceMappingURL=signals.js.map
-;// CONCATENATED MODULE: ./node_modules/signal-exit/dist/mjs/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/signal-exit/dist/mjs/index.js
 // Note: since nyc uses this module to output coverage, any lines
 // that are in the direct sync flow of nyc's outputCoverage are
 // ignored, since we can never get coverage for them.
@@ -11412,7 +11412,7 @@ load,
  */
 unload, } = signalExitWrap(processOk(mjs_process) ? new SignalExit(mjs_process) : new SignalExitFallback());
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/cleanup.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/terminate/cleanup.js
 
 
 
@@ -11430,7 +11430,7 @@ const cleanupOnExit = (subprocess, {cleanup, detached}, {signal}) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/pipe-arguments.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/pipe/pipe-arguments.js
 
 
 
@@ -11523,7 +11523,7 @@ const getSourceStream = (source, from) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/throw.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/pipe/throw.js
 
 
 
@@ -11583,7 +11583,7 @@ const createNonCommandError = ({error, fileDescriptors, sourceOptions, startTime
 
 const PIPE_COMMAND_MESSAGE = 'source.pipe(destination)';
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/sequence.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/pipe/sequence.js
 // Like Bash, we await both subprocesses. This is unlike some other shells which only await the destination subprocess.
 // Like Bash with the `pipefail` option, if either subprocess fails, the whole pipe fails.
 // Like Bash, if both subprocesses fail, we return the failure of the destination.
@@ -11609,7 +11609,7 @@ const waitForBothSubprocesses = async subprocessPromises => {
 	return destinationResult;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/streaming.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/pipe/streaming.js
 
 
 
@@ -11662,7 +11662,7 @@ const SOURCE_LISTENERS_PER_PIPE = 2;
 // Those are added by `finished()` in `cleanupMergedStreamsMap()`
 const DESTINATION_LISTENERS_PER_PIPE = 1;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/abort.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/pipe/abort.js
 
 
 
@@ -11684,7 +11684,7 @@ const unpipeOnSignalAbort = async (unpipeSignal, {sourceStream, mergedStream, fi
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/setup.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/pipe/setup.js
 
 
 
@@ -11758,7 +11758,7 @@ const handlePipePromise = async ({
 // We need to ensure this does not create unhandled rejections.
 const getSubprocessPromises = (sourcePromise, destination) => Promise.allSettled([sourcePromise, destination]);
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/utils.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/get-stream/source/utils.js
 const utils_identity = value => value;
 
 const utils_noop = () => undefined;
@@ -11771,7 +11771,7 @@ const throwObjectStream = chunk => {
 
 const getLengthProperty = convertedChunk => convertedChunk.length;
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/array.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/get-stream/source/array.js
 
 
 
@@ -11805,7 +11805,7 @@ const arrayMethods = {
 	finalize: getContentsProperty,
 };
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/array-buffer.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/get-stream/source/array-buffer.js
 
 
 
@@ -11891,7 +11891,7 @@ const arrayBufferMethods = {
 	finalize: finalizeArrayBuffer,
 };
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/string.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/get-stream/source/string.js
 
 
 
@@ -11929,7 +11929,7 @@ const stringMethods = {
 	finalize: getContentsProperty,
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/iterate.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/io/iterate.js
 
 
 
@@ -12041,7 +12041,7 @@ const getGenerators = ({binary, shouldEncode, encoding, shouldSplit, preserveNew
 	getSplitLinesGenerator(binary, preserveNewlines, !shouldSplit, {}),
 ].filter(Boolean);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/contents.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/io/contents.js
 
 
 
@@ -12159,7 +12159,7 @@ const handleBufferedData = ({bufferedData}) => isArrayBuffer(bufferedData)
 	? new Uint8Array(bufferedData)
 	: bufferedData;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/wait-stream.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/resolve/wait-stream.js
 
 
 // Wraps `finished(stream)` to handle the following case:
@@ -12257,7 +12257,7 @@ const isStreamAbort = error => error?.code === 'ERR_STREAM_PREMATURE_CLOSE';
 // Therefore, we ignore this error on writable streams.
 const isStreamEpipe = error => error?.code === 'EPIPE';
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/stdio.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/resolve/stdio.js
 
 
 
@@ -12306,7 +12306,7 @@ const waitForSubprocessStream = async ({stream, fdNumber, encoding, buffer, maxB
 	return output;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/all-async.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/resolve/all-async.js
 
 
 
@@ -12354,7 +12354,7 @@ const getAllMixed = ({all, stdout, stderr}) => all
 	&& stderr
 	&& stdout.readableObjectMode !== stderr.readableObjectMode;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/ipc.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/verbose/ipc.js
 
 
 
@@ -12371,7 +12371,7 @@ const logIpcOutput = (message, verboseInfo) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/buffer-messages.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/ipc/buffer-messages.js
 
 
 
@@ -12420,7 +12420,7 @@ const getBufferedIpcOutput = async (ipcOutputPromise, ipcOutput) => {
 	return ipcOutput;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/wait-subprocess.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/resolve/wait-subprocess.js
 
 
 
@@ -12568,7 +12568,7 @@ const throwOnSubprocessError = async (subprocess, {signal}) => {
 	throw error;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/concurrent.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/convert/concurrent.js
 
 
 // When using multiple `.readable()`/`.writable()`/`.duplex()`, `final` and `destroy` should wait for other streams
@@ -12603,7 +12603,7 @@ const waitForConcurrentStreams = async ({resolve, promises}, subprocess) => {
 	return !isSubprocessExit;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/shared.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/convert/shared.js
 
 
 
@@ -12651,7 +12651,7 @@ const destroyOtherStream = (stream, isOpen, error) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/readable.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/convert/readable.js
 
 
 
@@ -12761,7 +12761,7 @@ const destroyOtherReadable = (stream, error) => {
 	destroyOtherStream(stream, stream.readable, error);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/writable.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/convert/writable.js
 
 
 
@@ -12848,7 +12848,7 @@ const destroyOtherWritable = (stream, error) => {
 	destroyOtherStream(stream, stream.writable, error);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/duplex.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/convert/duplex.js
 
 
 
@@ -12908,7 +12908,7 @@ const onDuplexDestroy = async ({subprocessStdout, subprocessStdin, subprocess, w
 	]);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/iterable.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/convert/iterable.js
 
 
 
@@ -12944,7 +12944,7 @@ const iterateOnStdoutData = async function * (onStdoutData, subprocessStdout, su
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/add.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/convert/add.js
 
 
 
@@ -12961,7 +12961,7 @@ const addConvertedStreams = (subprocess, {encoding}) => {
 	subprocess[Symbol.asyncIterator] = createIterable.bind(undefined, subprocess, encoding, {});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/promise.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/methods/promise.js
 // The return value is a mixin of `subprocess` and `Promise`
 const mergePromise = (subprocess, promise) => {
 	for (const [property, descriptor] of descriptors) {
@@ -12978,7 +12978,7 @@ const descriptors = ['then', 'catch', 'finally'].map(property => [
 	Reflect.getOwnPropertyDescriptor(nativePromisePrototype, property),
 ]);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/main-async.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/methods/main-async.js
 
 
 
@@ -13174,7 +13174,7 @@ const getAsyncResult = ({errorInfo, exitCode, signal, stdio, all, ipcOutput, con
 		startTime,
 	});
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/bind.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/methods/bind.js
 
 
 
@@ -13199,7 +13199,7 @@ const mergeOption = (optionName, boundOptionValue, optionValue) => {
 
 const DEEP_OPTIONS = new Set(['env', ...FD_SPECIFIC_OPTIONS]);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/create.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/methods/create.js
 
 
 
@@ -13266,7 +13266,7 @@ const parseArguments = ({mapArguments, firstArgument, nextArguments, deepOptions
 	};
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/command.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/methods/command.js
 // Main logic for `execaCommand()`
 const mapCommandAsync = ({file, commandArguments}) => parseCommand(file, commandArguments);
 
@@ -13311,7 +13311,7 @@ const parseCommandString = command => {
 
 const SPACES_REGEXP = / +/g;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/script.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/methods/script.js
 // Sets `$.sync` and `$.s`
 const setScriptSync = (boundExeca, createNested, boundOptions) => {
 	boundExeca.sync = createNested(mapScriptSync, boundOptions);
@@ -13335,7 +13335,7 @@ const getScriptStdinOption = ({input, inputFile, stdio}) => input === undefined 
 // However, some options (like `stdin: 'inherit'`) would create issues with piping, i.e. cannot be deep.
 const deepScriptOptions = {preferLocal: true};
 
-;// CONCATENATED MODULE: ./node_modules/execa/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/execa/index.js
 
 
 
@@ -13362,8 +13362,8 @@ const {
 
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __webpack_require__(79896);
-// EXTERNAL MODULE: ./node_modules/node-fetch/src/index.js + 12 modules
-var src = __webpack_require__(70816);
+// EXTERNAL MODULE: ../../work/main/node_modules/node-fetch/src/index.js + 12 modules
+var src = __webpack_require__(5192);
 // EXTERNAL MODULE: external "os"
 var external_os_ = __webpack_require__(70857);
 // EXTERNAL MODULE: external "path"
@@ -13372,15 +13372,15 @@ var external_path_ = __webpack_require__(16928);
 var external_process_ = __webpack_require__(932);
 // EXTERNAL MODULE: external "readline"
 var external_readline_ = __webpack_require__(23785);
-// EXTERNAL MODULE: ./node_modules/tar/dist/esm/index.min.js
-var index_min = __webpack_require__(98697);
+// EXTERNAL MODULE: ../../work/main/node_modules/tar/dist/esm/index.min.js
+var index_min = __webpack_require__(64177);
 // EXTERNAL MODULE: external "url"
 var external_url_ = __webpack_require__(87016);
-// EXTERNAL MODULE: ./node_modules/@dagger.io/dagger/dist/src/common/errors/index.js + 10 modules
-var errors = __webpack_require__(71210);
-// EXTERNAL MODULE: ./node_modules/@dagger.io/dagger/dist/src/common/graphql/client.js
-var client = __webpack_require__(78553);
-;// CONCATENATED MODULE: ./node_modules/@dagger.io/dagger/dist/src/provisioning/bin.js
+// EXTERNAL MODULE: ../../work/main/node_modules/@dagger.io/dagger/dist/src/common/errors/index.js + 10 modules
+var errors = __webpack_require__(75874);
+// EXTERNAL MODULE: ../../work/main/node_modules/@dagger.io/dagger/dist/src/common/graphql/client.js
+var client = __webpack_require__(13633);
+;// CONCATENATED MODULE: ../../work/main/node_modules/@dagger.io/dagger/dist/src/provisioning/bin.js
 
 
 
@@ -13737,11 +13737,11 @@ function _overrideCLIChecksumsURL(url) {
     OVERRIDE_CHECKSUMS_URL = url;
 }
 
-;// CONCATENATED MODULE: ./node_modules/@dagger.io/dagger/dist/src/provisioning/default.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@dagger.io/dagger/dist/src/provisioning/default.js
 // Code generated by dagger. DO NOT EDIT.
 const CLI_VERSION = "0.21.8";
 
-;// CONCATENATED MODULE: ./node_modules/@dagger.io/dagger/dist/src/provisioning/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/@dagger.io/dagger/dist/src/provisioning/index.js
 
 
 async function withEngineSession(connectOpts, cb) {

@@ -4,11 +4,11 @@ import { dirname as __preludeDirname } from 'node:path';
 const require = __preludeCreateRequire(import.meta.url);
 const __filename = __preludeFileURLToPath(import.meta.url);
 const __dirname = __preludeDirname(__filename);
-export const id = 566;
-export const ids = [566];
+export const id = 447;
+export const ids = [447];
 export const modules = {
 
-/***/ 27566:
+/***/ 95447:
 /***/ ((module) => {
 
 function webpackEmptyAsyncContext(req) {
@@ -22,7 +22,7 @@ function webpackEmptyAsyncContext(req) {
 }
 webpackEmptyAsyncContext.keys = () => ([]);
 webpackEmptyAsyncContext.resolve = webpackEmptyAsyncContext;
-webpackEmptyAsyncContext.id = 27566;
+webpackEmptyAsyncContext.id = 95447;
 module.exports = webpackEmptyAsyncContext;
 
 /***/ })

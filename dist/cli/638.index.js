@@ -4,11 +4,11 @@ import { dirname as __preludeDirname } from 'node:path';
 const require = __preludeCreateRequire(import.meta.url);
 const __filename = __preludeFileURLToPath(import.meta.url);
 const __dirname = __preludeDirname(__filename);
-export const id = 878;
-export const ids = [878];
+export const id = 638;
+export const ids = [638];
 export const modules = {
 
-/***/ 31223:
+/***/ 12855:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -25,7 +25,7 @@ exports.execAsync = util.promisify(child_process.exec);
 
 /***/ }),
 
-/***/ 30878:
+/***/ 48638:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -36,8 +36,8 @@ exports.execAsync = util.promisify(child_process.exec);
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getMachineId = void 0;
 const fs_1 = __webpack_require__(79896);
-const execAsync_1 = __webpack_require__(31223);
-const api_1 = __webpack_require__(63914);
+const execAsync_1 = __webpack_require__(12855);
+const api_1 = __webpack_require__(29418);
 async function getMachineId() {
     try {
         const result = await fs_1.promises.readFile('/etc/hostid', { encoding: 'utf8' });

@@ -4,11 +4,11 @@ import { dirname as __preludeDirname } from 'node:path';
 const require = __preludeCreateRequire(import.meta.url);
 const __filename = __preludeFileURLToPath(import.meta.url);
 const __dirname = __preludeDirname(__filename);
-export const id = 582;
-export const ids = [582];
+export const id = 504;
+export const ids = [504];
 export const modules = {
 
-/***/ 51582:
+/***/ 504:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -20,26 +20,31 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: cacheAccess, cacheServiceVersion, engineStateKeys, saveEngineState
 
-// EXTERNAL MODULE: ./node_modules/@actions/cache/lib/cache.js + 339 modules
-var lib_cache = __webpack_require__(27369);
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __webpack_require__(33838);
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/cache/lib/cache.js + 339 modules
+var lib_cache = __webpack_require__(225);
+// EXTERNAL MODULE: ../../work/main/node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __webpack_require__(96310);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(76760);
 var external_node_path_default = /*#__PURE__*/__webpack_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/engine-state/helper-container.ts
-var helper_container = __webpack_require__(73686);
+var helper_container = __webpack_require__(34083);
 // EXTERNAL MODULE: ./src/engine-state/listing.ts
-var listing = __webpack_require__(71998);
+var listing = __webpack_require__(88553);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(77598);
+// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 1 modules
+var pipeline_config = __webpack_require__(55284);
 ;// CONCATENATED MODULE: ./src/engine-state/manifest.ts
 // The manifest of a saved engine state and the plan of a save: which stored parts to reuse, which
 // to repack, and how new units are packed into part archives. Pure: no I/O here.
 
+
 const MANIFEST_FORMAT = 1;
+/** The longest a recorded duration may be: a week, beyond any job GitHub runs. */
+const MAX_RECORDED_MS = 7 * 24 * 3600 * 1000;
 function partKey(prefix, content) {
     return `${prefix}-${createHash('sha256').update(content).digest('hex').slice(0, 40)}`;
 }
@@ -145,7 +150,8 @@ function manifest_buildManifest(plan, stored, meta) {
         fingerprint: meta.fingerprint,
         savedAt: new Date().toISOString(),
         parts,
-        units
+        units,
+        ...(meta.coldRun ? { coldRun: meta.coldRun } : {})
     };
 }
 function isFields(value) {
@@ -158,6 +164,32 @@ function shown(value) {
 }
 function isSize(value) {
     return Number.isSafeInteger(value) && value >= 0;
+}
+function isDuration(value) {
+    return isSize(value) && value <= MAX_RECORDED_MS;
+}
+/** Why a manifest's coldRun is not one this code could have written, or undefined. */
+function coldRunProblem(value) {
+    if (!isFields(value))
+        return `${shown(value)} is not an object`;
+    if (!isDuration(value.pipelineMs))
+        return `pipelineMs ${shown(value.pipelineMs)} is not a whole number of 0 to ${MAX_RECORDED_MS} ms`;
+    const { stages } = value;
+    if (!isFields(stages))
+        return `stages ${shown(stages)} is not an object keyed by stage`;
+    const entries = Object.entries(stages);
+    if (entries.length === 0)
+        return 'stages is empty';
+    for (const [stage, ms] of entries) {
+        if (!pipeline_config/* STAGES */.an.includes(stage))
+            return `stage ${shown(stage)} is not one of ${pipeline_config/* STAGES */.an.join(', ')}`;
+        if (!isDuration(ms))
+            return `stage ${stage}: ${shown(ms)} is not a whole number of 0 to ${MAX_RECORDED_MS} ms`;
+    }
+    const extra = Object.keys(value).filter(key => key !== 'pipelineMs' && key !== 'stages');
+    if (extra.length > 0)
+        return `unknown field ${shown(extra[0])}`;
+    return undefined;
 }
 function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -257,6 +289,13 @@ function validateManifest(value, expected) {
         if (count > held)
             throw new Error(`manifest part ${index}: ${count} live units, but it holds ${held} units`);
     }
+    const coldRunBad = value.coldRun === undefined ? undefined : coldRunProblem(value.coldRun);
+    if (coldRunBad) {
+        // Only the summary's time-saved figures read it: the state restores without them.
+        expected.warn?.(`The manifest's cold-run durations are ignored: ${coldRunBad}`);
+        const { coldRun: _dropped, ...rest } = value;
+        return rest;
+    }
     return value;
 }
 
@@ -282,7 +321,7 @@ async function phases_phase(name, subject, body) {
 }
 
 // EXTERNAL MODULE: ./src/shared/errors.ts
-var errors = __webpack_require__(58382);
+var errors = __webpack_require__(91995);
 ;// CONCATENATED MODULE: ./src/engine-state/store.ts
 // The engine-state store: saves and restores the Dagger engine's state volume through the Actions
 // cache, incrementally. Units of the state that never change once written (committed snapshots,
@@ -410,7 +449,7 @@ async function restoreInCacheRoot(options) {
             lib_core/* info */.pq(`No saved engine state for ${keys.restoreKeys[0]}* or ${keys.restoreKeys[1]}*: starting cold`);
             return await cold(undefined);
         }
-        const expected = { engineVersion: options.engineVersion, partPrefix: keys.partPrefix, partPath };
+        const expected = { engineVersion: options.engineVersion, partPrefix: keys.partPrefix, partPath, warn: lib_core/* warning */.$e };
         manifest = validateManifest(JSON.parse(await (0,promises_.readFile)(MANIFEST_PATH, 'utf8')), expected);
     }
     catch (error) {
@@ -544,7 +583,7 @@ async function saveInCacheRoot(options, access) {
     try {
         helper = await phase('start helper', undefined, () => StateHelper.start(options.volume, options.helperImage, path.resolve(PARTS_DIR)));
         const listing = await phase('list', undefined, () => helper.listing());
-        const { entries, fingerprint, unchanged } = await phase('compare', undefined, async () => {
+        const { entries, fingerprint, unchanged } = await phase('compare', undefined, () => {
             const entries = parseListing(listing);
             const fingerprint = fingerprintOf(entries);
             return {
@@ -596,7 +635,11 @@ async function saveInCacheRoot(options, access) {
             plan.created.unshift(...again);
             uploads.unshift(...(await store(again)));
         }
-        const manifest = buildManifest(plan, uploads, { engineVersion: options.engineVersion, fingerprint });
+        const manifest = buildManifest(plan, uploads, {
+            engineVersion: options.engineVersion,
+            fingerprint,
+            coldRun: options.coldRun
+        });
         await mkdir(path.dirname(MANIFEST_PATH), { recursive: true });
         await writeFile(MANIFEST_PATH, JSON.stringify(manifest));
         const stored = await saveEntry(MANIFEST_PATH, keys.primary, access);
@@ -774,6 +817,7 @@ function limiter(slots) {
 async function mapConcurrently(items, limit, body) {
     const results = new Array(items.length);
     let next = 0;
+    // Boxed, so that a body that throws undefined still stops the others and is rethrown.
     let failure;
     const worker = async () => {
         while (next < items.length && failure === undefined) {
@@ -782,13 +826,13 @@ async function mapConcurrently(items, limit, body) {
                 results[index] = await body(items[index]);
             }
             catch (error) {
-                failure ??= error;
+                failure ??= { error };
             }
         }
     };
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    if (failure !== undefined)
-        throw failure;
+    if (failure)
+        throw failure.error;
     return results;
 }
 
