@@ -5,8 +5,10 @@ import { describe, expect, test } from '@jest/globals'
 import { splitState, type ListingEntry } from '../src/engine-state/listing.js'
 import {
   buildManifest,
+  MAX_RECORDED_MS,
   planSave,
   validateManifest,
+  type ColdRun,
   type Manifest,
   type ManifestUnit
 } from '../src/engine-state/manifest.js'
@@ -191,5 +193,47 @@ describe('validateManifest', () => {
 
   test.each([null, 'manifest', [], 42])('refuses %p, which is no manifest at all', value => {
     expect(() => validateManifest(value, expected)).toThrow(/format/)
+  })
+})
+
+describe('the cold run in the manifest', () => {
+  const COLD_RUN: ColdRun = { pipelineMs: 180_000, stages: { build: 150_000, image: 20_000, publish: 12_000 } }
+  /** A saved manifest, through JSON as the cache gives it back, with `coldRun` as given. */
+  const savedWithColdRun = (coldRun?: unknown): unknown =>
+    JSON.parse(JSON.stringify(coldRun === undefined ? savedManifest(state) : { ...savedManifest(state), coldRun }))
+
+  test('a save records it and a restore reads it back', () => {
+    const manifest = savedWithColdRun(COLD_RUN)
+    const warnings: string[] = []
+    expect(validateManifest(manifest, { ...expected, warn: m => warnings.push(m) }).coldRun).toEqual(COLD_RUN)
+    expect(warnings).toEqual([])
+  })
+
+  test('a manifest without one restores as before', () => {
+    const manifest = savedWithColdRun()
+    expect(validateManifest(manifest, expected)).not.toHaveProperty('coldRun')
+  })
+
+  test.each([
+    ['not an object', 'slow', '"slow" is not an object'],
+    ['a pipeline time as text', { ...COLD_RUN, pipelineMs: '180000' }, 'pipelineMs "180000" is not a whole number'],
+    ['a negative time', { ...COLD_RUN, stages: { build: -1 } }, 'stage build: -1 is not a whole number'],
+    ['a fraction', { ...COLD_RUN, stages: { build: 1.5 } }, 'stage build: 1.5 is not a whole number'],
+    [
+      'more than a week',
+      { ...COLD_RUN, pipelineMs: MAX_RECORDED_MS + 1 },
+      `pipelineMs ${MAX_RECORDED_MS + 1} is not a whole number of 0 to ${MAX_RECORDED_MS} ms`
+    ],
+    ['an unknown stage', { ...COLD_RUN, stages: { deploy: 5 } }, 'stage "deploy" is not one of build, lint, test'],
+    ['no stages', { ...COLD_RUN, stages: {} }, 'stages is empty'],
+    ['stages as a list', { ...COLD_RUN, stages: [1, 2] }, 'stages [1,2] is not an object keyed by stage'],
+    ['an unknown field', { ...COLD_RUN, note: '<script>' }, 'unknown field "note"']
+  ])('%s is ignored with a warning, and the state still restores', (_, coldRun, reason) => {
+    const manifest = savedWithColdRun(coldRun)
+    const warnings: string[] = []
+    const restored = validateManifest(manifest, { ...expected, warn: message => warnings.push(message) })
+    expect(restored).not.toHaveProperty('coldRun')
+    expect(restored.parts).toEqual((manifest as Manifest).parts)
+    expect(warnings).toEqual([expect.stringContaining(`The manifest's cold-run durations are ignored: ${reason}`)])
   })
 })

@@ -9,16 +9,7 @@ import {
   savePostState,
   type PostState
 } from '../src/action/handoff.js'
-import { splitState, type ListingEntry } from '../src/engine-state/listing.js'
-import {
-  buildManifest,
-  MAX_RECORDED_MS,
-  planSave,
-  validateManifest,
-  type ColdRun,
-  type Manifest
-} from '../src/engine-state/manifest.js'
-import { engineStateKeys } from '../src/engine-state/store.js'
+import type { ColdRun, Manifest } from '../src/engine-state/manifest.js'
 import { readConfig } from '../src/inputs/action-config.js'
 import type { PipelineResult } from '../src/pipeline/dag.js'
 import { escapeText, formatBytes, formatDuration } from '../src/report/format.js'
@@ -336,41 +327,6 @@ async function withRunnerFiles(
 const COLD_RUN: ColdRun = { pipelineMs: 180_000, stages: { build: 150_000, image: 20_000, publish: 12_000 } }
 const KEY = 'go-dagger-action-engine-v1-0.21.8-Linux-X64-all-1234567890-1'
 
-/** A manifest as a save writes it, through JSON as the cache gives it back, with `coldRun` as given. */
-function savedManifest(coldRun?: unknown): { manifest: unknown; expected: Parameters<typeof validateManifest>[1] } {
-  const keys = engineStateKeys({
-    engineVersion: '0.21.8',
-    scope: 'all',
-    os: 'Linux',
-    arch: 'X64',
-    runId: '1',
-    runAttempt: '1'
-  })
-  const partPath = (key: string): string => `state/parts/${key.slice(-40)}.tar`
-  const entry = (type: 'd' | 'f', path: string, size = 0): ListingEntry => ({
-    type,
-    mode: '644',
-    uid: '0',
-    gid: '0',
-    size,
-    mtime: '1700000000.5',
-    ctime: '1700000000.5',
-    inode: path,
-    links: 1,
-    target: '',
-    path
-  })
-  const plan = planSave(
-    splitState([entry('d', '.'), entry('d', './worker'), entry('f', './worker/metadata.db', 8192)]),
-    undefined,
-    { partKeyPrefix: keys.partPrefix, partTargetBytes: 2048, minLiveFraction: 0.5 }
-  )
-  const stored = plan.created.map(part => ({ key: part.key, path: partPath(part.key), bytes: part.bytes }))
-  const built = buildManifest(plan, stored, { engineVersion: '0.21.8', fingerprint: 'f'.repeat(64) })
-  const manifest = JSON.parse(JSON.stringify(coldRun === undefined ? built : { ...built, coldRun })) as unknown
-  return { manifest, expected: { engineVersion: '0.21.8', partPrefix: keys.partPrefix, partPath } }
-}
-
 const warmRestore = (coldRun: ColdRun | undefined = COLD_RUN) => ({
   cacheHit: 'true' as const,
   matchedKey: KEY,
@@ -483,43 +439,6 @@ describe('what the cache bought', () => {
         { savedMs: 5_000, restoreMs: 1_000 }
       )
     ).toContain('the restore took 1.0 s and the save 0 ms, so the cache saved this job 4.0 s.')
-  })
-})
-
-describe('the cold run in the manifest', () => {
-  test('a save records it and a restore reads it back', () => {
-    const { manifest, expected } = savedManifest(COLD_RUN)
-    const warnings: string[] = []
-    expect(validateManifest(manifest, { ...expected, warn: m => warnings.push(m) }).coldRun).toEqual(COLD_RUN)
-    expect(warnings).toEqual([])
-  })
-
-  test('a manifest without one restores as before', () => {
-    const { manifest, expected } = savedManifest()
-    expect(validateManifest(manifest, expected)).not.toHaveProperty('coldRun')
-  })
-
-  test.each([
-    ['not an object', 'slow', '"slow" is not an object'],
-    ['a pipeline time as text', { ...COLD_RUN, pipelineMs: '180000' }, 'pipelineMs "180000" is not a whole number'],
-    ['a negative time', { ...COLD_RUN, stages: { build: -1 } }, 'stage build: -1 is not a whole number'],
-    ['a fraction', { ...COLD_RUN, stages: { build: 1.5 } }, 'stage build: 1.5 is not a whole number'],
-    [
-      'more than a week',
-      { ...COLD_RUN, pipelineMs: MAX_RECORDED_MS + 1 },
-      `pipelineMs ${MAX_RECORDED_MS + 1} is not a whole number of 0 to ${MAX_RECORDED_MS} ms`
-    ],
-    ['an unknown stage', { ...COLD_RUN, stages: { deploy: 5 } }, 'stage "deploy" is not one of build, lint, test'],
-    ['no stages', { ...COLD_RUN, stages: {} }, 'stages is empty'],
-    ['stages as a list', { ...COLD_RUN, stages: [1, 2] }, 'stages [1,2] is not an object keyed by stage'],
-    ['an unknown field', { ...COLD_RUN, note: '<script>' }, 'unknown field "note"']
-  ])('%s is ignored with a warning, and the state still restores', (_, coldRun, reason) => {
-    const { manifest, expected } = savedManifest(coldRun)
-    const warnings: string[] = []
-    const restored = validateManifest(manifest, { ...expected, warn: message => warnings.push(message) })
-    expect(restored).not.toHaveProperty('coldRun')
-    expect(restored.parts).toEqual((manifest as Manifest).parts)
-    expect(warnings).toEqual([expect.stringContaining(`The manifest's cold-run durations are ignored: ${reason}`)])
   })
 })
 

@@ -35,8 +35,8 @@ var helper_container = __webpack_require__(34083);
 var listing = __webpack_require__(88553);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(77598);
-// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 1 modules
-var pipeline_config = __webpack_require__(55284);
+// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 2 modules
+var pipeline_config = __webpack_require__(45888);
 ;// CONCATENATED MODULE: ./src/engine-state/manifest.ts
 // The manifest of a saved engine state and the plan of a save: which stored parts to reuse, which
 // to repack, and how new units are packed into part archives. Pure: no I/O here.

@@ -38314,148 +38314,6 @@ function engineConfigJson({ maxUsedSpaceBytes, overrides = {} }) {
 
 /***/ }),
 
-/***/ 67120:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   VS: () => (/* binding */ readGoModIfPresent),
-/* harmony export */   eQ: () => (/* binding */ GO_VERSION),
-/* harmony export */   fz: () => (/* binding */ readGoMod),
-/* harmony export */   zZ: () => (/* binding */ goVersionFromGoMod)
-/* harmony export */ });
-/* unused harmony export parseGoMod */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _parse_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(19261);
-// Reads the few go.mod directives the pipeline needs: the module path (binary name, package
-// checks), the Go version to pin the toolchain image to, and replacements by local directories.
-
-
-
-/** Splits one go.mod line into tokens, honouring quoted strings and dropping a `//` comment. */
-function tokenize(line) {
-    const tokens = [];
-    let i = 0;
-    while (i < line.length) {
-        const c = line[i];
-        if (c === ' ' || c === '\t') {
-            i++;
-        }
-        else if (line.startsWith('//', i)) {
-            break;
-        }
-        else if (c === '"' || c === '`') {
-            let end = i + 1;
-            while (end < line.length && line[end] !== c)
-                end += c === '"' && line[end] === '\\' ? 2 : 1;
-            // A JSON string literal parses to a string.
-            tokens.push(c === '"' ? JSON.parse(line.slice(i, end + 1)) : line.slice(i + 1, end));
-            i = end + 1;
-        }
-        else if (c === '(' || c === ')') {
-            tokens.push(c);
-            i++;
-        }
-        else {
-            let end = i;
-            while (end < line.length && !' \t()"`'.includes(line[end]) && !line.startsWith('//', end))
-                end++;
-            tokens.push(line.slice(i, end));
-            i = end;
-        }
-    }
-    return tokens;
-}
-/** Parses go.mod text into its directives; `file` only names it in errors. */
-function parseGoMod(text, file) {
-    const directives = new Map();
-    const localReplaces = [];
-    // `replace old [v] => new [v]`: go.mod's own rule is that a target with no version is a directory.
-    const replace = (args) => {
-        const arrow = args.indexOf('=>');
-        if (arrow >= 0 && args.length === arrow + 2)
-            localReplaces.push(args[arrow + 1]);
-    };
-    let block;
-    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-    for (const line of lines) {
-        const tokens = tokenize(line);
-        if (tokens.length === 0)
-            continue;
-        if (block !== undefined) {
-            if (tokens[0] === ')')
-                block = undefined;
-            else if (block === 'replace')
-                replace(tokens);
-            continue;
-        }
-        const [verb, ...rest] = tokens;
-        if (rest[0] === '(') {
-            // Of the block members (require, replace, exclude, retract, godebug, ...) only replace is read.
-            if (rest.at(-1) !== ')')
-                block = verb;
-            continue;
-        }
-        if (verb === 'replace')
-            replace(rest);
-        else if (!directives.has(verb))
-            directives.set(verb, rest);
-    }
-    const module = directives.get('module')?.[0];
-    if (!module)
-        throw new _parse_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('source', file, 'expected a go.mod with a module directive');
-    const go = directives.get('go')?.[0];
-    const toolchain = directives.get('toolchain')?.[0];
-    return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}), localReplaces };
-}
-/** Reads `<dir>/go.mod`; a missing file is a bad `source` input. */
-async function readGoMod(dir) {
-    const file = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(dir, 'go.mod');
-    let text;
-    try {
-        text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(file, 'utf8');
-    }
-    catch (error) {
-        const code = error.code;
-        throw new _parse_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('source', dir, `expected the directory of a Go module, but ${file} cannot be read (${code})`);
-    }
-    return parseGoMod(text, file);
-}
-/**
- * readGoMod for the setup-only stage, whose source need not be a Go module: undefined when the
- * directory has no go.mod. The directory itself must exist, and a go.mod that is there must parse.
- */
-async function readGoModIfPresent(dir) {
-    const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(dir).catch(() => undefined);
-    if (!info?.isDirectory())
-        throw new _parse_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('source', dir, 'expected a directory of the repository');
-    if (!(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.access)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(dir, 'go.mod')).then(() => true, () => false)))
-        return undefined;
-    return readGoMod(dir);
-}
-/** A Go release as go.mod and the go-version input spell it: 1.23, 1.23.4, 1.24rc1. */
-const GO_RELEASE = String.raw `\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?`;
-const GO_VERSION = new RegExp(`^(${GO_RELEASE})$`);
-/** A toolchain line's name: go1.23.4, or go1.23.4-custom for a suffixed build. */
-const GO_TOOLCHAIN = new RegExp(`^go(${GO_RELEASE})(?:-.*)?$`);
-/**
- * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
- * as the go command itself picks the newer toolchain the module asks for.
- */
-function goVersionFromGoMod(mod) {
-    const toolchain = mod.toolchain?.match(GO_TOOLCHAIN);
-    if (toolchain)
-        return toolchain[1];
-    if (mod.go && GO_VERSION.test(mod.go))
-        return mod.go;
-    throw new _parse_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('go-version', '', `${mod.path} declares no usable go version (go ${mod.go ?? 'missing'}${mod.toolchain ? `, toolchain ${mod.toolchain}` : ''}); set go-version, e.g. 1.23`);
-}
-
-
-/***/ }),
-
 /***/ 19261:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -38564,13 +38422,14 @@ function parseImageReference(input, raw, allowed = 'expected an image reference 
 
 /***/ }),
 
-/***/ 55284:
+/***/ 45888:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   qE: () => (/* binding */ DEFAULT_GOLANGCI_LINT_VERSION),
+  VN: () => (/* binding */ DEFAULT_SCANNER),
   yQ: () => (/* binding */ IMAGE_USER),
   Qr: () => (/* binding */ SCANNER_IMAGES),
   an: () => (/* binding */ STAGES),
@@ -38589,8 +38448,135 @@ var promises_ = __nccwpck_require__(51455);
 var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: ./src/inputs/parse.ts
 var parse = __nccwpck_require__(19261);
-// EXTERNAL MODULE: ./src/inputs/gomod.ts
-var gomod = __nccwpck_require__(67120);
+;// CONCATENATED MODULE: ./src/inputs/gomod.ts
+// Reads the few go.mod directives the pipeline needs: the module path (binary name, package
+// checks), the Go version to pin the toolchain image to, and replacements by local directories.
+
+
+
+/** Splits one go.mod line into tokens, honouring quoted strings and dropping a `//` comment. */
+function tokenize(line) {
+    const tokens = [];
+    let i = 0;
+    while (i < line.length) {
+        const c = line[i];
+        if (c === ' ' || c === '\t') {
+            i++;
+        }
+        else if (line.startsWith('//', i)) {
+            break;
+        }
+        else if (c === '"' || c === '`') {
+            let end = i + 1;
+            while (end < line.length && line[end] !== c)
+                end += c === '"' && line[end] === '\\' ? 2 : 1;
+            // A JSON string literal parses to a string.
+            tokens.push(c === '"' ? JSON.parse(line.slice(i, end + 1)) : line.slice(i + 1, end));
+            i = end + 1;
+        }
+        else if (c === '(' || c === ')') {
+            tokens.push(c);
+            i++;
+        }
+        else {
+            let end = i;
+            while (end < line.length && !' \t()"`'.includes(line[end]) && !line.startsWith('//', end))
+                end++;
+            tokens.push(line.slice(i, end));
+            i = end;
+        }
+    }
+    return tokens;
+}
+/** Parses go.mod text into its directives; `file` only names it in errors. */
+function parseGoMod(text, file) {
+    const directives = new Map();
+    const localReplaces = [];
+    // `replace old [v] => new [v]`: go.mod's own rule is that a target with no version is a directory.
+    const replace = (args) => {
+        const arrow = args.indexOf('=>');
+        if (arrow >= 0 && args.length === arrow + 2)
+            localReplaces.push(args[arrow + 1]);
+    };
+    let block;
+    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+    for (const line of lines) {
+        const tokens = tokenize(line);
+        if (tokens.length === 0)
+            continue;
+        if (block !== undefined) {
+            if (tokens[0] === ')')
+                block = undefined;
+            else if (block === 'replace')
+                replace(tokens);
+            continue;
+        }
+        const [verb, ...rest] = tokens;
+        if (rest[0] === '(') {
+            // Of the block members (require, replace, exclude, retract, godebug, ...) only replace is read.
+            if (rest.at(-1) !== ')')
+                block = verb;
+            continue;
+        }
+        if (verb === 'replace')
+            replace(rest);
+        else if (!directives.has(verb))
+            directives.set(verb, rest);
+    }
+    const module = directives.get('module')?.[0];
+    if (!module)
+        throw new parse/* InputError */.dz('source', file, 'expected a go.mod with a module directive');
+    const go = directives.get('go')?.[0];
+    const toolchain = directives.get('toolchain')?.[0];
+    return { path: file, module, ...(go ? { go } : {}), ...(toolchain ? { toolchain } : {}), localReplaces };
+}
+/** Reads `<dir>/go.mod`; a missing file is a bad `source` input. */
+async function readGoMod(dir) {
+    const file = (0,external_node_path_.join)(dir, 'go.mod');
+    let text;
+    try {
+        text = await (0,promises_.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        const code = error.code;
+        throw new parse/* InputError */.dz('source', dir, `expected the directory of a Go module, but ${file} cannot be read (${code})`);
+    }
+    return parseGoMod(text, file);
+}
+/**
+ * readGoMod for the setup-only stage, whose source need not be a Go module: undefined when the
+ * directory has no go.mod. The directory itself must exist, and a go.mod that is there must parse.
+ */
+async function readGoModIfPresent(dir) {
+    const info = await (0,promises_.stat)(dir).catch(() => undefined);
+    if (!info?.isDirectory())
+        throw new parse/* InputError */.dz('source', dir, 'expected a directory of the repository');
+    if (!(await (0,promises_.access)((0,external_node_path_.join)(dir, 'go.mod')).then(() => true, () => false)))
+        return undefined;
+    return readGoMod(dir);
+}
+/** A Go release as go.mod and the go-version input spell it: 1.23, 1.23.4, 1.24rc1. */
+const GO_RELEASE = String.raw `\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?`;
+const GO_VERSION = new RegExp(`^(${GO_RELEASE})$`);
+/** A toolchain line's name: go1.23.4, or go1.23.4-custom for a suffixed build. */
+const GO_TOOLCHAIN = new RegExp(`^go(${GO_RELEASE})(?:-.*)?$`);
+/** The go.mod line goVersionFromGoMod takes the version from: `toolchain go1.23.4` or `go 1.23`. */
+function goVersionLine(mod) {
+    return GO_TOOLCHAIN.test(mod.toolchain ?? '') ? `toolchain ${mod.toolchain}` : `go ${mod.go}`;
+}
+/**
+ * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
+ * as the go command itself picks the newer toolchain the module asks for.
+ */
+function goVersionFromGoMod(mod) {
+    const toolchain = mod.toolchain?.match(GO_TOOLCHAIN);
+    if (toolchain)
+        return toolchain[1];
+    if (mod.go && GO_VERSION.test(mod.go))
+        return mod.go;
+    throw new parse/* InputError */.dz('go-version', '', `${mod.path} declares no usable go version (go ${mod.go ?? 'missing'}${mod.toolchain ? `, toolchain ${mod.toolchain}` : ''}); set go-version, e.g. 1.23`);
+}
+
 // EXTERNAL MODULE: ./src/pipeline/results.ts
 var results = __nccwpck_require__(82163);
 ;// CONCATENATED MODULE: ./src/inputs/tags.ts
@@ -38653,6 +38639,8 @@ function imageVersion(tags) {
 
 
 
+/** The scanner an empty `scanner` input gives, and action.yml's default. */
+const DEFAULT_SCANNER = 'trivy';
 const STAGES = ['build', 'lint', 'test', 'image', 'scan', 'publish'];
 const SCANNERS = ['trivy', 'grype'];
 /** Tool images, pinned so a run today and a run next month lint and scan with the same tools. */
@@ -38902,12 +38890,12 @@ async function parsePipelineInputs(read, env, cwd) {
     const source = (0,external_node_path_.resolve)(cwd, sourceRaw);
     // Stage none runs no Go stage: its source may be any directory, a Dagger module for instance.
     const setupOnly = stages.length === 0;
-    const goMod = setupOnly ? await (0,gomod/* readGoModIfPresent */.VS)(source) : await (0,gomod/* readGoMod */.fz)(source);
+    const goMod = setupOnly ? await readGoModIfPresent(source) : await readGoMod(source);
     const goVersionRaw = read('go-version');
-    if (goVersionRaw && !gomod/* GO_VERSION */.eQ.test(goVersionRaw)) {
+    if (goVersionRaw && !GO_VERSION.test(goVersionRaw)) {
         throw new parse/* InputError */.dz('go-version', goVersionRaw, 'expected a Go release such as 1.23, 1.23.4 or 1.24rc1');
     }
-    const goVersion = goVersionRaw || (goMod ? (0,gomod/* goVersionFromGoMod */.zZ)(goMod) : '');
+    const goVersion = goVersionRaw || (goMod ? goVersionFromGoMod(goMod) : '');
     const modulePath = goMod?.module ?? '';
     const platforms = parsePlatforms(read('platforms'));
     const imageStage = stages.find(s => s === 'image' || s === 'scan' || s === 'publish');
@@ -38946,7 +38934,7 @@ async function parsePipelineInputs(read, env, cwd) {
     const baseImage = baseImageRaw === 'scratch'
         ? baseImageRaw
         : (0,parse/* parseImageReference */.o_)('base-image', baseImageRaw, 'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot');
-    const scanner = read('scanner') || 'trivy';
+    const scanner = read('scanner') || DEFAULT_SCANNER;
     if (!SCANNERS.includes(scanner)) {
         throw new parse/* InputError */.dz('scanner', scanner, `expected one of ${SCANNERS.join(', ')}`);
     }
@@ -38981,6 +38969,7 @@ async function parsePipelineInputs(read, env, cwd) {
         modulePath,
         goVersion,
         goVersionFrom: goVersionRaw ? 'input' : goMod ? 'go.mod' : 'none',
+        ...(!goVersionRaw && goMod ? { goModLine: goVersionLine(goMod) } : {}),
         hasGoSum: await exists((0,external_node_path_.join)(source, 'go.sum')),
         hasLocalReplace: (goMod?.localReplaces.length ?? 0) > 0,
         platforms,
@@ -39329,8 +39318,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
-// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 1 modules
-var pipeline_config = __nccwpck_require__(55284);
+// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 2 modules
+var pipeline_config = __nccwpck_require__(45888);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: ../../work/main/node_modules/tar/dist/esm/index.min.js
@@ -40012,7 +40001,7 @@ function failureFromError(error) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _inputs_pipeline_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(55284);
+/* harmony import */ var _inputs_pipeline_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(45888);
 /* harmony import */ var _results_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(82163);
 // The scan stage: each platform of the image, as an OCI tarball, scanned by trivy or grype running
 // as a container in the engine (no registry login, nothing pushed); one SARIF report for code scanning.
@@ -47052,8 +47041,8 @@ async function sha256File(file) {
     return hash.digest('hex');
 }
 
-// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 1 modules
-var pipeline_config = __nccwpck_require__(55284);
+// EXTERNAL MODULE: ./src/inputs/pipeline-config.ts + 2 modules
+var pipeline_config = __nccwpck_require__(45888);
 // EXTERNAL MODULE: ./src/pipeline/results.ts
 var results = __nccwpck_require__(82163);
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
@@ -48427,13 +48416,10 @@ function parseEngineConfig(raw) {
     return parsed;
 }
 
-// EXTERNAL MODULE: ./src/inputs/gomod.ts
-var gomod = __nccwpck_require__(67120);
 ;// CONCATENATED MODULE: ./src/inputs/action-config.ts
 // The one module that reads the action's inputs. Everything is parsed and validated here, before
 // any download or Docker call, so a typo fails the step in a second with a message that names the
 // input, the value and what is allowed.
-
 
 
 
@@ -48448,8 +48434,6 @@ const DEFAULT_CACHE_MAX_SIZE = '5GB';
 const MIN_CACHE_MAX_SIZE = 100e6;
 const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = engine_json/* DEFAULT_STOP_TIMEOUT_SECONDS */.xS;
 const DEFAULT_STATE_HELPER_IMAGE = 'debian:bookworm-slim';
-/** The scanner an empty `scanner` input gives (parsePipelineInputs), and action.yml's default. */
-const DEFAULT_SCANNER = 'trivy';
 /** The schemes `_EXPERIMENTAL_DAGGER_RUNNER_HOST` accepts in the Dagger CLI. */
 const RUNNER_HOST_SCHEMES = [
     'tcp',
@@ -48585,18 +48569,13 @@ async function readConfig(read = coreReader, { env = process.env, cwd = process.
     const event = await readTriggerEvent(env);
     const versionSources = {
         dagger: dagger.choice,
-        ...(pipeline.goVersionFrom === 'go.mod' ? { goModLine: await goModLine(pipeline) } : {}),
+        ...(pipeline.goModLine ? { goModLine: pipeline.goModLine } : {}),
         // The runner hands action.yml's default for an input left unset: a value equal to the default
         // counts as the default (the same version either way).
         golangciLint: pipeline.golangciLintVersion === pipeline_config/* DEFAULT_GOLANGCI_LINT_VERSION */.qE ? 'default' : 'input',
-        scanner: pipeline.scanner === DEFAULT_SCANNER ? 'default' : 'input'
+        scanner: pipeline.scanner === pipeline_config/* DEFAULT_SCANNER */.VN ? 'default' : 'input'
     };
     return { ...action, dagger: { ...action.dagger, version: dagger.version }, pipeline, event, versionSources };
-}
-/** The go.mod line that gave the Go version: its toolchain line when that names it, else its go line. */
-async function goModLine(pipeline) {
-    const mod = await (0,gomod/* readGoMod */.fz)(pipeline.source);
-    return mod.toolchain?.startsWith(`go${pipeline.goVersion}`) ? `toolchain ${mod.toolchain}` : `go ${mod.go}`;
 }
 
 // EXTERNAL MODULE: ./src/pipeline/build.ts

@@ -99521,6 +99521,10 @@ const GO_RELEASE = String.raw `\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?`;
 const gomod_GO_VERSION = new RegExp(`^(${GO_RELEASE})$`);
 /** A toolchain line's name: go1.23.4, or go1.23.4-custom for a suffixed build. */
 const GO_TOOLCHAIN = new RegExp(`^go(${GO_RELEASE})(?:-.*)?$`);
+/** The go.mod line goVersionFromGoMod takes the version from: `toolchain go1.23.4` or `go 1.23`. */
+function gomod_goVersionLine(mod) {
+    return GO_TOOLCHAIN.test(mod.toolchain ?? '') ? `toolchain ${mod.toolchain}` : `go ${mod.go}`;
+}
 /**
  * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
  * as the go command itself picks the newer toolchain the module asks for.
@@ -99857,6 +99861,8 @@ function failureFromError(error) {
 
 
 
+/** The scanner an empty `scanner` input gives, and action.yml's default. */
+const DEFAULT_SCANNER = 'trivy';
 const pipeline_config_STAGES = (/* unused pure expression or super */ null && (['build', 'lint', 'test', 'image', 'scan', 'publish']));
 const SCANNERS = (/* unused pure expression or super */ null && (['trivy', 'grype']));
 /** Tool images, pinned so a run today and a run next month lint and scan with the same tools. */
@@ -100150,7 +100156,7 @@ async function parsePipelineInputs(read, env, cwd) {
     const baseImage = baseImageRaw === 'scratch'
         ? baseImageRaw
         : parseImageReference('base-image', baseImageRaw, 'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot');
-    const scanner = read('scanner') || 'trivy';
+    const scanner = read('scanner') || DEFAULT_SCANNER;
     if (!SCANNERS.includes(scanner)) {
         throw new InputError('scanner', scanner, `expected one of ${SCANNERS.join(', ')}`);
     }
@@ -100185,6 +100191,7 @@ async function parsePipelineInputs(read, env, cwd) {
         modulePath,
         goVersion,
         goVersionFrom: goVersionRaw ? 'input' : goMod ? 'go.mod' : 'none',
+        ...(!goVersionRaw && goMod ? { goModLine: goVersionLine(goMod) } : {}),
         hasGoSum: await pipeline_config_exists(join(source, 'go.sum')),
         hasLocalReplace: (goMod?.localReplaces.length ?? 0) > 0,
         platforms,

@@ -10,9 +10,13 @@ import { DEFAULT_STOP_TIMEOUT_SECONDS, type EngineConfigOverrides } from '../eng
 import type { CacheSaveSetting, TriggerEvent } from '../engine-state/save-policy.js'
 import { chooseDaggerVersion, DAGGER_JSON, type DaggerVersionChoice } from './dagger-json.js'
 import { parseEngineConfig } from './engine-config.js'
-import { readGoMod } from './gomod.js'
 import { InputError, parseBoolean, parseImageReference, parseInteger, parseSize, type InputReader } from './parse.js'
-import { DEFAULT_GOLANGCI_LINT_VERSION, parsePipelineInputs, type PipelineConfig } from './pipeline-config.js'
+import {
+  DEFAULT_GOLANGCI_LINT_VERSION,
+  DEFAULT_SCANNER,
+  parsePipelineInputs,
+  type PipelineConfig
+} from './pipeline-config.js'
 
 export interface ActionConfig {
   dagger: {
@@ -65,8 +69,6 @@ export const DEFAULT_CACHE_MAX_SIZE = '5GB'
 const MIN_CACHE_MAX_SIZE = 100e6
 export const DEFAULT_ENGINE_STOP_TIMEOUT_SECONDS = DEFAULT_STOP_TIMEOUT_SECONDS
 export const DEFAULT_STATE_HELPER_IMAGE = 'debian:bookworm-slim'
-/** The scanner an empty `scanner` input gives (parsePipelineInputs), and action.yml's default. */
-const DEFAULT_SCANNER = 'trivy'
 
 /** The schemes `_EXPERIMENTAL_DAGGER_RUNNER_HOST` accepts in the Dagger CLI. */
 export const RUNNER_HOST_SCHEMES = [
@@ -235,17 +237,11 @@ export async function readConfig(
   const event = await readTriggerEvent(env)
   const versionSources: VersionSources = {
     dagger: dagger.choice,
-    ...(pipeline.goVersionFrom === 'go.mod' ? { goModLine: await goModLine(pipeline) } : {}),
+    ...(pipeline.goModLine ? { goModLine: pipeline.goModLine } : {}),
     // The runner hands action.yml's default for an input left unset: a value equal to the default
     // counts as the default (the same version either way).
     golangciLint: pipeline.golangciLintVersion === DEFAULT_GOLANGCI_LINT_VERSION ? 'default' : 'input',
     scanner: pipeline.scanner === DEFAULT_SCANNER ? 'default' : 'input'
   }
   return { ...action, dagger: { ...action.dagger, version: dagger.version }, pipeline, event, versionSources }
-}
-
-/** The go.mod line that gave the Go version: its toolchain line when that names it, else its go line. */
-async function goModLine(pipeline: PipelineConfig): Promise<string> {
-  const mod = await readGoMod(pipeline.source)
-  return mod.toolchain?.startsWith(`go${pipeline.goVersion}`) ? `toolchain ${mod.toolchain}` : `go ${mod.go}`
 }

@@ -116,6 +116,11 @@ export const GO_VERSION = new RegExp(`^(${GO_RELEASE})$`)
 /** A toolchain line's name: go1.23.4, or go1.23.4-custom for a suffixed build. */
 const GO_TOOLCHAIN = new RegExp(`^go(${GO_RELEASE})(?:-.*)?$`)
 
+/** The go.mod line goVersionFromGoMod takes the version from: `toolchain go1.23.4` or `go 1.23`. */
+export function goVersionLine(mod: GoMod): string {
+  return GO_TOOLCHAIN.test(mod.toolchain ?? '') ? `toolchain ${mod.toolchain}` : `go ${mod.go}`
+}
+
 /**
  * The Go version to build with, as a golang image tag: `toolchain goX.Y.Z` wins over `go X.Y[.Z]`,
  * as the go command itself picks the newer toolchain the module asks for.

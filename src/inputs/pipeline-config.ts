@@ -12,9 +12,12 @@ import {
   REGISTRY_HOST,
   type InputReader
 } from './parse.js'
-import { GO_VERSION, goVersionFromGoMod, readGoMod, readGoModIfPresent } from './gomod.js'
+import { GO_VERSION, goVersionFromGoMod, goVersionLine, readGoMod, readGoModIfPresent } from './gomod.js'
 import { SEVERITIES, type Severity } from '../pipeline/results.js'
 import { defaultTags, imageVersion, TAG_PATTERN } from './tags.js'
+
+/** The scanner an empty `scanner` input gives, and action.yml's default. */
+export const DEFAULT_SCANNER = 'trivy'
 
 export const STAGES = ['build', 'lint', 'test', 'image', 'scan', 'publish'] as const
 export type Stage = (typeof STAGES)[number]
@@ -63,6 +66,8 @@ export interface PipelineConfig {
    * empty goVersion) for stage none on a source without go.mod.
    */
   goVersionFrom: 'input' | 'go.mod' | 'none'
+  /** The go.mod line goVersion came from, when goVersionFrom is go.mod (the summary shows it). */
+  goModLine?: string
   hasGoSum: boolean
   /** go.mod replaces a module by a local directory, which `go mod download` needs the source for. */
   hasLocalReplace: boolean
@@ -395,7 +400,7 @@ export async function parsePipelineInputs(
           'expected scratch or an image reference such as gcr.io/distroless/static-debian12:nonroot'
         )
 
-  const scanner = read('scanner') || 'trivy'
+  const scanner = read('scanner') || DEFAULT_SCANNER
   if (!(SCANNERS as readonly string[]).includes(scanner)) {
     throw new InputError('scanner', scanner, `expected one of ${SCANNERS.join(', ')}`)
   }
@@ -442,6 +447,7 @@ export async function parsePipelineInputs(
     modulePath,
     goVersion,
     goVersionFrom: goVersionRaw ? 'input' : goMod ? 'go.mod' : 'none',
+    ...(!goVersionRaw && goMod ? { goModLine: goVersionLine(goMod) } : {}),
     hasGoSum: await exists(join(source, 'go.sum')),
     hasLocalReplace: (goMod?.localReplaces.length ?? 0) > 0,
     platforms,
